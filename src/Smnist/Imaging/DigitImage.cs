@@ -1,0 +1,190 @@
+namespace Smnist.Imaging;
+
+/// <summary>
+/// Brings a photo or drawing of one digit to MNIST's convention: 28×28 bytes, white digit on black, the digit's
+/// bounding box scaled (aspect ratio kept, area-averaged) to fit 20×20, then placed so that its centre of mass
+/// lies at the centre of the field — the procedure LeCun et al. describe for MNIST. Pixels come in decoded
+/// (the library has no image-format dependency): interleaved rows of grey, grey+alpha, RGB or RGBA bytes.
+/// </summary>
+public static class DigitImage
+{
+    public const int Size = 28;
+    public const int BoxSize = 20;
+
+    /// <summary>Pixels darker than this share of the ink range (after removing the background) are not ink.</summary>
+    private const float InkThreshold = 0.1f;
+
+    /// <summary>Returns the 784 MNIST-convention bytes (row-major, 0 = black background, 255 = full ink).</summary>
+    public static byte[] ToMnist(ReadOnlySpan<byte> pixels, int width, int height, int channels)
+    {
+        float[] grey = ToGrey(pixels, width, height, channels);
+        float[] ink = ToInk(grey, width, height);
+        (int left, int top, int right, int bottom) = InkBounds(ink, width, height)
+            ?? throw new SmnistException("no digit found: the image is a single flat colour");
+
+        float[] box = FitIntoBox(ink, width, left, top, right - left, bottom - top, out int boxWidth, out int boxHeight);
+        return CentreByMass(box, boxWidth, boxHeight);
+    }
+
+    /// <summary>Luminance in [0, 1]. Transparent areas become the background that contrasts with the opaque strokes.</summary>
+    internal static float[] ToGrey(ReadOnlySpan<byte> pixels, int width, int height, int channels)
+    {
+        if (width < 1 || height < 1)
+            throw new SmnistException($"image is {width}×{height} pixels; it must have at least one pixel");
+        if (channels is < 1 or > 4)
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "Channels must be 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA).");
+        if (pixels.Length != (long)width * height * channels)
+            throw new ArgumentException($"Expected {(long)width * height * channels} bytes for {width}×{height}×{channels}, got {pixels.Length}.", nameof(pixels));
+
+        int count = width * height;
+        var colour = new float[count];
+        var alpha = new float[count];
+        bool hasAlpha = channels is 2 or 4;
+        double opaqueSum = 0, opaqueWeight = 0;
+        for (int i = 0; i < count; i++)
+        {
+            ReadOnlySpan<byte> p = pixels.Slice(i * channels, channels);
+            colour[i] = channels >= 3
+                ? (0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2]) / 255f
+                : p[0] / 255f;
+            alpha[i] = hasAlpha ? p[channels - 1] / 255f : 1f;
+            opaqueSum += colour[i] * alpha[i];
+            opaqueWeight += alpha[i];
+        }
+        if (!hasAlpha)
+            return colour;
+
+        // A digit drawn on a transparent canvas: dark strokes are meant to be seen on light, and light strokes on dark.
+        float background = opaqueWeight > 0 && opaqueSum / opaqueWeight < 0.5 ? 1f : 0f;
+        for (int i = 0; i < count; i++)
+            colour[i] = alpha[i] * colour[i] + (1 - alpha[i]) * background;
+        return colour;
+    }
+
+    /// <summary>
+    /// Ink intensity in [0, 1]: inverted when the border (the image's background) is light, then with the border
+    /// level subtracted and the contrast stretched so the strongest stroke is full ink, as in MNIST.
+    /// </summary>
+    internal static float[] ToInk(float[] grey, int width, int height)
+    {
+        float background = BorderMedian(grey, width, height);
+        bool invert = background > 0.5f;
+        var ink = new float[grey.Length];
+        float strongest = 0;
+        for (int i = 0; i < grey.Length; i++)
+        {
+            float value = invert ? background - grey[i] : grey[i] - background;
+            ink[i] = Math.Max(0, value);
+            strongest = Math.Max(strongest, ink[i]);
+        }
+        if (strongest <= 1f / 255)
+            return new float[grey.Length];
+        for (int i = 0; i < ink.Length; i++)
+            ink[i] /= strongest;
+        return ink;
+    }
+
+    /// <summary>Median of the outermost ring of pixels (a band a few percent wide): the paper or screen behind the digit.</summary>
+    internal static float BorderMedian(float[] grey, int width, int height)
+    {
+        int band = Math.Max(1, Math.Min(width, height) / 20);
+        var border = new List<float>();
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                if (x < band || y < band || x >= width - band || y >= height - band)
+                    border.Add(grey[y * width + x]);
+            }
+        }
+        border.Sort();
+        return border[border.Count / 2];
+    }
+
+    /// <summary>The smallest rectangle [left, right) × [top, bottom) holding every ink pixel, or null if there is none.</summary>
+    internal static (int Left, int Top, int Right, int Bottom)? InkBounds(float[] ink, int width, int height)
+    {
+        int left = width, top = height, right = -1, bottom = -1;
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                if (ink[y * width + x] <= InkThreshold)
+                    continue;
+                left = Math.Min(left, x);
+                right = Math.Max(right, x);
+                top = Math.Min(top, y);
+                bottom = Math.Max(bottom, y);
+            }
+        }
+        return right < 0 ? null : (left, top, right + 1, bottom + 1);
+    }
+
+    /// <summary>
+    /// Resamples the crop so its longer side is <see cref="BoxSize"/> pixels, by area averaging: each output
+    /// pixel is the mean of the source area it covers, counting partly covered source pixels by their overlap.
+    /// </summary>
+    internal static float[] FitIntoBox(float[] ink, int stride, int left, int top, int cropWidth, int cropHeight, out int boxWidth, out int boxHeight)
+    {
+        double scale = (double)BoxSize / Math.Max(cropWidth, cropHeight);
+        boxWidth = Math.Clamp((int)Math.Round(cropWidth * scale), 1, BoxSize);
+        boxHeight = Math.Clamp((int)Math.Round(cropHeight * scale), 1, BoxSize);
+        double stepX = (double)cropWidth / boxWidth, stepY = (double)cropHeight / boxHeight;
+
+        var box = new float[boxWidth * boxHeight];
+        for (int by = 0; by < boxHeight; by++)
+        {
+            double y0 = by * stepY, y1 = y0 + stepY;
+            for (int bx = 0; bx < boxWidth; bx++)
+            {
+                double x0 = bx * stepX, x1 = x0 + stepX;
+                double sum = 0;
+                for (int sy = (int)y0; sy < Math.Min(cropHeight, (int)Math.Ceiling(y1)); sy++)
+                {
+                    double coverY = Math.Min(y1, sy + 1) - Math.Max(y0, sy);
+                    for (int sx = (int)x0; sx < Math.Min(cropWidth, (int)Math.Ceiling(x1)); sx++)
+                    {
+                        double coverX = Math.Min(x1, sx + 1) - Math.Max(x0, sx);
+                        sum += coverX * coverY * ink[(top + sy) * stride + left + sx];
+                    }
+                }
+                box[by * boxWidth + bx] = (float)(sum / (stepX * stepY));
+            }
+        }
+        return box;
+    }
+
+    /// <summary>Places the box in the 28×28 field, shifted by whole pixels so its centre of mass is nearest the field's centre.</summary>
+    internal static byte[] CentreByMass(float[] box, int boxWidth, int boxHeight)
+    {
+        double mass = 0, sumX = 0, sumY = 0;
+        for (int y = 0; y < boxHeight; y++)
+        {
+            for (int x = 0; x < boxWidth; x++)
+            {
+                float v = box[y * boxWidth + x];
+                mass += v;
+                sumX += v * (x + 0.5);
+                sumY += v * (y + 0.5);
+            }
+        }
+        int offsetX = (int)Math.Round(Size / 2.0 - sumX / mass, MidpointRounding.AwayFromZero);
+        int offsetY = (int)Math.Round(Size / 2.0 - sumY / mass, MidpointRounding.AwayFromZero);
+
+        var field = new byte[Size * Size];
+        for (int y = 0; y < boxHeight; y++)
+        {
+            int fy = y + offsetY;
+            if (fy is < 0 or >= Size)
+                continue;
+            for (int x = 0; x < boxWidth; x++)
+            {
+                int fx = x + offsetX;
+                if (fx is < 0 or >= Size)
+                    continue;
+                field[fy * Size + fx] = (byte)Math.Clamp((int)Math.Round(box[y * boxWidth + x] * 255), 0, 255);
+            }
+        }
+        return field;
+    }
+}
