@@ -1,0 +1,170 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Smnist.Nn;
+
+/// <summary>
+/// One LSTM layer unrolled over a whole sequence, as a forward/backward pair over flat buffers (outputs first,
+/// then inputs, weights, dimensions). T steps, B batch rows, d inputs, n units; all buffers are time-major.
+/// <code>
+/// z_t = [v_{t-1}; x_t]        f, i, o = σ(W_{f,i,o} z_t + b)     c̃_t = tanh(W_c z_t + b_c)
+/// c_t = f ⊙ c_{t-1} + i ⊙ c̃_t  v_t = o ⊙ tanh(c_t)              v_0 = c_0 = 0
+/// </code>
+/// The weight is the (4n, n+d) stack of the four gate matrices (see <see cref="ParameterLayout"/>): the input part
+/// of all timesteps is one matrix product, the recurrent part one product per timestep.
+/// </summary>
+public static class LstmCell
+{
+    public static void Forward<T>(
+        Span<T> gates,          // (T, B, 4n) activated f, i, o, c̃ per row
+        Span<T> cells,          // (T+1, B, n) c_0..c_T
+        Span<T> tanhCells,      // (T, B, n) tanh(c_1..c_T)
+        Span<T> outputs,        // (T+1, B, n) v_0..v_T
+        ReadOnlySpan<T> inputs, // (T, B, d)
+        ReadOnlySpan<T> weight, // (4n, n+d)
+        ReadOnlySpan<T> bias,   // (4n)
+        int steps, int batch, int inputSize, int hiddenSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = hiddenSize, d = inputSize, g = 4 * n, columns = n + d;
+        int stateBlock = batch * n, gateBlock = batch * g;
+        cells[..stateBlock].Clear();
+        outputs[..stateBlock].Clear();
+
+        // The input projection of every timestep at once: (T·B, d) · (d, 4n).
+        MatMul.Multiply(gates, g, inputs, d, false, weight[n..], columns, true, steps * batch, g, d, accumulate: false);
+
+        for (int t = 0; t < steps; t++)
+        {
+            Span<T> stepGates = gates.Slice(t * gateBlock, gateBlock); // (B, 4n)
+            if (t > 0)
+                MatMul.Multiply(stepGates, g, outputs.Slice(t * stateBlock, stateBlock), n, false, weight, columns, true, batch, g, n, accumulate: true);
+            for (int b = 0; b < batch; b++)
+            {
+                Span<T> row = stepGates.Slice(b * g, g);
+                TensorPrimitives.Add(row, bias, row);
+                Activation.Sigmoid(row[..(3 * n)], row[..(3 * n)]);
+                Activation.Tanh(row[(3 * n)..], row[(3 * n)..]);
+                int state = b * n;
+                UpdateState(
+                    cells.Slice((t + 1) * stateBlock + state, n),
+                    tanhCells.Slice(t * stateBlock + state, n),
+                    outputs.Slice((t + 1) * stateBlock + state, n),
+                    row, cells.Slice(t * stateBlock + state, n), n);
+            }
+        }
+    }
+
+    public static void Backward<T>(
+        Span<T> weightGrad,             // (4n, n+d), overwritten
+        Span<T> biasGrad,               // (4n), overwritten
+        Span<T> inputGrad,              // (T, B, d), overwritten; empty when the input needs no gradient
+        Span<T> preActivationGrad,      // scratch (T, B, 4n)
+        Span<T> stateGrad,              // scratch (2, B, n)
+        ReadOnlySpan<T> outputGrad,     // (T, B, n) dL/dv_1..dL/dv_T from above
+        ReadOnlySpan<T> gates,          // (T, B, 4n) from Forward
+        ReadOnlySpan<T> cells,          // (T+1, B, n)
+        ReadOnlySpan<T> tanhCells,      // (T, B, n)
+        ReadOnlySpan<T> outputs,        // (T+1, B, n)
+        ReadOnlySpan<T> inputs,         // (T, B, d)
+        ReadOnlySpan<T> weight,         // (4n, n+d)
+        int steps, int batch, int inputSize, int hiddenSize)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = hiddenSize, d = inputSize, g = 4 * n, columns = n + d;
+        int stateBlock = batch * n, gateBlock = batch * g;
+        Span<T> recurrentGrad = stateGrad[..stateBlock];                 // (B, n) dL/dv_t through v_t's use at t+1
+        Span<T> cellGrad = stateGrad.Slice(stateBlock, stateBlock);      // (B, n) dL/dc_t through c_t's use at t+1
+        recurrentGrad.Clear();
+        cellGrad.Clear();
+
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            Span<T> stepGrad = preActivationGrad.Slice(t * gateBlock, gateBlock); // (B, 4n)
+            for (int b = 0; b < batch; b++)
+            {
+                int state = b * n;
+                BackwardState(
+                    stepGrad.Slice(b * g, g),
+                    cellGrad.Slice(state, n),
+                    outputGrad.Slice(t * stateBlock + state, n),
+                    recurrentGrad.Slice(state, n),
+                    gates.Slice(t * gateBlock + b * g, g),
+                    tanhCells.Slice(t * stateBlock + state, n),
+                    cells.Slice(t * stateBlock + state, n), n);
+            }
+            if (t > 0)
+                MatMul.Multiply(recurrentGrad, n, stepGrad, g, false, weight, columns, false, batch, n, g, accumulate: false);
+        }
+
+        // Weight gradients of all timesteps as single products. Step 0 reads v_0 = 0, so the recurrent part skips it.
+        int recurrentRows = (steps - 1) * batch;
+        if (recurrentRows > 0)
+            MatMul.Multiply(weightGrad, columns, preActivationGrad[gateBlock..], g, true, outputs.Slice(stateBlock, recurrentRows * n), n, false, g, n, recurrentRows, accumulate: false);
+        else
+            for (int r = 0; r < g; r++)
+                weightGrad.Slice(r * columns, n).Clear();
+        MatMul.Multiply(weightGrad[n..], columns, preActivationGrad, g, true, inputs, d, false, g, d, steps * batch, accumulate: false);
+
+        biasGrad[..g].Clear();
+        for (int r = 0; r < steps * batch; r++)
+            TensorPrimitives.Add(biasGrad[..g], preActivationGrad.Slice(r * g, g), biasGrad[..g]);
+
+        if (!inputGrad.IsEmpty)
+            MatMul.Multiply(inputGrad, d, preActivationGrad, g, false, weight[n..], columns, false, steps * batch, d, g, accumulate: false);
+    }
+
+    /// <summary>c_t, tanh(c_t) and v_t of one batch row from its activated gates and c_{t-1}.</summary>
+    private static void UpdateState<T>(Span<T> cell, Span<T> tanhCell, Span<T> output, ReadOnlySpan<T> gates, ReadOnlySpan<T> previousCell, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ReadOnlySpan<T> forget = gates[..n], input = gates.Slice(n, n), candidate = gates.Slice(3 * n, n);
+        TensorPrimitives.Multiply(forget, previousCell, cell);
+        TensorPrimitives.FusedMultiplyAdd(input, candidate, cell, cell);
+        Activation.Tanh(cell, tanhCell);
+        TensorPrimitives.Multiply(gates.Slice(2 * n, n), tanhCell, output);
+    }
+
+    /// <summary>
+    /// One batch row of one timestep backwards: from dL/dv_t (from above plus through time) and dL/dc_t through
+    /// time, the gradients of the four pre-activations; cellGrad becomes dL/dc_{t-1} through time.
+    /// </summary>
+    private static void BackwardState<T>(
+        Span<T> preActivationGrad, Span<T> cellGrad,
+        ReadOnlySpan<T> outputGrad, ReadOnlySpan<T> recurrentGrad,
+        ReadOnlySpan<T> gates, ReadOnlySpan<T> tanhCell, ReadOnlySpan<T> previousCell, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ReadOnlySpan<T> f = gates[..n], i = gates.Slice(n, n), o = gates.Slice(2 * n, n), c = gates.Slice(3 * n, n);
+        Span<T> df = preActivationGrad[..n], di = preActivationGrad.Slice(n, n), dO = preActivationGrad.Slice(2 * n, n), dc = preActivationGrad.Slice(3 * n, n);
+        int k = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var one = Vector<T>.One;
+            for (; k <= n - Vector<T>.Count; k += Vector<T>.Count)
+            {
+                var dv = new Vector<T>(outputGrad[k..]) + new Vector<T>(recurrentGrad[k..]);
+                var vf = new Vector<T>(f[k..]); var vi = new Vector<T>(i[k..]);
+                var vo = new Vector<T>(o[k..]); var vc = new Vector<T>(c[k..]);
+                var th = new Vector<T>(tanhCell[k..]);
+                var dCell = new Vector<T>(cellGrad[k..]) + dv * vo * (one - th * th);
+                (dCell * new Vector<T>(previousCell[k..]) * vf * (one - vf)).CopyTo(df[k..]);
+                (dCell * vc * vi * (one - vi)).CopyTo(di[k..]);
+                (dv * th * vo * (one - vo)).CopyTo(dO[k..]);
+                (dCell * vi * (one - vc * vc)).CopyTo(dc[k..]);
+                (dCell * vf).CopyTo(cellGrad[k..]);
+            }
+        }
+        for (; k < n; k++)
+        {
+            T dv = outputGrad[k] + recurrentGrad[k];
+            T th = tanhCell[k];
+            T dCell = cellGrad[k] + dv * o[k] * (T.One - th * th);
+            df[k] = dCell * previousCell[k] * f[k] * (T.One - f[k]);
+            di[k] = dCell * c[k] * i[k] * (T.One - i[k]);
+            dO[k] = dv * th * o[k] * (T.One - o[k]);
+            dc[k] = dCell * i[k] * (T.One - c[k] * c[k]);
+            cellGrad[k] = dCell * f[k];
+        }
+    }
+}

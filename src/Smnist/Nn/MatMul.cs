@@ -1,0 +1,32 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using Smnist.Kernels;
+
+namespace Smnist.Nn;
+
+/// <summary>
+/// The engine's matrix product for any element type: float goes to the fast kernel, other types (double, for the
+/// gradient checks) to the plain reference loop. Arguments as <see cref="GemmReference.Multiply"/>.
+/// </summary>
+internal static class MatMul
+{
+    public static void Multiply<T>(Span<T> c, int ldc, ReadOnlySpan<T> a, int lda, bool transposeA,
+                                   ReadOnlySpan<T> b, int ldb, bool transposeB, int m, int n, int k, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            GemmReference.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA,
+                MemoryMarshal.Cast<T, float>(b), ldb, transposeB, m, n, k, accumulate);
+            return;
+        }
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                T sum = T.Zero;
+                for (int p = 0; p < k; p++)
+                    sum += (transposeA ? a[p * lda + i] : a[i * lda + p]) * (transposeB ? b[j * ldb + p] : b[p * ldb + j]);
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
+            }
+    }
+}

@@ -1,0 +1,26 @@
+namespace Smnist.Nn;
+
+/// <summary>
+/// The shape of a sequence classifier: <see cref="Layers"/> stacked LSTM layers of <see cref="HiddenSize"/> units
+/// reading <see cref="InputSize"/> features per timestep, and a linear readout to <see cref="Classes"/> logits.
+/// </summary>
+public sealed record ModelConfig(int InputSize, int HiddenSize, int Layers = 1, int Classes = 10)
+{
+    /// <summary>Throws <see cref="SmnistException"/> naming the first size out of range.</summary>
+    public void Validate()
+    {
+        Require(InputSize, nameof(InputSize), 1, 1 << 16);
+        Require(HiddenSize, nameof(HiddenSize), 1, 1 << 14);
+        Require(Layers, nameof(Layers), 1, 64);
+        Require(Classes, nameof(Classes), 2, 1 << 16);
+    }
+
+    /// <summary>Inputs of layer <paramref name="layer"/>: the image features for the first, the layer below's outputs above it.</summary>
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize : HiddenSize;
+
+    private static void Require(int value, string name, int min, int max)
+    {
+        if (value < min || value > max)
+            throw new SmnistException($"model {name} is {value}; it must be between {min} and {max}");
+    }
+}
