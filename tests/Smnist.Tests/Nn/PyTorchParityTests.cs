@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Smnist.Nn;
+using Smnist.Optim;
+
+namespace Smnist.Tests.Nn;
+
+/// <summary>
+/// The float engine against fixtures that tools/reference/lstm_reference.py wrote with the seed's PyTorch model:
+/// logits, loss, every gradient, and the parameters after five optimizer steps.
+/// </summary>
+public class PyTorchParityTests
+{
+    [Theory]
+    [InlineData("seed_rows")]
+    [InlineData("stacked")]
+    [InlineData("adamw_clip")]
+    public void ForwardBackwardAndAdamMatchPyTorch(string name)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
+        JsonElement root = document.RootElement;
+        JsonElement configJson = root.GetProperty("config");
+        var config = new ModelConfig(configJson.GetProperty("input_size").GetInt32(), configJson.GetProperty("hidden_size").GetInt32(),
+            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32());
+        int steps = configJson.GetProperty("steps").GetInt32(), batch = configJson.GetProperty("batch").GetInt32();
+
+        var model = new SequenceClassifier<float>(config);
+        Load(root.GetProperty("parameters"), model.Layout, model.Parameters);
+        var workspace = new Workspace<float>(config, steps, batch);
+        Floats(root.GetProperty("inputs")).CopyTo(workspace.Inputs, 0);
+        int[] labels = root.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+
+        model.Forward(workspace, batch);
+        AssertClose(Floats(root.GetProperty("logits")), workspace.Logits.AsSpan(0, batch * config.Classes), 2e-5f, "logits");
+        Assert.Equal(root.GetProperty("loss").GetDouble(), model.Loss(workspace, labels, batch) / batch, 5e-6);
+
+        var gradient = new float[model.Layout.Count];
+        model.Backward(workspace, labels, batch, 1f / batch, gradient);
+        var expectedGradient = new float[model.Layout.Count];
+        Load(root.GetProperty("gradients"), model.Layout, expectedGradient);
+        foreach (ParameterTensor tensor in model.Layout.Tensors)
+            AssertClose(expectedGradient.AsSpan(tensor.Offset, tensor.Length), gradient.AsSpan(tensor.Offset, tensor.Length), 1e-5f, tensor.Name);
+
+        JsonElement optimizer = root.GetProperty("optimizer");
+        float rate = optimizer.GetProperty("lr").GetSingle();
+        float? clip = optimizer.GetProperty("clip").ValueKind == JsonValueKind.Null ? null : optimizer.GetProperty("clip").GetSingle();
+        var adam = new Adam(model.Layout.Count, new AdamSettings(WeightDecay: optimizer.GetProperty("weight_decay").GetSingle()));
+        for (int step = 0; step < optimizer.GetProperty("steps").GetInt32(); step++)
+        {
+            model.Forward(workspace, batch);
+            model.Backward(workspace, labels, batch, 1f / batch, gradient);
+            if (clip is float maxNorm)
+                GradientClipping.ClipGlobalNorm(gradient, maxNorm);
+            adam.Update(model.Parameters, gradient, rate);
+        }
+        var expectedAfter = new float[model.Layout.Count];
+        Load(root.GetProperty("parameters_after"), model.Layout, expectedAfter);
+        foreach (ParameterTensor tensor in model.Layout.Tensors)
+            AssertClose(expectedAfter.AsSpan(tensor.Offset, tensor.Length), model.Parameters.AsSpan(tensor.Offset, tensor.Length), 2e-5f, tensor.Name + " after Adam");
+    }
+
+    private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(e => e.GetSingle()).ToArray();
+
+    private static void Load(JsonElement tensors, ParameterLayout layout, float[] destination)
+    {
+        foreach (ParameterTensor tensor in layout.Tensors)
+        {
+            float[] values = Floats(tensors.GetProperty(tensor.Name));
+            Assert.Equal(tensor.Length, values.Length);
+            values.CopyTo(destination, tensor.Offset);
+        }
+    }
+
+    /// <summary>Each element within <paramref name="tolerance"/> of the expected value, relative to the tensor's largest magnitude (at least 1).</summary>
+    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float scale = 1f;
+        foreach (float e in expected) scale = MathF.Max(scale, MathF.Abs(e));
+        for (int k = 0; k < expected.Length; k++)
+            Assert.True(MathF.Abs(expected[k] - actual[k]) <= tolerance * scale, $"{what}[{k}]: expected {expected[k]}, got {actual[k]}");
+    }
+}
