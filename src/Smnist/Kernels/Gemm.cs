@@ -1,0 +1,359 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Smnist.Kernels;
+
+/// <summary>
+/// Fast single-threaded matrix product: packed panels and a register-blocked micro-kernel (Vector512, Vector256,
+/// Vector128 or scalar, whichever the machine accelerates). Row-major; arguments in llm.c order (outputs, inputs,
+/// dimensions). Allocation-free after the first call on a thread. Each element of C is one multiply-add chain over
+/// k in order, so results are bit-identical for identical inputs whatever the shape, alignment or blocking.
+/// C must not overlap A or B.
+/// </summary>
+public static unsafe class Gemm
+{
+    /// <summary>Depth of a packed block: a (Kc, Nr) B panel and a (Kc, Mr) A panel stay in L1.</summary>
+    private const int Kc = 256;
+
+    /// <summary>Columns of B packed per block.</summary>
+    private const int Nc = 512;
+
+    /// <summary>Row blocks of A packed per block (Mc = McTiles · Mr rows, kept in L2).</summary>
+    private const int McTiles = 16;
+
+    private const int MaxMr = 8;
+    private const int MaxNr = 32;
+
+    [ThreadStatic]
+    private static Workspace? t_workspace;
+
+    /// <summary>Which micro-kernel this process runs: "Vector512", "Vector256", "Vector128" or "Scalar".</summary>
+    internal static string Tier =>
+        Vector512.IsHardwareAccelerated ? "Vector512"
+        : Vector256.IsHardwareAccelerated ? "Vector256"
+        : Vector128.IsHardwareAccelerated ? "Vector128"
+        : "Scalar";
+
+    /// <summary>Columns per packed panel of the running micro-kernel.</summary>
+    internal static int PanelWidth =>
+        Vector512.IsHardwareAccelerated ? MicroKernel512.Nr
+        : Vector256.IsHardwareAccelerated ? MicroKernel256.Nr
+        : Vector128.IsHardwareAccelerated ? MicroKernel128.Nr
+        : MicroKernelScalar.Nr;
+
+    /// <summary>
+    /// C (m, n) = op(A) (m, k) · op(B) (k, n), plus the old C when <paramref name="accumulate"/>.
+    /// op(A) is A stored (m, k) with row stride <paramref name="lda"/>, or, when <paramref name="transposeA"/>,
+    /// A stored (k, m); op(B) is B stored (k, n) with row stride <paramref name="ldb"/>, or, when
+    /// <paramref name="transposeB"/>, B stored (n, k). Only elements the shape and strides address are touched.
+    /// </summary>
+    public static void Multiply(Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, bool transposeA,
+                                ReadOnlySpan<float> b, int ldb, bool transposeB, int m, int n, int k, bool accumulate)
+    {
+        GemmShape.Validate(c.Length, ldc, a.Length, lda, transposeA, b.Length, ldb, transposeB, m, n, k);
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+        fixed (float* cp = c)
+        fixed (float* ap = a)
+        fixed (float* bp = b)
+        {
+            if (k == 0)
+            {
+                ZeroUnlessAccumulating(cp, ldc, m, n, accumulate);
+            }
+            else if (Vector512.IsHardwareAccelerated)
+            {
+                Run<MicroKernel512>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                Run<MicroKernel256>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
+            }
+            else if (Vector128.IsHardwareAccelerated)
+            {
+                Run<MicroKernel128>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
+            }
+            else
+            {
+                Run<MicroKernelScalar>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
+            }
+        }
+    }
+
+    /// <summary>
+    /// C (m, n) = op(A) (m, k) · B (k, n), plus the old C when <paramref name="accumulate"/>, with B packed
+    /// beforehand by <see cref="Pack"/> (k = b.Rows, n = b.Columns). Same results as the unpacked overload.
+    /// </summary>
+    public static void Multiply(Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, bool transposeA,
+                                PackedMatrix b, int m, bool accumulate)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        if (b.PanelWidth != PanelWidth)
+        {
+            throw new ArgumentException("The matrix was packed for another micro-kernel.", nameof(b));
+        }
+        int n = b.Columns;
+        int k = b.Rows;
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        GemmShape.RequireMatrix(c.Length, ldc, m, n, "c");
+        GemmShape.RequireMatrix(a.Length, lda, transposeA ? k : m, transposeA ? m : k, "a");
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+        fixed (float* cp = c)
+        fixed (float* ap = a)
+        {
+            if (k == 0)
+            {
+                ZeroUnlessAccumulating(cp, ldc, m, n, accumulate);
+            }
+            else if (Vector512.IsHardwareAccelerated)
+            {
+                RunPacked<MicroKernel512>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                RunPacked<MicroKernel256>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
+            }
+            else if (Vector128.IsHardwareAccelerated)
+            {
+                RunPacked<MicroKernel128>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
+            }
+            else
+            {
+                RunPacked<MicroKernelScalar>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B) (destination.Rows, destination.Columns) into <paramref name="destination"/>: B stored (k, n) with
+    /// row stride <paramref name="ldb"/>, or, when <paramref name="transposeB"/>, stored (n, k). No allocation.
+    /// </summary>
+    public static void Pack(PackedMatrix destination, ReadOnlySpan<float> b, int ldb, bool transposeB)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination.PanelWidth != PanelWidth)
+        {
+            throw new ArgumentException("The matrix was allocated for another micro-kernel.", nameof(destination));
+        }
+        int k = destination.Rows;
+        int n = destination.Columns;
+        GemmShape.RequireMatrix(b.Length, ldb, transposeB ? n : k, transposeB ? k : n, "b");
+        if (k == 0 || n == 0)
+        {
+            return;
+        }
+        fixed (float* bp = b)
+        {
+            PackB(destination.Buffer.Pointer, k * PanelWidth, PanelWidth, bp, ldb, transposeB, 0, 0, k, n);
+        }
+    }
+
+    private static void ZeroUnlessAccumulating(float* c, nint ldc, int m, int n, bool accumulate)
+    {
+        if (accumulate)
+        {
+            return;
+        }
+        for (int i = 0; i < m; i++)
+        {
+            new Span<float>(c + i * ldc, n).Clear();
+        }
+    }
+
+    private static void Run<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA,
+                                     float* b, nint ldb, bool transposeB, int m, int n, int k, bool accumulate)
+        where TKernel : struct, IMicroKernel
+    {
+        Workspace workspace = Workspace.Current;
+        for (int jc = 0; jc < n; jc += Nc)
+        {
+            int nc = Math.Min(Nc, n - jc);
+            for (int pc = 0; pc < k; pc += Kc)
+            {
+                int kc = Math.Min(Kc, k - pc);
+                PackB(workspace.PackedB.Pointer, kc * TKernel.Nr, TKernel.Nr, b, ldb, transposeB, pc, jc, kc, nc);
+                RowBlocks<TKernel>(c + jc, ldc, a, lda, transposeA, workspace, workspace.PackedB.Pointer, kc * TKernel.Nr,
+                                   m, nc, pc, kc, accumulate || pc > 0);
+            }
+        }
+    }
+
+    private static void RunPacked<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA,
+                                           PackedMatrix b, int m, bool accumulate)
+        where TKernel : struct, IMicroKernel
+    {
+        Workspace workspace = Workspace.Current;
+        int k = b.Rows;
+        for (int pc = 0; pc < k; pc += Kc)
+        {
+            int kc = Math.Min(Kc, k - pc);
+            RowBlocks<TKernel>(c, ldc, a, lda, transposeA, workspace, b.Buffer.Pointer + pc * TKernel.Nr, k * TKernel.Nr,
+                               m, b.Columns, pc, kc, accumulate || pc > 0);
+        }
+    }
+
+    /// <summary>For each block of Mc rows: pack A's (Mc, kc) block, then run the tiles against every B panel.</summary>
+    private static void RowBlocks<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA, Workspace workspace,
+                                           float* packedB, int panelStride, int m, int n, int pc, int kc, bool loadC)
+        where TKernel : struct, IMicroKernel
+    {
+        int mc = McTiles * TKernel.Mr;
+        float* packedA = workspace.PackedA.Pointer; // (mc / Mr) × (kc, Mr)
+        for (int ic = 0; ic < m; ic += mc)
+        {
+            int rows = Math.Min(mc, m - ic);
+            PackA<TKernel>(packedA, a, lda, transposeA, ic, pc, rows, kc);
+            Tiles<TKernel>(c + ic * ldc, ldc, packedA, packedB, panelStride, rows, n, kc, loadC, workspace.Tile.Pointer);
+        }
+    }
+
+    private static void Tiles<TKernel>(float* c, nint ldc, float* packedA, float* packedB, int panelStride,
+                                       int m, int n, int kc, bool loadC, float* tile)
+        where TKernel : struct, IMicroKernel
+    {
+        int mr = TKernel.Mr;
+        int nr = TKernel.Nr;
+        for (int j = 0; j < n; j += nr)
+        {
+            float* bPanel = packedB + (j / nr) * panelStride;
+            int width = Math.Min(nr, n - j);
+            for (int i = 0; i < m; i += mr)
+            {
+                float* aPanel = packedA + (i / mr) * kc * mr;
+                int height = Math.Min(mr, m - i);
+                float* cTile = c + i * ldc + j;
+                if (height == mr && width == nr)
+                {
+                    TKernel.Run(kc, aPanel, bPanel, cTile, ldc, loadC);
+                }
+                else
+                {
+                    // Edge tile: run the same kernel on a full (Mr, Nr) scratch tile, so the arithmetic is unchanged,
+                    // and copy only the addressed part of C in and out.
+                    if (loadC)
+                    {
+                        CopyTile(tile, nr, cTile, ldc, height, width);
+                    }
+                    TKernel.Run(kc, aPanel, bPanel, tile, nr, loadC);
+                    CopyTile(cTile, ldc, tile, nr, height, width);
+                }
+            }
+        }
+    }
+
+    private static void CopyTile(float* destination, nint destinationStride, float* source, nint sourceStride, int rows, int columns)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            Unsafe.CopyBlockUnaligned(destination + i * destinationStride, source + i * sourceStride, (uint)(columns * sizeof(float)));
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [ic, ic + rows) and depth [pc, pc + kc) of op(A) into Mr-row panels, each (kc, Mr), zero-padding
+    /// the last panel's missing rows.
+    /// </summary>
+    private static void PackA<TKernel>(float* destination, float* a, nint lda, bool transposeA, int ic, int pc, int rows, int kc)
+        where TKernel : struct, IMicroKernel
+    {
+        int mr = TKernel.Mr;
+        for (int i = 0; i < rows; i += mr)
+        {
+            float* panel = destination + (i / mr) * kc * mr; // (kc, Mr)
+            int height = Math.Min(mr, rows - i);
+            if (transposeA)
+            {
+                // A stored (k, m): each depth step is a contiguous run of rows.
+                float* source = a + pc * lda + ic + i;
+                for (int p = 0; p < kc; p++)
+                {
+                    float* row = panel + p * mr;
+                    Unsafe.CopyBlockUnaligned(row, source + p * lda, (uint)(height * sizeof(float)));
+                    for (int ii = height; ii < mr; ii++)
+                    {
+                        row[ii] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                for (int ii = 0; ii < height; ii++)
+                {
+                    float* source = a + (ic + i + ii) * lda + pc;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        panel[p * mr + ii] = source[p];
+                    }
+                }
+                for (int ii = height; ii < mr; ii++)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        panel[p * mr + ii] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs depth [pc, pc + kc) and columns [jc, jc + columns) of op(B) into <paramref name="nr"/>-column panels,
+    /// each (kc, nr) and <paramref name="panelStride"/> floats apart, zero-padding the last panel's missing columns.
+    /// </summary>
+    private static void PackB(float* destination, int panelStride, int nr, float* b, nint ldb, bool transposeB,
+                              int pc, int jc, int kc, int columns)
+    {
+        for (int j = 0; j < columns; j += nr)
+        {
+            float* panel = destination + (j / nr) * panelStride; // (kc, nr)
+            int width = Math.Min(nr, columns - j);
+            if (transposeB)
+            {
+                // B stored (n, k): gather each column of op(B) from a contiguous row of B.
+                for (int jj = 0; jj < width; jj++)
+                {
+                    float* source = b + (jc + j + jj) * ldb + pc;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        panel[p * nr + jj] = source[p];
+                    }
+                }
+                for (int jj = width; jj < nr; jj++)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        panel[p * nr + jj] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                float* source = b + pc * ldb + jc + j;
+                for (int p = 0; p < kc; p++)
+                {
+                    float* row = panel + p * nr;
+                    Unsafe.CopyBlockUnaligned(row, source + p * ldb, (uint)(width * sizeof(float)));
+                    for (int jj = width; jj < nr; jj++)
+                    {
+                        row[jj] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Per-thread packing buffers, allocated once at their largest size.</summary>
+    private sealed class Workspace
+    {
+        public AlignedBuffer PackedA { get; } = new(McTiles * MaxMr * Kc); // (Mc, Kc) as Mr-row panels
+        public AlignedBuffer PackedB { get; } = new(Kc * Nc);             // (Kc, Nc) as Nr-column panels
+        public AlignedBuffer Tile { get; } = new(MaxMr * MaxNr);          // (Mr, Nr) edge-tile scratch
+
+        public static Workspace Current => t_workspace ??= new Workspace();
+    }
+}
