@@ -16,7 +16,7 @@ internal static class MatMul
     {
         if (typeof(T) == typeof(float))
         {
-            GemmReference.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA,
+            Gemm.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA,
                 MemoryMarshal.Cast<T, float>(b), ldb, transposeB, m, n, k, accumulate);
             return;
         }

@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Smnist.Data;
+using Smnist.IO;
+using Smnist.Nn;
+using Smnist.Optim;
+
+namespace Smnist.Training;
+
+/// <summary>One training step done: its 1-based number, epoch and batch, and the batch's mean loss.</summary>
+public readonly record struct StepReport(long Step, int Epoch, int Batch, int BatchesPerEpoch, double Loss, int Samples, float LearningRate);
+
+/// <summary>One epoch done (1-based): its mean training loss, the test figures and its wall time.</summary>
+public sealed record EpochReport(int Epoch, double TrainLoss, double TestAccuracy, double TestLoss, double Seconds);
+
+/// <summary>How a run ended, and the final test evaluation when it finished.</summary>
+public sealed record TrainingResult(bool Completed, EvaluationResult? Test);
+
+/// <summary>
+/// The seed notebook's training loop: for each epoch, for each shuffled, augmented batch, forward, cross-entropy,
+/// backpropagation through time, optional clipping, an Adam step; then the test accuracy. Every random draw comes
+/// from the seed and the position in the run, so a run saved with <see cref="SaveCheckpoint"/> and continued with
+/// <see cref="Resume"/> gives the same parameters as one that was never interrupted.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    private readonly ImageSet _test;
+    private readonly BatchLoader _trainLoader;
+    private readonly BatchRunner _runner;
+    private readonly Adam _adam;
+    private readonly List<EpochReport> _history = [];
+    private int _epoch;             // 0-based epoch in progress
+    private int _batchInEpoch;      // next batch of that epoch
+    private double _epochLossSum;
+    private int _epochLossCount;
+
+    public Trainer(TrainingOptions options, ImageSet train, ImageSet test, LoadedModel? initialWeights = null)
+    {
+        options.Validate();
+        Options = options;
+        Sequence = initialWeights?.Sequence ?? SequenceLayout.Create(options.Sequence, unchecked((int)options.Seed));
+        if (Sequence.View != options.Sequence)
+            throw new SmnistException($"the initial weights were trained on the {initialWeights!.Sequence.Name} view, not {SequenceLayout.NameOf(options.Sequence)}");
+        var config = new ModelConfig(Sequence.Features, options.Hidden, options.Layers, ImageSet.Classes);
+        if (initialWeights is not null && initialWeights.Model.Config != config)
+            throw new SmnistException($"the initial weights are for {Describe(initialWeights.Model.Config)}, the options ask for {Describe(config)}");
+        Model = initialWeights?.Model ?? SequenceClassifier<float>.Initialize(config, options.Seed, options.ForgetBias);
+
+        train = options.LimitTrain is int limitTrain ? train.Take(Math.Min(limitTrain, train.Count)) : train;
+        _test = options.LimitTest is int limitTest ? test.Take(Math.Min(limitTest, test.Count)) : test;
+        _trainLoader = new BatchLoader(train, Sequence, options.BatchSize, options.Shuffle, options.Augment, options.Seed);
+        _runner = new BatchRunner(Model, Sequence.Steps, _trainLoader.BatchSize, options.EffectiveThreads);
+        _adam = new Adam(Model.Layout.Count, new AdamSettings(WeightDecay: options.WeightDecay));
+        long scheduled = (long)options.Epochs * _trainLoader.BatchesPerEpoch;
+        TotalSteps = Math.Min(scheduled, options.MaxSteps ?? scheduled);
+        ScheduledSteps = scheduled;
+    }
+
+    public TrainingOptions Options { get; }
+
+    public SequenceClassifier<float> Model { get; }
+
+    public SequenceLayout Sequence { get; }
+
+    /// <summary>Training steps taken so far.</summary>
+    public long Step => _adam.Step;
+
+    /// <summary>Steps this run will take: all epochs, or <see cref="TrainingOptions.MaxSteps"/> if fewer.</summary>
+    public long TotalSteps { get; }
+
+    /// <summary>Steps of all epochs: the horizon of the learning-rate schedule, which a step limit does not shorten.</summary>
+    public long ScheduledSteps { get; }
+
+    public int BatchesPerEpoch => _trainLoader.BatchesPerEpoch;
+
+    public int TrainCount => _trainLoader.Count;
+
+    public int TestCount => _test.Count;
+
+    /// <summary>Seconds spent in training steps (waiting for data included, evaluation excluded), over all sessions of the run.</summary>
+    public double TrainSeconds { get; private set; }
+
+    public IReadOnlyList<EpochReport> History => _history;
+
+    public event Action<StepReport>? StepCompleted;
+
+    public event Action<EpochReport>? EpochCompleted;
+
+    /// <summary>Trains until the last epoch or the step limit, or until <paramref name="cancel"/> fires (checked after each step).</summary>
+    public TrainingResult Run(CancellationToken cancel = default)
+    {
+        var stepClock = new Stopwatch();
+        while (_epoch < Options.Epochs && Step < TotalSteps)
+        {
+            var epochClock = Stopwatch.StartNew();
+            stepClock.Restart();
+            foreach (Batch batch in _trainLoader.Epoch(_epoch, _batchInEpoch))
+            {
+                float rate = LearningRateSchedules.At(Options.Schedule, Options.LearningRate, Step, ScheduledSteps);
+                double loss = _runner.TrainStep(batch);
+                if (Options.ClipNorm is float maxNorm)
+                    GradientClipping.ClipGlobalNorm(_runner.Gradient, maxNorm);
+                _adam.Update(Model.Parameters, _runner.Gradient, rate);
+                _batchInEpoch++;
+                _epochLossSum += loss;
+                _epochLossCount++;
+                StepCompleted?.Invoke(new StepReport(Step, _epoch + 1, _batchInEpoch, BatchesPerEpoch, loss, batch.Size, rate));
+                if (cancel.IsCancellationRequested || Step >= TotalSteps)
+                    break;
+            }
+            TrainSeconds += stepClock.Elapsed.TotalSeconds;
+            if (_batchInEpoch < BatchesPerEpoch)
+                return cancel.IsCancellationRequested && Step < TotalSteps ? new TrainingResult(false, null) : new TrainingResult(true, EvaluateTest());
+
+            EvaluationResult test = EvaluateTest();
+            var report = new EpochReport(_epoch + 1, _epochLossSum / _epochLossCount, test.Accuracy, test.Loss, epochClock.Elapsed.TotalSeconds);
+            _history.Add(report);
+            _epoch++;
+            _batchInEpoch = 0;
+            _epochLossSum = 0;
+            _epochLossCount = 0;
+            EpochCompleted?.Invoke(report);
+            if (_epoch == Options.Epochs || Step >= TotalSteps)
+                return new TrainingResult(true, test);
+            if (cancel.IsCancellationRequested)
+                return new TrainingResult(false, null);
+        }
+        return new TrainingResult(true, EvaluateTest());
+    }
+
+    /// <summary>The model on the test set: clean, or augmented as the seed notebook does with <see cref="TrainingOptions.AugmentTest"/>.</summary>
+    public EvaluationResult EvaluateTest()
+    {
+        using var loader = new BatchLoader(_test, Sequence, _trainLoader.BatchSize, shuffle: false, Options.AugmentTest, Options.Seed);
+        return Evaluator.Evaluate(_runner, loader);
+    }
+
+    /// <summary>Writes model.safetensors and optimizer.safetensors (Adam's moments and where the run stands) into <paramref name="runDirectory"/>.</summary>
+    public void SaveCheckpoint(string runDirectory)
+    {
+        Directory.CreateDirectory(runDirectory);
+        ModelCheckpoint.Save(Path.Combine(runDirectory, ModelCheckpoint.ModelFileName), Model, Sequence);
+        var state = new Dictionary<string, string>
+        {
+            ["trainer.options"] = JsonSerializer.Serialize(Options, Json),
+            ["trainer.epoch"] = Invariant(_epoch),
+            ["trainer.batch"] = Invariant(_batchInEpoch),
+            ["trainer.epoch_loss_sum"] = _epochLossSum.ToString("R", CultureInfo.InvariantCulture),
+            ["trainer.epoch_loss_count"] = Invariant(_epochLossCount),
+            ["trainer.train_seconds"] = TrainSeconds.ToString("R", CultureInfo.InvariantCulture),
+            ["trainer.history"] = JsonSerializer.Serialize(_history, Json),
+        };
+        ModelCheckpoint.SaveOptimizer(Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName), _adam, state);
+    }
+
+    /// <summary>
+    /// Continues the run saved in <paramref name="runDirectory"/> with its own options, except the step limit,
+    /// which <paramref name="maxSteps"/> replaces (null: run to the last epoch).
+    /// </summary>
+    public static Trainer Resume(string runDirectory, ImageSet train, ImageSet test, long? maxSteps = null)
+    {
+        string optimizerPath = Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName);
+        string modelPath = Path.Combine(runDirectory, ModelCheckpoint.ModelFileName);
+        if (!File.Exists(optimizerPath) || !File.Exists(modelPath))
+            throw new SmnistException($"{runDirectory}: nothing to resume (it needs {ModelCheckpoint.ModelFileName} and {ModelCheckpoint.OptimizerFileName})");
+        LoadedModel model = ModelCheckpoint.Load(modelPath);
+        OptimizerState saved = ModelCheckpoint.LoadOptimizer(optimizerPath, model.Model.Layout.Count);
+        TrainingOptions options = Read<TrainingOptions>(saved, optimizerPath, "trainer.options") with { MaxSteps = maxSteps };
+        var trainer = new Trainer(options, train, test, model);
+        trainer._adam.Restore(saved.Step, saved.FirstMoment, saved.SecondMoment);
+        trainer._epoch = ReadNumber<int>(saved, optimizerPath, "trainer.epoch");
+        trainer._batchInEpoch = ReadNumber<int>(saved, optimizerPath, "trainer.batch");
+        trainer._epochLossSum = ReadNumber<double>(saved, optimizerPath, "trainer.epoch_loss_sum");
+        trainer._epochLossCount = ReadNumber<int>(saved, optimizerPath, "trainer.epoch_loss_count");
+        trainer.TrainSeconds = ReadNumber<double>(saved, optimizerPath, "trainer.train_seconds");
+        trainer._history.AddRange(Read<List<EpochReport>>(saved, optimizerPath, "trainer.history"));
+        if (trainer._batchInEpoch > trainer.BatchesPerEpoch || trainer._epoch > options.Epochs)
+            throw new SmnistException($"{optimizerPath}: the saved position (epoch {trainer._epoch + 1}, batch {trainer._batchInEpoch}) does not fit this data");
+        return trainer;
+    }
+
+    public void Dispose()
+    {
+        _runner.Dispose();
+        _trainLoader.Dispose();
+    }
+
+    private static T Read<T>(OptimizerState state, string path, string key)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(state.Metadata.GetValueOrDefault(key) ?? "null", Json)
+                ?? throw new SmnistException($"{path}: metadata '{key}' is missing");
+        }
+        catch (JsonException e)
+        {
+            throw new SmnistException($"{path}: metadata '{key}' is not valid: {e.Message}");
+        }
+    }
+
+    private static T ReadNumber<T>(OptimizerState state, string path, string key) where T : System.Numerics.INumber<T> =>
+        T.TryParse(state.Metadata.GetValueOrDefault(key), NumberStyles.Float, CultureInfo.InvariantCulture, out T? value) && value is not null
+            ? value
+            : throw new SmnistException($"{path}: metadata '{key}' is missing or not a number");
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Describe(ModelConfig config) =>
+        $"{config.Layers} layer(s) of {config.HiddenSize} units on {config.InputSize} inputs";
+}

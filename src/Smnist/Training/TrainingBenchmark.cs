@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Smnist.Data;
+using Smnist.Nn;
+using Smnist.Optim;
+
+namespace Smnist.Training;
+
+/// <summary>Measured speed of whole training steps.</summary>
+public sealed record BenchmarkResult(int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
+
+public static class TrainingBenchmark
+{
+    /// <summary>
+    /// Times whole training steps (forward, backward, Adam) on MNIST-shaped data already in memory (28 rows of 28
+    /// pixels, as prepared batches), after <paramref name="warmup"/> untimed steps.
+    /// </summary>
+    public static BenchmarkResult Run(int batchSize = 32, int hidden = 128, int steps = 200, int threads = 0, int warmup = 20)
+    {
+        if (batchSize < 1 || hidden < 1 || steps < 1 || threads < 0 || warmup < 0)
+            throw new SmnistException("bench needs a positive batch size, hidden size and step count, and threads ≥ 0");
+        SequenceLayout sequence = SequenceLayout.Create(SequenceView.Rows);
+        var images = new byte[batchSize * 4 * ImageSet.Pixels];
+        var labels = new byte[batchSize * 4];
+        var random = new SeededRandom(7);
+        for (int k = 0; k < images.Length; k++)
+            images[k] = (byte)random.NextUInt64();
+        for (int k = 0; k < labels.Length; k++)
+            labels[k] = (byte)(random.NextUInt64() % ImageSet.Classes);
+        // Four batches prepared up front and cycled, so the timing is the training step alone.
+        using var loader = new BatchLoader(new ImageSet(images, labels), sequence, batchSize, shuffle: false, augment: false, seed: 1);
+        var batches = new List<Batch>();
+        foreach (Batch batch in loader.Epoch(0))
+            batches.Add(Copy(batch, sequence));
+
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(sequence.Features, hidden), seed: 1);
+        int workers = threads > 0 ? threads : Environment.ProcessorCount;
+        using var runner = new BatchRunner(model, sequence.Steps, batchSize, workers);
+        var adam = new Adam(model.Layout.Count);
+        for (int k = 0; k < warmup; k++)
+            Step(runner, adam, batches[k % batches.Count]);
+        var clock = Stopwatch.StartNew();
+        for (int k = 0; k < steps; k++)
+            Step(runner, adam, batches[k % batches.Count]);
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new BenchmarkResult(batchSize, hidden, steps, runner.Workers, steps * batchSize / seconds, seconds * 1000 / steps);
+    }
+
+    private static Batch Copy(Batch batch, SequenceLayout sequence)
+    {
+        var copy = new Batch(sequence, batch.Capacity) { Size = batch.Size, Index = batch.Index };
+        batch.Inputs.CopyTo(copy.Inputs, 0);
+        batch.Labels.CopyTo(copy.Labels, 0);
+        return copy;
+    }
+
+    private static void Step(BatchRunner runner, Adam adam, Batch batch)
+    {
+        runner.TrainStep(batch);
+        adam.Update(runner.Model.Parameters, runner.Gradient, 1e-3f);
+    }
+}

@@ -1,0 +1,94 @@
+using Smnist.Data;
+using Smnist.Optim;
+
+namespace Smnist.Training;
+
+/// <summary>
+/// Everything that decides a training run. The defaults are the best recipe (<see cref="BestRecipe"/>);
+/// <see cref="SeedRecipe"/> is the notebook's. Any value set explicitly overrides the recipe's.
+/// </summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 15;
+    public int BatchSize { get; init; } = 32;
+    public int Hidden { get; init; } = 128;
+    public int Layers { get; init; } = 1;
+    public float LearningRate { get; init; } = 2e-3f;
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
+
+    /// <summary>Initial forget-gate bias; null keeps nn.Linear's uniform initialisation.</summary>
+    public float? ForgetBias { get; init; } = 1f;
+
+    /// <summary>Global gradient-norm bound; null for no clipping.</summary>
+    public float? ClipNorm { get; init; }
+
+    /// <summary>Decoupled (AdamW) weight decay; 0 for plain Adam.</summary>
+    public float WeightDecay { get; init; }
+
+    /// <summary>Seeds the initial weights, the shuffles, the augmentation and the pixel permutation.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Worker threads for the training step; 0 for one per processor.</summary>
+    public int Threads { get; init; }
+
+    public bool Augment { get; init; } = true;
+
+    /// <summary>Evaluate on augmented test images, as the seed notebook does; off gives the clean test set papers report.</summary>
+    public bool AugmentTest { get; init; }
+
+    public bool Shuffle { get; init; } = true;
+
+    /// <summary>Stop after this many training steps in all; null to run every epoch.</summary>
+    public long? MaxSteps { get; init; }
+
+    public int? LimitTrain { get; init; }
+    public int? LimitTest { get; init; }
+    public SequenceView Sequence { get; init; } = SequenceView.Rows;
+    public DatasetKind Dataset { get; init; } = DatasetKind.Mnist;
+
+    /// <summary>Adam 2e-3 with per-step cosine decay to zero over 15 epochs and forget-gate bias 1.</summary>
+    public static TrainingOptions BestRecipe { get; } = new();
+
+    /// <summary>The notebook exactly: Adam at 1e-3, constant, nn.Linear's initialisation, 10 epochs.</summary>
+    public static TrainingOptions SeedRecipe { get; } = new()
+    {
+        Epochs = 10,
+        LearningRate = 1e-3f,
+        Schedule = LearningRateSchedule.Constant,
+        ForgetBias = null,
+    };
+
+    /// <summary>The options of the recipe called <paramref name="name"/>: "best" or "seed".</summary>
+    public static TrainingOptions ForRecipe(string name) => name switch
+    {
+        "best" => BestRecipe,
+        "seed" => SeedRecipe,
+        _ => throw new SmnistException($"unknown recipe '{name}'; expected best or seed"),
+    };
+
+    /// <summary>Worker threads actually used: <see cref="Threads"/>, or one per processor.</summary>
+    public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+
+    /// <summary>Throws <see cref="SmnistException"/> naming the first value out of range.</summary>
+    public void Validate()
+    {
+        Require(Epochs >= 1, $"epochs must be at least 1, not {Epochs}");
+        Require(BatchSize is >= 1 and <= 65536, $"batch size must be between 1 and 65536, not {BatchSize}");
+        Require(Hidden is >= 1 and <= 4096, $"hidden size must be between 1 and 4096, not {Hidden}");
+        Require(Layers is >= 1 and <= 16, $"layers must be between 1 and 16, not {Layers}");
+        Require(float.IsFinite(LearningRate) && LearningRate > 0, $"learning rate must be positive, not {LearningRate}");
+        Require(ClipNorm is null || (float.IsFinite(ClipNorm.Value) && ClipNorm > 0), $"gradient clipping norm must be positive, not {ClipNorm}");
+        Require(ForgetBias is null || float.IsFinite(ForgetBias.Value), $"forget bias must be a finite number, not {ForgetBias}");
+        Require(float.IsFinite(WeightDecay) && WeightDecay >= 0, $"weight decay must be zero or positive, not {WeightDecay}");
+        Require(Threads is >= 0 and <= 256, $"threads must be between 0 (one per processor) and 256, not {Threads}");
+        Require(MaxSteps is null or >= 1, $"max steps must be at least 1, not {MaxSteps}");
+        Require(LimitTrain is null or >= 1, $"limit-train must be at least 1, not {LimitTrain}");
+        Require(LimitTest is null or >= 1, $"limit-test must be at least 1, not {LimitTest}");
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+            throw new SmnistException(message);
+    }
+}
