@@ -1,0 +1,48 @@
+namespace Smnist.Data;
+
+/// <summary>
+/// One batch, time-major and dense: <see cref="Inputs"/> holds (Steps, <see cref="Size"/>, Features) floats in
+/// [0, 1], contiguous with stride <see cref="Size"/>, so element (t, b, f) is at (t * Size + b) * Features + f and
+/// the first Steps * Size * Features floats are the whole batch, a last partial batch included. The arrays are
+/// sized for a full batch and reused by the loader: a batch is valid until the consumer asks for the next one.
+/// </summary>
+public sealed class Batch
+{
+    internal Batch(SequenceLayout layout, int capacity)
+    {
+        Steps = layout.Steps;
+        Features = layout.Features;
+        Capacity = capacity;
+        Inputs = new float[Steps * capacity * Features];
+        Labels = new int[capacity];
+        Indices = new int[capacity];
+    }
+
+    /// <summary>(Steps, Size, Features) floats; entries beyond Steps * Size * Features are stale.</summary>
+    public float[] Inputs { get; }
+
+    /// <summary>Class of each row; the first <see cref="Size"/> are valid.</summary>
+    public int[] Labels { get; }
+
+    /// <summary>Index in the image set of each row; the first <see cref="Size"/> are valid.</summary>
+    public int[] Indices { get; }
+
+    /// <summary>Rows in this batch: the batch size, or fewer for the last batch of an epoch.</summary>
+    public int Size { get; internal set; }
+
+    /// <summary>Position of this batch in its epoch, from 0.</summary>
+    public int Index { get; internal set; }
+
+    public int Epoch { get; internal set; }
+
+    public int Steps { get; }
+
+    public int Features { get; }
+
+    public int Capacity { get; }
+
+    /// <summary>The valid inputs, (Steps, Size, Features).</summary>
+    public Span<float> InputSpan => Inputs.AsSpan(0, Steps * Size * Features);
+
+    public ReadOnlySpan<int> LabelSpan => Labels.AsSpan(0, Size);
+}

@@ -1,0 +1,9 @@
+namespace Smnist.Data;
+
+/// <summary>Names of the independent random streams derived from one seed, so they never share draws.</summary>
+internal static class RandomStreams
+{
+    public const ulong Permutation = 0x7065726D75746531; // "permute1"
+    public const ulong Shuffle = 0x73687566666C6531;     // "shuffle1"
+    public const ulong Augment = 0x6175676D656E7431;     // "augment1"
+}
