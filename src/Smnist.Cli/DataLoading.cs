@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Smnist.Data;
+
+namespace Smnist.Cli;
+
+/// <summary>Loads a data set for a command, reporting acquisition on stderr so that stdout stays clean (for --json).</summary>
+internal static class DataLoading
+{
+    public static readonly IReadOnlyDictionary<string, DatasetKind> Kinds =
+        new Dictionary<string, DatasetKind> { ["mnist"] = DatasetKind.Mnist, ["fashion"] = DatasetKind.Fashion };
+
+    public static Option<DatasetKind?> DatasetOption() =>
+        CliOptions.Choice("--dataset", "Data set: MNIST digits or Fashion-MNIST [default: mnist]", Kinds);
+
+    public static Option<string?> DataDirOption() =>
+        CliOptions.Path("--data-dir", "DIR",
+            $"Folder holding the four IDX files (raw or .gz) [default: ${DataAcquisition.DataDirectoryVariable}, else the cache, filled by download]");
+
+    public static (ImageSet Train, ImageSet Test) Load(CliContext context, DatasetKind kind, string? dataDir) =>
+        DataAcquisition.Load(kind, dataDir, new Reporter(context.Error));
+
+    public static string Name(DatasetKind kind) => Kinds.First(pair => pair.Value == kind).Key;
+
+    private sealed class Reporter(TextWriter error) : IProgress<AcquisitionProgress>
+    {
+        public void Report(AcquisitionProgress value)
+        {
+            string? line = value.Stage switch
+            {
+                AcquisitionStage.Trying => $"data: fetching {value.FileName} from {value.Source}",
+                AcquisitionStage.Verified => $"data: {value.FileName} verified",
+                AcquisitionStage.Failed => $"data: {value.FileName} from {value.Source} failed: {value.Detail}",
+                _ => null,
+            };
+            if (line is not null)
+                error.WriteLine(line);
+        }
+    }
+}

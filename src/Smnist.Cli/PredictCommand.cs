@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Smnist.Data;
+using Smnist.Imaging;
+using Smnist.IO;
+using Smnist.Training;
+using Spectre.Console;
+using StbImageSharp;
+
+namespace Smnist.Cli;
+
+/// <summary>
+/// <c>smnist predict</c>: classifies image files (decoded here with StbImageSharp, so the library stays free of
+/// image formats, then brought to MNIST's convention by <see cref="DigitImage"/>) or a test-set image by index.
+/// </summary>
+internal static class PredictCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var model = EvalCommand.ModelOption();
+        var images = new Argument<string[]>("IMAGE")
+        {
+            Description = "PNG or JPEG files of one digit each, any size, grey or colour, dark on light or light on dark",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var index = CliOptions.Number("--index", "K", "Classify test-set image K instead of files", 0, int.MaxValue);
+        var dataDir = DataLoading.DataDirOption();
+        var dataset = DataLoading.DatasetOption();
+        var json = CliOptions.Flag("--json", "Print one JSON object with the predictions and nothing else on stdout");
+
+        var command = new Command("predict", "Predict the digit in images, or in a test-set image") { model, images, index, dataDir, dataset, json };
+        command.Validators.Add(result =>
+        {
+            bool hasImages = result.GetValue(images) is { Length: > 0 };
+            bool hasIndex = result.GetResult(index) is { Implicit: false };
+            if (hasImages == hasIndex)
+                result.AddError("give either image files or --index K (not both)");
+        });
+        command.SetAction(parsed =>
+        {
+            string modelPath = parsed.GetRequiredValue(model)!;
+            LoadedModel loaded = ModelCheckpoint.Load(modelPath);
+            var predictions = new List<Prediction>();
+            if (parsed.GetValue(index) is int k)
+            {
+                ImageSet test = DataLoading.Load(context, parsed.GetValue(dataset) ?? DatasetKind.Mnist, parsed.GetValue(dataDir)).Test;
+                if (k >= test.Count)
+                    throw new SmnistException($"--index {k} is past the end of the test set ({test.Count} images, 0 to {test.Count - 1})");
+                predictions.Add(Predict(loaded, $"test image {k}", test.Image(k), test.Labels[k]));
+            }
+            else
+            {
+                foreach (string path in parsed.GetValue(images)!)
+                    predictions.Add(Predict(loaded, path, ReadImage(path), label: null));
+            }
+
+            if (parsed.GetValue(json))
+                context.Output.WriteLine(Json(modelPath, predictions).ToJsonString());
+            else
+                Print(context.Console, predictions);
+            return 0;
+        });
+        return command;
+    }
+
+    private sealed record Prediction(string Source, int Digit, float[] Probabilities, int? Label);
+
+    private static Prediction Predict(LoadedModel loaded, string source, ReadOnlySpan<byte> image, int? label)
+    {
+        float[] probabilities = Predictor.Probabilities(loaded.Model, loaded.Sequence, image);
+        int digit = 0;
+        for (int k = 1; k < probabilities.Length; k++)
+        {
+            if (probabilities[k] > probabilities[digit])
+                digit = k;
+        }
+        return new Prediction(source, digit, probabilities, label);
+    }
+
+    /// <summary>Decodes an image file and brings it to MNIST's 28×28 white-on-black convention.</summary>
+    internal static byte[] ReadImage(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SmnistException($"{path}: cannot be read ({(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)})", e);
+        }
+
+        ImageResult decoded;
+        try
+        {
+            decoded = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlueAlpha);
+        }
+        catch (Exception e)
+        {
+            // StbImageSharp reports any undecodable input with a plain Exception.
+            throw new SmnistException($"{path}: not a readable PNG or JPEG image ({Cli.OneLine(e.Message)})", e);
+        }
+
+        try
+        {
+            return DigitImage.ToMnist(decoded.Data, decoded.Width, decoded.Height, channels: 4);
+        }
+        catch (SmnistException e)
+        {
+            throw new SmnistException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static JsonObject Json(string modelPath, List<Prediction> predictions)
+    {
+        var items = new JsonArray();
+        foreach (Prediction p in predictions)
+        {
+            var item = new JsonObject
+            {
+                ["image"] = p.Source,
+                ["digit"] = p.Digit,
+                ["probabilities"] = new JsonArray(p.Probabilities.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
+            };
+            if (p.Label is int label)
+                item["label"] = label;
+            items.Add(item);
+        }
+        return new JsonObject { ["model"] = modelPath, ["predictions"] = items };
+    }
+
+    private static void Print(IAnsiConsole console, List<Prediction> predictions)
+    {
+        var table = new Table();
+        table.AddColumn("image");
+        table.AddColumn(new TableColumn("digit").Centered());
+        for (int k = 0; k < 10; k++)
+            table.AddColumn(new TableColumn(k.ToString(CultureInfo.InvariantCulture)).RightAligned());
+        foreach (Prediction p in predictions)
+        {
+            string source = Markup.Escape(p.Source) + (p.Label is int label ? $" (label {label})" : "");
+            var cells = new List<string> { source, $"[bold]{p.Digit}[/]" };
+            for (int k = 0; k < p.Probabilities.Length; k++)
+            {
+                string value = p.Probabilities[k].ToString("F3", CultureInfo.InvariantCulture);
+                cells.Add(k == p.Digit ? $"[bold]{value}[/]" : value);
+            }
+            table.AddRow(cells.ToArray());
+        }
+        console.Write(table);
+    }
+}

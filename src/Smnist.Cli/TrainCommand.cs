@@ -1,0 +1,337 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Smnist.Data;
+using Smnist.IO;
+using Smnist.Optim;
+using Smnist.Training;
+using Spectre.Console;
+
+namespace Smnist.Cli;
+
+internal enum Recipe
+{
+    Best,
+    Seed,
+}
+
+/// <summary>
+/// <c>smnist train</c>: resolves the options over a recipe, trains with a live display, checkpoints after every
+/// epoch and on Ctrl+C, and writes the run's files (all atomically) and a summary table.
+/// </summary>
+internal sealed class TrainCommand
+{
+    private readonly Option<Recipe?> _recipe = CliOptions.Choice("--recipe",
+        "Starting values for every option below: best (Adam 2e-3, cosine decay, forget bias 1, 15 epochs) or seed (the notebook: Adam 1e-3, constant, nn.Linear init, 10 epochs) [default: best]",
+        new Dictionary<string, Recipe> { ["best"] = Recipe.Best, ["seed"] = Recipe.Seed });
+    private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", 1, 10_000, "recipe: 15 best, 10 seed");
+    private readonly Option<int?> _batchSize = CliOptions.Number("--batch-size", "N", "Examples per training step", 1, 65_536, "default: 32");
+    private readonly Option<int?> _hidden = CliOptions.Number("--hidden", "N", "LSTM units per layer", 1, 4096, "default: 128");
+    private readonly Option<int?> _layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", 1, 16, "default: 1");
+    private readonly Option<float?> _lr = CliOptions.Number("--lr", "RATE", "Adam learning rate", 1e-8f, 10f, "recipe: 2e-3 best, 1e-3 seed");
+    private readonly Option<LearningRateSchedule?> _schedule = CliOptions.Choice("--schedule",
+        "Learning rate over the run: constant, or cosine decay to zero over all steps, per step [recipe: cosine best, constant seed]",
+        new Dictionary<string, LearningRateSchedule> { ["constant"] = LearningRateSchedule.Constant, ["cosine"] = LearningRateSchedule.Cosine });
+    private readonly Option<float?> _forgetBias = CliOptions.Number("--forget-bias", "B",
+        "Initial forget-gate bias; without it the gates keep nn.Linear's uniform init", -100f, 100f, "recipe: 1 best, none seed");
+    private readonly Option<float?> _clip = CliOptions.Number("--clip", "N", "Clip the global gradient norm to N", 1e-6f, 1e6f, "default: no clipping");
+    private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", 0f, 1f, "default: 0");
+    private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, "default: 1");
+    private readonly Option<int?> _threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", 0, 256, "default: 0");
+    private readonly Option<bool> _augment = CliOptions.Flag("--augment", "Random affine augmentation of training images, as the seed (±10°, ±5% shift, 0.95-1.05 scale) [default: on]");
+    private readonly Option<bool> _noAugment = CliOptions.Flag("--no-augment", "Train on the images as they are");
+    private readonly Option<bool> _augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the seed's protocol) instead of the clean test set");
+    private readonly Option<bool> _noShuffle = CliOptions.Flag("--no-shuffle", "Keep the training set's order in every epoch");
+    private readonly Option<long?> _maxSteps = CliOptions.Number("--max-steps", "N", "Stop after N training steps in all (resumable with --resume)", 1L, long.MaxValue);
+    private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", 1, int.MaxValue);
+    private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", 1, int.MaxValue);
+    private readonly Option<SequenceView?> _sequence = CliOptions.Choice("--sequence",
+        "How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [default: rows]",
+        new Dictionary<string, SequenceView> { ["rows"] = SequenceView.Rows, ["pixels"] = SequenceView.Pixels, ["permuted"] = SequenceView.Permuted });
+    private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
+    private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
+    private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes and sequence view are the defaults");
+    private readonly Option<string?> _resume = CliOptions.Path("--resume", "DIR", "Continue the run saved in DIR exactly (weights, optimizer, epoch, step, random state); only --max-steps and --data-dir may be given with it");
+    private readonly Option<string?> _out = CliOptions.Path("--out", "DIR", "Where to write the run's files [default: runs/<UTC timestamp>]");
+    private readonly Option<bool> _force = CliOptions.Flag("--force", "Overwrite a run already in --out");
+
+    private readonly CliContext _context;
+
+    private TrainCommand(CliContext context) => _context = context;
+
+    /// <summary>Options that decide the trajectory of a run; a resumed run keeps its own.</summary>
+    private IEnumerable<Option> TrajectoryOptions =>
+    [
+        _recipe, _epochs, _batchSize, _hidden, _layers, _lr, _schedule, _forgetBias, _clip, _weightDecay, _seed, _threads,
+        _augment, _noAugment, _augmentTest, _noShuffle, _limitTrain, _limitTest, _sequence, _dataset, _init, _out, _force,
+    ];
+
+    public static Command Create(CliContext context)
+    {
+        var train = new TrainCommand(context);
+        var command = new Command("train", "Train an LSTM on sequential MNIST; write the model, metrics and plots");
+        // In the order the issue lists them, which groups them by topic.
+        Option[] all =
+        [
+            train._recipe, train._epochs, train._batchSize, train._hidden, train._layers, train._lr, train._schedule,
+            train._forgetBias, train._clip, train._weightDecay, train._seed, train._threads, train._augment, train._noAugment,
+            train._augmentTest, train._noShuffle, train._maxSteps, train._limitTrain, train._limitTest, train._sequence,
+            train._dataset, train._dataDir, train._init, train._resume, train._out, train._force,
+        ];
+        foreach (Option option in all)
+            command.Options.Add(option);
+        command.Validators.Add(train.Validate);
+        command.SetAction(train.Execute);
+        return command;
+    }
+
+    private void Validate(CommandResult result)
+    {
+        bool Given(Option option) => result.GetResult(option) is { Implicit: false };
+        if (Given(_augment) && Given(_noAugment))
+            result.AddError("--augment and --no-augment contradict each other");
+        if (Given(_resume))
+        {
+            string[] conflicting = TrajectoryOptions.Where(Given).Select(o => o.Name).ToArray();
+            if (conflicting.Length > 0)
+                result.AddError($"--resume continues a run exactly as it was configured; {string.Join(", ", conflicting)} cannot be given with it");
+        }
+    }
+
+    private int Execute(ParseResult parsed)
+    {
+        var wall = Stopwatch.StartNew();
+        string? resumeDirectory = parsed.GetValue(_resume);
+        RunSetup setup = resumeDirectory is null ? NewRun(parsed) : ResumedRun(parsed, resumeDirectory);
+
+        var (train, test) = DataLoading.Load(_context, setup.Dataset, setup.DataDir);
+        using Trainer trainer = resumeDirectory is null
+            ? new Trainer(setup.Options!, train, test, setup.Init)
+            : Trainer.Resume(resumeDirectory, train, test, parsed.GetValue(_maxSteps));
+
+        string directory = setup.Directory;
+        Directory.CreateDirectory(directory);
+        RunFiles.WriteJson(Path.Combine(directory, RunFiles.Config), ConfigJson(trainer, setup));
+        List<LossPoint> losses = resumeDirectory is null ? [] : RunFiles.ReadLossCsv(Path.Combine(directory, RunFiles.LossCsv), trainer.Step);
+
+        TrainingDisplay display = TrainingDisplay.Create(_context);
+        display.Message(string.Create(CultureInfo.InvariantCulture,
+            $"{(resumeDirectory is null ? "training" : $"resuming at step {trainer.Step}")}: {trainer.TrainCount} training and {trainer.TestCount} test images, " +
+            $"{trainer.BatchesPerEpoch} steps per epoch, {trainer.TotalSteps} steps in all, {trainer.Options.EffectiveThreads} threads; writing to {directory}"));
+        trainer.StepCompleted += step =>
+        {
+            losses.Add(new LossPoint(step.Step, step.Epoch, (float)step.Loss));
+            display.Step(step.Epoch, trainer.Options.Epochs, step.Batch, step.BatchesPerEpoch, (float)step.Loss, step.Samples);
+        };
+        trainer.EpochCompleted += epoch =>
+        {
+            display.EpochDone(epoch.Epoch, epoch.TrainLoss, epoch.TestAccuracy, epoch.TestLoss, epoch.Seconds);
+            // A checkpoint per epoch: a crash loses at most one epoch, and --resume picks up from here.
+            SaveProgress(trainer, directory, losses);
+        };
+
+        TrainingResult result = display.Run(() => trainer.Run(_context.Cancel));
+        var written = SaveProgress(trainer, directory, losses);
+        written.AddRange(WriteLossPlots(directory, losses));
+        string resumeCommand = $"smnist train --resume {Quote(directory)}";
+
+        if (!result.Completed)
+        {
+            _context.Output.WriteLine($"interrupted after step {trainer.Step} of {trainer.TotalSteps}; checkpoint saved in {directory}");
+            _context.Output.WriteLine($"resume with: {resumeCommand}");
+            return Cli.Interrupted;
+        }
+
+        EvaluationResult final = result.Test!;
+        written.AddRange(WriteResults(trainer, directory, losses, final));
+        PrintSummary(trainer, final, wall.Elapsed, written);
+        if (trainer.Step < trainer.ScheduledSteps)
+            _context.Output.WriteLine($"stopped at step {trainer.Step} of {trainer.ScheduledSteps} (--max-steps); continue with: {resumeCommand}");
+        return 0;
+    }
+
+    /// <summary>What a run needs before its trainer exists.</summary>
+    private sealed record RunSetup(string Directory, DatasetKind Dataset, string? DataDir, string Recipe, TrainingOptions? Options, LoadedModel? Init, string? InitPath);
+
+    private RunSetup NewRun(ParseResult parsed)
+    {
+        Recipe recipe = parsed.GetValue(_recipe) ?? Recipe.Best;
+        TrainingOptions baseline = TrainingOptions.ForRecipe(recipe == Recipe.Best ? "best" : "seed");
+
+        string? initPath = parsed.GetValue(_init);
+        LoadedModel? init = initPath is null ? null : ModelCheckpoint.Load(initPath);
+
+        bool? augment = parsed.GetValue(_augment) ? true : parsed.GetValue(_noAugment) ? false : null;
+        var options = baseline with
+        {
+            Epochs = parsed.GetValue(_epochs) ?? baseline.Epochs,
+            BatchSize = parsed.GetValue(_batchSize) ?? baseline.BatchSize,
+            Hidden = parsed.GetValue(_hidden) ?? init?.Model.Config.HiddenSize ?? baseline.Hidden,
+            Layers = parsed.GetValue(_layers) ?? init?.Model.Config.Layers ?? baseline.Layers,
+            LearningRate = parsed.GetValue(_lr) ?? baseline.LearningRate,
+            Schedule = parsed.GetValue(_schedule) ?? baseline.Schedule,
+            ForgetBias = parsed.GetValue(_forgetBias) ?? baseline.ForgetBias,
+            ClipNorm = parsed.GetValue(_clip) ?? baseline.ClipNorm,
+            WeightDecay = parsed.GetValue(_weightDecay) ?? baseline.WeightDecay,
+            Seed = parsed.GetValue(_seed) ?? baseline.Seed,
+            Threads = parsed.GetValue(_threads) ?? baseline.Threads,
+            Augment = augment ?? baseline.Augment,
+            AugmentTest = parsed.GetValue(_augmentTest) || baseline.AugmentTest,
+            Shuffle = !parsed.GetValue(_noShuffle) && baseline.Shuffle,
+            MaxSteps = parsed.GetValue(_maxSteps) ?? baseline.MaxSteps,
+            LimitTrain = parsed.GetValue(_limitTrain) ?? baseline.LimitTrain,
+            LimitTest = parsed.GetValue(_limitTest) ?? baseline.LimitTest,
+            Sequence = parsed.GetValue(_sequence) ?? init?.Sequence.View ?? baseline.Sequence,
+            Dataset = parsed.GetValue(_dataset) ?? baseline.Dataset,
+        };
+        options.Validate();
+
+        string directory = parsed.GetValue(_out) ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
+        string existing = Path.Combine(directory, ModelCheckpoint.ModelFileName);
+        if (File.Exists(existing) && !parsed.GetValue(_force))
+            throw new SmnistException($"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {directory} to continue it");
+
+        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.ToString().ToLowerInvariant(), options, init, initPath);
+    }
+
+    private RunSetup ResumedRun(ParseResult parsed, string directory)
+    {
+        string checkpoint = Path.Combine(directory, ModelCheckpoint.ModelFileName);
+        if (!File.Exists(checkpoint))
+            throw new SmnistException($"{directory}: no run to resume (no {ModelCheckpoint.ModelFileName})");
+        JsonObject config = RunFiles.ReadJsonObject(Path.Combine(directory, RunFiles.Config));
+        string datasetName = config["dataset"]?.GetValue<string>() ?? "mnist";
+        if (!DataLoading.Kinds.TryGetValue(datasetName, out DatasetKind dataset))
+            throw new SmnistException($"{Path.Combine(directory, RunFiles.Config)}: unknown dataset '{datasetName}'");
+        string? dataDir = parsed.GetValue(_dataDir) ?? config["data_dir"]?.GetValue<string>();
+        return new RunSetup(directory, dataset, dataDir, config["recipe"]?.GetValue<string>() ?? "best", null, null, config["init"]?.GetValue<string>());
+    }
+
+    /// <summary>Every option the run uses, after the recipe is applied (the trainer's own record of them).</summary>
+    private static JsonObject ConfigJson(Trainer trainer, RunSetup setup)
+    {
+        TrainingOptions o = trainer.Options;
+        return new JsonObject
+        {
+            ["recipe"] = setup.Recipe,
+            ["epochs"] = o.Epochs,
+            ["batch_size"] = o.BatchSize,
+            ["hidden"] = o.Hidden,
+            ["layers"] = o.Layers,
+            ["lr"] = o.LearningRate,
+            ["schedule"] = o.Schedule.ToString().ToLowerInvariant(),
+            ["forget_bias"] = o.ForgetBias,
+            ["clip"] = o.ClipNorm,
+            ["weight_decay"] = o.WeightDecay,
+            ["seed"] = o.Seed,
+            ["threads"] = o.EffectiveThreads,
+            ["augment"] = o.Augment,
+            ["augment_test"] = o.AugmentTest,
+            ["shuffle"] = o.Shuffle,
+            ["max_steps"] = o.MaxSteps,
+            ["limit_train"] = o.LimitTrain,
+            ["limit_test"] = o.LimitTest,
+            ["sequence"] = SequenceLayout.NameOf(o.Sequence),
+            ["dataset"] = DataLoading.Name(o.Dataset),
+            ["data_dir"] = setup.DataDir is null ? null : Path.GetFullPath(setup.DataDir),
+            ["init"] = setup.InitPath,
+            ["out"] = setup.Directory,
+            ["train_samples"] = trainer.TrainCount,
+            ["test_samples"] = trainer.TestCount,
+            ["steps_per_epoch"] = trainer.BatchesPerEpoch,
+            ["total_steps"] = trainer.TotalSteps,
+        };
+    }
+
+    /// <summary>The checkpoint and loss.csv: everything --resume needs.</summary>
+    private static List<string> SaveProgress(Trainer trainer, string directory, List<LossPoint> losses)
+    {
+        trainer.SaveCheckpoint(directory);
+        RunFiles.WriteLossCsv(Path.Combine(directory, RunFiles.LossCsv), losses);
+        return
+        [
+            Path.Combine(directory, ModelCheckpoint.ModelFileName),
+            Path.Combine(directory, ModelCheckpoint.OptimizerFileName),
+            Path.Combine(directory, RunFiles.LossCsv),
+        ];
+    }
+
+    private static IEnumerable<string> WriteLossPlots(string directory, List<LossPoint> losses)
+    {
+        string png = Path.Combine(directory, RunFiles.LossPng), svg = Path.Combine(directory, RunFiles.LossSvg);
+        Plots.WriteLoss(losses, png, svg);
+        return [png, svg];
+    }
+
+    private static IEnumerable<string> WriteResults(Trainer trainer, string directory, List<LossPoint> losses, EvaluationResult final)
+    {
+        // Accuracy per finished epoch, plus the final evaluation when the run stopped inside an epoch.
+        var accuracy = trainer.History.Select(e => ((double)e.Epoch, e.TestAccuracy)).ToList();
+        if (trainer.Step % trainer.BatchesPerEpoch != 0)
+            accuracy.Add(((double)trainer.Step / trainer.BatchesPerEpoch, final.Accuracy));
+
+        string metrics = Path.Combine(directory, RunFiles.Metrics);
+        RunFiles.WriteJson(metrics, MetricsJson(trainer, losses, final));
+        string accuracyPng = Path.Combine(directory, RunFiles.AccuracyPng);
+        Plots.WriteAccuracy(accuracy, accuracyPng);
+        string confusionPng = Path.Combine(directory, RunFiles.ConfusionPng);
+        Plots.WriteConfusion(final.Confusion, confusionPng);
+        return [Path.Combine(directory, RunFiles.Config), metrics, accuracyPng, confusionPng];
+    }
+
+    private static JsonObject MetricsJson(Trainer trainer, List<LossPoint> losses, EvaluationResult final)
+    {
+        int lastEpoch = losses.Count == 0 ? 0 : losses[^1].Epoch;
+        double finalTrainLoss = losses.Count == 0 ? double.NaN : losses.Where(p => p.Epoch == lastEpoch).Average(p => (double)p.Loss);
+        var perEpoch = new JsonArray();
+        foreach (EpochReport epoch in trainer.History)
+        {
+            perEpoch.Add(new JsonObject
+            {
+                ["epoch"] = epoch.Epoch,
+                ["train_loss"] = epoch.TrainLoss,
+                ["test_accuracy"] = epoch.TestAccuracy,
+                ["test_loss"] = epoch.TestLoss,
+                ["seconds"] = epoch.Seconds,
+            });
+        }
+        return new JsonObject
+        {
+            ["test_accuracy"] = final.Accuracy,
+            ["test_loss"] = final.Loss,
+            ["test_samples"] = final.Samples,
+            ["test_augmented"] = trainer.Options.AugmentTest,
+            ["epochs"] = trainer.History.Count,
+            ["steps"] = trainer.Step,
+            ["train_seconds"] = trainer.TrainSeconds,
+            ["train_samples_per_second"] = SamplesSeen(trainer) / Math.Max(trainer.TrainSeconds, 1e-9),
+            ["final_train_loss"] = finalTrainLoss,
+            ["per_epoch"] = perEpoch,
+        };
+    }
+
+    /// <summary>Training examples processed: whole epochs, then full batches of the epoch in progress.</summary>
+    private static long SamplesSeen(Trainer trainer)
+    {
+        long epochs = trainer.Step / trainer.BatchesPerEpoch, batches = trainer.Step % trainer.BatchesPerEpoch;
+        return epochs * trainer.TrainCount + Math.Min(batches * trainer.Options.BatchSize, trainer.TrainCount);
+    }
+
+    private void PrintSummary(Trainer trainer, EvaluationResult final, TimeSpan wall, List<string> written)
+    {
+        var table = new Table().Title("smnist train").AddColumn("").AddColumn("");
+        table.HideHeaders();
+        string testSet = trainer.Options.AugmentTest ? "augmented test set" : "test set";
+        table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} images, {testSet})"));
+        table.AddRow("test loss", final.Loss.ToString("F4", CultureInfo.InvariantCulture));
+        table.AddRow("time", string.Create(CultureInfo.InvariantCulture, $"{trainer.TrainSeconds:F1} s training, {wall.TotalSeconds:F1} s in all"));
+        table.AddRow("samples/s", (SamplesSeen(trainer) / Math.Max(trainer.TrainSeconds, 1e-9)).ToString("F0", CultureInfo.InvariantCulture));
+        table.AddRow("steps", string.Create(CultureInfo.InvariantCulture, $"{trainer.Step} ({trainer.History.Count} epochs)"));
+        table.AddRow("files", Markup.Escape(string.Join("\n", written.Distinct().Select(Path.GetFullPath))));
+        _context.Console.Write(table);
+    }
+
+    private static string Quote(string path) => path.Any(char.IsWhiteSpace) || path.Contains('\'') ? $"'{path.Replace("'", "'\\''")}'" : path;
+}
