@@ -131,28 +131,32 @@ public sealed class BatchLoader : IDisposable
     {
         int features = _layout.Features;
         ReadOnlySpan<float> unit = UnitScale;
-        ReadOnlySpan<int> permutation = _layout.Permutation;
-        for (int step = 0, element = 0; step < _layout.Steps; step++, element += features)
+        ReadOnlySpan<int> pixelOrder = _layout.PixelOrder;
+        if (features == 1)
         {
+            // One pixel per step: gather that pixel from each image into the step's contiguous row of the batch.
+            for (int step = 0; step < _layout.Steps; step++)
+            {
+                int pixel = pixelOrder[step];
+                Span<float> stepInputs = inputs.Slice(step * size, size);
+                for (int row = 0, offset = pixel; row < stepInputs.Length; row++, offset += ImageSet.Pixels)
+                {
+                    stepInputs[row] = unit[images[offset]];
+                }
+            }
+            return;
+        }
+        for (int step = 0; step < _layout.Steps; step++)
+        {
+            ReadOnlySpan<int> stepPixels = pixelOrder.Slice(step * features, features);
             Span<float> stepInputs = inputs.Slice(step * size * features, size * features);
             for (int row = 0; row < size; row++)
             {
                 ReadOnlySpan<byte> image = images.Slice(row * ImageSet.Pixels, ImageSet.Pixels);
                 Span<float> destination = stepInputs.Slice(row * features, features);
-                if (permutation.IsEmpty)
+                for (int f = 0; f < destination.Length; f++)
                 {
-                    ReadOnlySpan<byte> source = image.Slice(element, features);
-                    for (int f = 0; f < destination.Length; f++)
-                    {
-                        destination[f] = unit[source[f]];
-                    }
-                }
-                else
-                {
-                    for (int f = 0; f < destination.Length; f++)
-                    {
-                        destination[f] = unit[image[permutation[element + f]]];
-                    }
+                    destination[f] = unit[image[stepPixels[f]]];
                 }
             }
         }

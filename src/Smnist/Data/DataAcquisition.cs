@@ -228,10 +228,12 @@ public static class DataAcquisition
                 {
                     throw new AcquisitionFailure($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
                 }
+                // Compressed data is normally far smaller than the file; the bound only stops an endless or absurd body.
+                long limit = 2 * file.Length + 4096;
                 long? total = response.Content.Headers.ContentLength;
-                if (total > file.Length)
+                if (total > limit)
                 {
-                    throw new AcquisitionFailure($"announced {total} bytes, more than the {file.Length}-byte file it should hold");
+                    throw new AcquisitionFailure($"announced {total} bytes, too many for the {file.Length}-byte file it should hold");
                 }
                 await using Stream body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
                 await using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferLength, useAsync: true);
@@ -248,9 +250,9 @@ public static class DataAcquisition
                             break;
                         }
                         done += read;
-                        if (done > file.Length)
+                        if (done > limit)
                         {
-                            throw new AcquisitionFailure($"sent more than the {file.Length} bytes the file can have");
+                            throw new AcquisitionFailure($"sent over {limit} bytes, too many for the {file.Length}-byte file it should hold");
                         }
                         await output.WriteAsync(buffer.AsMemory(0, read), stall.Token).ConfigureAwait(false);
                         Report(AcquisitionStage.Transferring, file, url.ToString(), done, total);
