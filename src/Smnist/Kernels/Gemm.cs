@@ -197,23 +197,46 @@ public static unsafe class Gemm
         }
     }
 
-    /// <summary>For each block of Mc rows: pack A's (Mc, kc) block, then run the tiles against every B panel.</summary>
+    /// <summary>
+    /// For each block of Mc rows, runs the tiles against every B panel. Transposed A is packed into (kc, Mr) panels
+    /// (a plain copy per depth step). Untransposed A is read in place, Mr rows at stride lda, which saves the
+    /// transposing copy; only a ragged last tile of fewer than Mr rows is packed, zero-padded.
+    /// </summary>
     private static void RowBlocks<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA, Workspace workspace,
                                            float* packedB, int panelStride, int m, int n, int pc, int kc, bool loadC)
         where TKernel : struct, IMicroKernel
     {
-        int mc = McTiles * TKernel.Mr;
+        int mr = TKernel.Mr;
+        int mc = McTiles * mr;
         float* packedA = workspace.PackedA.Pointer; // (mc / Mr) × (kc, Mr)
         for (int ic = 0; ic < m; ic += mc)
         {
             int rows = Math.Min(mc, m - ic);
-            PackA<TKernel>(packedA, a, lda, transposeA, ic, pc, rows, kc);
-            Tiles<TKernel>(c + ic * ldc, ldc, packedA, packedB, panelStride, rows, n, kc, loadC, workspace.Tile.Pointer);
+            if (transposeA)
+            {
+                PackA<TKernel>(packedA, a, lda, true, ic, pc, rows, kc);
+                Tiles<TKernel>(c + ic * ldc, ldc, null, 0, packedA, packedB, panelStride, rows, n, kc, loadC, workspace.Tile.Pointer);
+            }
+            else
+            {
+                int fullRows = rows - rows % mr;
+                if (fullRows < rows)
+                {
+                    PackA<TKernel>(packedA, a, lda, false, ic + fullRows, pc, rows - fullRows, kc);
+                }
+                Tiles<TKernel>(c + ic * ldc, ldc, a + ic * lda + pc, lda, packedA, packedB, panelStride, rows, n, kc, loadC,
+                               workspace.Tile.Pointer);
+            }
         }
     }
 
-    private static void Tiles<TKernel>(float* c, nint ldc, float* packedA, float* packedB, int panelStride,
-                                       int m, int n, int kc, bool loadC, float* tile)
+    /// <summary>
+    /// All (Mr, Nr) tiles of a (m, n) block of C. Row tiles come from <paramref name="direct"/> (rows at stride
+    /// <paramref name="lda"/>) when it is given and the tile is full, otherwise from consecutive packed panels
+    /// starting at <paramref name="packedA"/> (for direct A, only the ragged last tile's panel).
+    /// </summary>
+    private static void Tiles<TKernel>(float* c, nint ldc, float* direct, nint lda, float* packedA, float* packedB,
+                                       int panelStride, int m, int n, int kc, bool loadC, float* tile)
         where TKernel : struct, IMicroKernel
     {
         int mr = TKernel.Mr;
@@ -224,12 +247,15 @@ public static unsafe class Gemm
             int width = Math.Min(nr, n - j);
             for (int i = 0; i < m; i += mr)
             {
-                float* aPanel = packedA + (i / mr) * kc * mr;
                 int height = Math.Min(mr, m - i);
+                bool inPlace = direct != null && height == mr;
+                float* aTile = inPlace ? direct + i * lda : direct != null ? packedA : packedA + (i / mr) * kc * mr;
+                nint rowStride = inPlace ? lda : 1;
+                nint depthStride = inPlace ? 1 : mr;
                 float* cTile = c + i * ldc + j;
                 if (height == mr && width == nr)
                 {
-                    TKernel.Run(kc, aPanel, bPanel, cTile, ldc, loadC);
+                    TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, cTile, ldc, loadC);
                 }
                 else
                 {
@@ -239,7 +265,7 @@ public static unsafe class Gemm
                     {
                         CopyTile(tile, nr, cTile, ldc, height, width);
                     }
-                    TKernel.Run(kc, aPanel, bPanel, tile, nr, loadC);
+                    TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
                     CopyTile(cTile, ldc, tile, nr, height, width);
                 }
             }

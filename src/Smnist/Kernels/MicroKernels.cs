@@ -18,11 +18,12 @@ internal unsafe interface IMicroKernel
     static abstract int Nr { get; }
 
     /// <summary>
-    /// c (Mr, Nr), row stride <paramref name="ldc"/> ← (<paramref name="loadC"/> ? c : 0) + Σ_p a[p, :]ᵀ b[p, :].
-    /// a is a packed (kc, Mr) panel, b a packed (kc, Nr) panel. Every element is one multiply-add chain in p order,
-    /// so the result does not depend on where the tile lies in the matrix.
+    /// c (Mr, Nr), row stride <paramref name="ldc"/> ← (<paramref name="loadC"/> ? c : 0) + Σ_p a[:, p] b[p, :].
+    /// Element (i, p) of the (Mr, kc) block of A is at a[i · rowStride + p · depthStride]: a packed (kc, Mr) panel
+    /// (1, Mr) or rows of the caller's matrix (lda, 1). b is a packed (kc, Nr) panel. Every element is one
+    /// multiply-add chain in p order, so the result does not depend on where the tile lies in the matrix.
     /// </summary>
-    static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, bool loadC);
+    static abstract void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC);
 }
 
 /// <summary>8 × 32 tile in 16 Vector512 accumulators (AVX-512).</summary>
@@ -32,7 +33,7 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     public static int Nr => 32;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool loadC)
+    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
     {
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (loadC)
@@ -57,21 +58,21 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
             Vector512<float> b1 = Vector512.Load(b + 16);
             Vector512<float> ai = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(ai, b0, c00); c01 = Vector512.FusedMultiplyAdd(ai, b1, c01);
-            ai = Vector512.Create(a[1]);
+            ai = Vector512.Create(a[rowStride]);
             c10 = Vector512.FusedMultiplyAdd(ai, b0, c10); c11 = Vector512.FusedMultiplyAdd(ai, b1, c11);
-            ai = Vector512.Create(a[2]);
+            ai = Vector512.Create(a[2 * rowStride]);
             c20 = Vector512.FusedMultiplyAdd(ai, b0, c20); c21 = Vector512.FusedMultiplyAdd(ai, b1, c21);
-            ai = Vector512.Create(a[3]);
+            ai = Vector512.Create(a[3 * rowStride]);
             c30 = Vector512.FusedMultiplyAdd(ai, b0, c30); c31 = Vector512.FusedMultiplyAdd(ai, b1, c31);
-            ai = Vector512.Create(a[4]);
+            ai = Vector512.Create(a[4 * rowStride]);
             c40 = Vector512.FusedMultiplyAdd(ai, b0, c40); c41 = Vector512.FusedMultiplyAdd(ai, b1, c41);
-            ai = Vector512.Create(a[5]);
+            ai = Vector512.Create(a[5 * rowStride]);
             c50 = Vector512.FusedMultiplyAdd(ai, b0, c50); c51 = Vector512.FusedMultiplyAdd(ai, b1, c51);
-            ai = Vector512.Create(a[6]);
+            ai = Vector512.Create(a[6 * rowStride]);
             c60 = Vector512.FusedMultiplyAdd(ai, b0, c60); c61 = Vector512.FusedMultiplyAdd(ai, b1, c61);
-            ai = Vector512.Create(a[7]);
+            ai = Vector512.Create(a[7 * rowStride]);
             c70 = Vector512.FusedMultiplyAdd(ai, b0, c70); c71 = Vector512.FusedMultiplyAdd(ai, b1, c71);
-            a += 8;
+            a += depthStride;
             b += 32;
         }
         c00.Store(c); c01.Store(c + 16);
@@ -96,7 +97,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
         Fma.IsSupported ? Vector256.FusedMultiplyAdd(x, y, acc) : x * y + acc;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool loadC)
+    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
     {
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (loadC)
@@ -119,17 +120,17 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
             Vector256<float> b1 = Vector256.Load(b + 8);
             Vector256<float> ai = Vector256.Create(a[0]);
             c00 = MulAdd(ai, b0, c00); c01 = MulAdd(ai, b1, c01);
-            ai = Vector256.Create(a[1]);
+            ai = Vector256.Create(a[rowStride]);
             c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11);
-            ai = Vector256.Create(a[2]);
+            ai = Vector256.Create(a[2 * rowStride]);
             c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21);
-            ai = Vector256.Create(a[3]);
+            ai = Vector256.Create(a[3 * rowStride]);
             c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31);
-            ai = Vector256.Create(a[4]);
+            ai = Vector256.Create(a[4 * rowStride]);
             c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41);
-            ai = Vector256.Create(a[5]);
+            ai = Vector256.Create(a[5 * rowStride]);
             c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51);
-            a += 6;
+            a += depthStride;
             b += 16;
         }
         c00.Store(c); c01.Store(c + 8);
@@ -152,7 +153,7 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
         Fma.IsSupported || AdvSimd.IsSupported ? Vector128.FusedMultiplyAdd(x, y, acc) : x * y + acc;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool loadC)
+    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
     {
         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (loadC)
@@ -175,17 +176,17 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
             Vector128<float> b1 = Vector128.Load(b + 4);
             Vector128<float> ai = Vector128.Create(a[0]);
             c00 = MulAdd(ai, b0, c00); c01 = MulAdd(ai, b1, c01);
-            ai = Vector128.Create(a[1]);
+            ai = Vector128.Create(a[rowStride]);
             c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11);
-            ai = Vector128.Create(a[2]);
+            ai = Vector128.Create(a[2 * rowStride]);
             c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21);
-            ai = Vector128.Create(a[3]);
+            ai = Vector128.Create(a[3 * rowStride]);
             c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31);
-            ai = Vector128.Create(a[4]);
+            ai = Vector128.Create(a[4 * rowStride]);
             c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41);
-            ai = Vector128.Create(a[5]);
+            ai = Vector128.Create(a[5 * rowStride]);
             c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51);
-            a += 6;
+            a += depthStride;
             b += 8;
         }
         c00.Store(c); c01.Store(c + 4);
@@ -203,7 +204,7 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
     public static int Mr => 4;
     public static int Nr => 4;
 
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool loadC)
+    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
     {
         float* tile = stackalloc float[16]; // (4, 4)
         for (int i = 0; i < 4; i++)
@@ -217,13 +218,13 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
         {
             for (int i = 0; i < 4; i++)
             {
-                float ai = a[i];
+                float ai = a[i * rowStride];
                 tile[i * 4] += ai * b[0];
                 tile[i * 4 + 1] += ai * b[1];
                 tile[i * 4 + 2] += ai * b[2];
                 tile[i * 4 + 3] += ai * b[3];
             }
-            a += 4;
+            a += depthStride;
             b += 4;
         }
         for (int i = 0; i < 4; i++)
