@@ -40,6 +40,9 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
 
     public int Workers => _pool.Workers;
 
+    /// <summary>Bytes allocated so far by the worker threads other than the caller's.</summary>
+    internal long BackgroundAllocatedBytes => _pool.BackgroundAllocatedBytes;
+
     /// <summary>The gradient of the last <see cref="TrainStep"/>, laid out as the model's parameters.</summary>
     public float[] Gradient => _gradients[0];
 

@@ -17,6 +17,7 @@ internal sealed class WorkerPool : IDisposable
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _start;
     private readonly SemaphoreSlim _finished = new(0);
+    private readonly long[] _allocatedBytes;
     private IWorkerJob? _job;
     private Exception? _failure;
     private volatile bool _stopping;
@@ -27,6 +28,7 @@ internal sealed class WorkerPool : IDisposable
         Workers = workers;
         _threads = new Thread[workers - 1];
         _start = new SemaphoreSlim[workers - 1];
+        _allocatedBytes = new long[workers - 1];
         for (int k = 0; k < _threads.Length; k++)
         {
             _start[k] = new SemaphoreSlim(0);
@@ -37,6 +39,18 @@ internal sealed class WorkerPool : IDisposable
     }
 
     public int Workers { get; }
+
+    /// <summary>Bytes the background workers have allocated, as of their last job: lets tests hold the step to zero.</summary>
+    internal long BackgroundAllocatedBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (long bytes in _allocatedBytes)
+                total += bytes;
+            return total;
+        }
+    }
 
     /// <summary>Runs every worker's share of <paramref name="job"/> and returns when all are done.</summary>
     public void Run(IWorkerJob job)
@@ -84,6 +98,7 @@ internal sealed class WorkerPool : IDisposable
             {
                 Interlocked.CompareExchange(ref _failure, e, null);
             }
+            _allocatedBytes[worker - 1] = GC.GetAllocatedBytesForCurrentThread();
             _finished.Release();
         }
     }

@@ -1,0 +1,39 @@
+using Smnist.Data;
+using Smnist.Nn;
+using Smnist.Optim;
+using Smnist.Training;
+
+namespace Smnist.Tests.Training;
+
+public class AllocationTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ATrainingStepAllocatesNothing(int threads)
+    {
+        SequenceLayout rows = SequenceLayout.Create(SequenceView.Rows);
+        using var loader = new BatchLoader(SyntheticDigits.Create(64, seed: 3), rows, 32, shuffle: false, augment: false, seed: 1);
+        Batch batch = loader.Epoch(0).First();
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, 32), seed: 1);
+        using var runner = new BatchRunner(model, rows.Steps, 32, threads);
+        var adam = new Adam(model.Layout.Count);
+        // Past tiered compilation's call counting and re-JIT, which allocate on their own.
+        var warmUp = System.Diagnostics.Stopwatch.StartNew();
+        while (warmUp.ElapsedMilliseconds < 1500)
+            Step();
+
+        // Counted on each thread of the step: the process-wide counter would also see the test host's threads.
+        long before = GC.GetAllocatedBytesForCurrentThread() + runner.BackgroundAllocatedBytes;
+        for (int k = 0; k < 50; k++)
+            Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() + runner.BackgroundAllocatedBytes - before);
+
+        void Step()
+        {
+            runner.TrainStep(batch);
+            GradientClipping.ClipGlobalNorm(runner.Gradient, 1f);
+            adam.Update(model.Parameters, runner.Gradient, 1e-3f);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using Smnist.Data;
+using Smnist.IO;
+using Smnist.Training;
+
+namespace Smnist.Tests.Training;
+
+public class TrainerTests
+{
+    private static readonly ImageSet Train = SyntheticDigits.Create(200, seed: 1);
+    private static readonly ImageSet Test = SyntheticDigits.Create(64, seed: 2);
+
+    private static TrainingOptions Small(int threads) => TrainingOptions.BestRecipe with
+    {
+        Epochs = 3, Hidden = 12, Threads = threads, ClipNorm = 1f, WeightDecay = 0.01f,
+    };
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SameSeedAndDataGiveBitIdenticalParameters(int threads)
+    {
+        float[] first = TrainedParameters(Small(threads) with { MaxSteps = 9 });
+        float[] second = TrainedParameters(Small(threads) with { MaxSteps = 9 });
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void ThreadCountChangesOnlyRoundingOfTheSameComputation()
+    {
+        float[] one = TrainedParameters(Small(1) with { MaxSteps = 3 });
+        float[] two = TrainedParameters(Small(2) with { MaxSteps = 3 });
+        for (int k = 0; k < one.Length; k++)
+            Assert.True(MathF.Abs(one[k] - two[k]) < 1e-4f, $"parameter {k}: {one[k]} vs {two[k]}");
+    }
+
+    [Theory]
+    [InlineData(5)]   // mid-epoch
+    [InlineData(7)]   // exactly at the epoch boundary (7 batches of 32 in 200 images)
+    public void ResumeContinuesExactlyWhereTheRunStopped(long stopAfter)
+    {
+        TrainingOptions options = Small(2) with { MaxSteps = 17 };
+        float[] uninterrupted = TrainedParameters(options);
+
+        string directory = Directory.CreateTempSubdirectory("smnist-resume-").FullName;
+        try
+        {
+            using (var first = new Trainer(options with { MaxSteps = stopAfter }, Train, Test))
+            {
+                first.Run();
+                Assert.Equal(stopAfter, first.Step);
+                first.SaveCheckpoint(directory);
+            }
+            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 17);
+            Assert.Equal(stopAfter, resumed.Step);
+            resumed.Run();
+            Assert.Equal(17, resumed.Step);
+            Assert.Equal(uninterrupted, resumed.Model.Parameters);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void CancellationStopsAfterTheCurrentStep()
+    {
+        using var cancel = new CancellationTokenSource();
+        using var trainer = new Trainer(Small(1), Train, Test);
+        trainer.StepCompleted += step => { if (step.Step == 4) cancel.Cancel(); };
+        TrainingResult result = trainer.Run(cancel.Token);
+        Assert.False(result.Completed);
+        Assert.Equal(4, trainer.Step);
+    }
+
+    [Fact]
+    public void LearnsTheSyntheticDigitsAndReportsEachEpoch()
+    {
+        using var trainer = new Trainer(Small(2) with { Epochs = 4, Hidden = 24, LearningRate = 1e-2f }, SyntheticDigits.Create(640, seed: 4), Test);
+        var epochs = new List<EpochReport>();
+        trainer.EpochCompleted += epochs.Add;
+        TrainingResult result = trainer.Run();
+        Assert.True(result.Completed);
+        Assert.Equal([1, 2, 3, 4], epochs.Select(e => e.Epoch));
+        Assert.True(result.Test!.Accuracy > 0.6, $"accuracy {result.Test.Accuracy}");
+        Assert.Equal(result.Test.Accuracy, epochs[^1].TestAccuracy);
+        Assert.True(epochs[^1].TrainLoss < epochs[0].TrainLoss);
+
+        EvaluationResult again = Evaluator.Evaluate(trainer.Model, trainer.Sequence, Test, threads: 1);
+        Assert.Equal(result.Test.Accuracy, again.Accuracy);
+        Assert.Equal(Test.Count, again.Confusion.Cast<int>().Sum());
+    }
+
+    [Fact]
+    public void InitialWeightsMustFitTheOptions()
+    {
+        var other = new LoadedModel(Smnist.Nn.SequenceClassifier<float>.Initialize(new Smnist.Nn.ModelConfig(28, 7), 1), SequenceLayout.Create(SequenceView.Rows));
+        var error = Assert.Throws<SmnistException>(() => new Trainer(Small(1), Train, Test, other));
+        Assert.Contains("initial weights", error.Message);
+    }
+
+    private static float[] TrainedParameters(TrainingOptions options)
+    {
+        using var trainer = new Trainer(options, Train, Test);
+        trainer.Run();
+        return trainer.Model.Parameters;
+    }
+}
