@@ -18,22 +18,22 @@ internal sealed class CliContext(TextWriter output, TextWriter error, bool inter
     public CancellationToken Cancel { get; } = cancel;
 
     /// <summary>Spectre console over <see cref="Output"/>, for tables and progress.</summary>
-    public IAnsiConsole Console { get; } = AnsiConsole.Create(new AnsiConsoleSettings
-    {
-        Out = new AnsiConsoleOutput(output),
-        Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
-    });
+    public IAnsiConsole Console { get; } = CreateConsole(output, interactive);
 
-    /// <summary>Spectre console over <see cref="Error"/>, for progress that must not mix with JSON on stdout.</summary>
-    public IAnsiConsole ErrorConsole { get; } = AnsiConsole.Create(new AnsiConsoleSettings
+    private static IAnsiConsole CreateConsole(TextWriter output, bool interactive)
     {
-        Out = new AnsiConsoleOutput(error),
-        Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-    });
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = interactive ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
+        });
+        // Redirected output has no width to fit; a log or file reads best without tables wrapped at 80 columns.
+        if (!interactive)
+            console.Profile.Width = 160;
+        return console;
+    }
 }
 
 /// <summary>The smnist command line: parsing, dispatch, and the rule that every failure is one line on stderr.</summary>

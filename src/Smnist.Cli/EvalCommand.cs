@@ -37,7 +37,7 @@ internal static class EvalCommand
             if (parsed.GetValue(json))
                 context.Output.WriteLine(Json(modelPath, kind, augment, result).ToJsonString());
             else
-                Print(context.Console, modelPath, augment, result);
+                Print(context.Output, context.Console, modelPath, augment, result);
             return 0;
         });
         return command;
@@ -76,9 +76,9 @@ internal static class EvalCommand
         };
     }
 
-    private static void Print(IAnsiConsole console, string modelPath, bool augment, EvaluationResult result)
+    private static void Print(TextWriter output, IAnsiConsole console, string modelPath, bool augment, EvaluationResult result)
     {
-        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{modelPath}: accuracy {result.Accuracy * 100:F2}%, loss {result.Loss:F4} on {result.Samples} {(augment ? "augmented " : "")}test images"));
 
         double[] perClass = result.PerClassAccuracy();

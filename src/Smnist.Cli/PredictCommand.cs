@@ -5,7 +5,6 @@ using Smnist.Data;
 using Smnist.Imaging;
 using Smnist.IO;
 using Smnist.Training;
-using Spectre.Console;
 using StbImageSharp;
 
 namespace Smnist.Cli;
@@ -58,7 +57,7 @@ internal static class PredictCommand
             if (parsed.GetValue(json))
                 context.Output.WriteLine(Json(modelPath, predictions).ToJsonString());
             else
-                Print(context.Console, predictions);
+                Print(context.Output, predictions);
             return 0;
         });
         return command;
@@ -130,24 +129,13 @@ internal static class PredictCommand
         return new JsonObject { ["model"] = modelPath, ["predictions"] = items };
     }
 
-    private static void Print(IAnsiConsole console, List<Prediction> predictions)
+    private static void Print(TextWriter output, List<Prediction> predictions)
     {
-        var table = new Table();
-        table.AddColumn("image");
-        table.AddColumn(new TableColumn("digit").Centered());
-        for (int k = 0; k < 10; k++)
-            table.AddColumn(new TableColumn(k.ToString(CultureInfo.InvariantCulture)).RightAligned());
         foreach (Prediction p in predictions)
         {
-            string source = Markup.Escape(p.Source) + (p.Label is int label ? $" (label {label})" : "");
-            var cells = new List<string> { source, $"[bold]{p.Digit}[/]" };
-            for (int k = 0; k < p.Probabilities.Length; k++)
-            {
-                string value = p.Probabilities[k].ToString("F3", CultureInfo.InvariantCulture);
-                cells.Add(k == p.Digit ? $"[bold]{value}[/]" : value);
-            }
-            table.AddRow(cells.ToArray());
+            string label = p.Label is int known ? $" (label {known})" : "";
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Source}{label}: {p.Digit} ({p.Probabilities[p.Digit] * 100:F1}%)"));
+            output.WriteLine("  " + string.Join("  ", p.Probabilities.Select((v, k) => string.Create(CultureInfo.InvariantCulture, $"{k}: {v:F3}"))));
         }
-        console.Write(table);
     }
 }

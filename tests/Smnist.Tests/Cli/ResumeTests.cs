@@ -1,0 +1,77 @@
+using Smnist.IO;
+
+namespace Smnist.Tests.Cli;
+
+/// <summary>A run stopped early (by --max-steps or Ctrl+C) and resumed ends with the same parameters as one never stopped.</summary>
+public sealed class ResumeTests : IDisposable
+{
+    // 256 training images in batches of 32: 8 steps per epoch, 16 in all.
+    private static readonly string[] Small =
+    [
+        "--data-dir", CliHarness.DataDir, "--epochs", "2", "--limit-train", "256", "--limit-test", "100",
+        "--hidden", "24", "--threads", "1",
+    ];
+
+    private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Theory]
+    [InlineData(5)]  // inside the first epoch
+    [InlineData(8)]  // at the epoch boundary
+    [InlineData(11)] // inside the second epoch
+    public void ResumeAfterMaxStepsMatchesAnUninterruptedRun(int stopAt)
+    {
+        string whole = _directory["whole"], split = _directory["split"];
+        CliHarness.Succeeds(["train", "--out", whole, .. Small]);
+
+        var first = CliHarness.Succeeds(["train", "--out", split, "--max-steps", stopAt.ToString(), .. Small]);
+        Assert.Contains($"continue with: smnist train --resume {split}", first.Out);
+        Assert.Equal(stopAt + 1, File.ReadAllLines(Path.Combine(split, "loss.csv")).Length);
+
+        var second = CliHarness.Succeeds("train", "--resume", split);
+        Assert.Contains($"resuming at step {stopAt}", second.Out);
+
+        AssertSameParameters(whole, split);
+        Assert.Equal(File.ReadAllLines(Path.Combine(whole, "loss.csv")), File.ReadAllLines(Path.Combine(split, "loss.csv")));
+    }
+
+    [Fact]
+    public void CtrlCSavesACheckpointThatResumesExactly()
+    {
+        string whole = _directory["whole"], interrupted = _directory["interrupted"];
+        CliHarness.Succeeds(["train", "--out", whole, .. Small]);
+
+        // Cancelled before it starts: training stops after its first step, as after a Ctrl+C.
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var stopped = CliHarness.Run(cancel.Token, ["train", "--out", interrupted, .. Small]);
+        Assert.Equal(130, stopped.Exit);
+        Assert.Contains("interrupted after step 1 of 16", stopped.Out);
+        Assert.Contains($"resume with: smnist train --resume {interrupted}", stopped.Out);
+        Assert.True(File.Exists(Path.Combine(interrupted, "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(interrupted, "optimizer.safetensors")));
+
+        CliHarness.Succeeds("train", "--resume", interrupted);
+        AssertSameParameters(whole, interrupted);
+    }
+
+    [Fact]
+    public void ResumeKeepsTheRunsOwnOptions()
+    {
+        string split = _directory["split"];
+        CliHarness.Succeeds(["train", "--out", split, "--max-steps", "3", .. Small]);
+        var outcome = CliHarness.Run("train", "--resume", split, "--lr", "0.1", "--hidden", "8");
+        Assert.Equal(2, outcome.Exit);
+        Assert.Contains("--resume continues a run exactly as it was configured; --hidden, --lr cannot be given with it", outcome.Err);
+    }
+
+    private static void AssertSameParameters(string expectedRun, string actualRun)
+    {
+        SafeTensorsFile expected = SafeTensors.Read(Path.Combine(expectedRun, "model.safetensors"));
+        SafeTensorsFile actual = SafeTensors.Read(Path.Combine(actualRun, "model.safetensors"));
+        Assert.Equal(expected.Tensors.Select(t => t.Name), actual.Tensors.Select(t => t.Name));
+        foreach (SafeTensor tensor in expected.Tensors)
+            Assert.Equal(tensor.Data, actual.Get(tensor.Name).Data);
+    }
+}
