@@ -19,7 +19,6 @@ public class DataBenchmarks
     private Batch _batch = null!;
     private int[] _order = null!;
     private byte[] _scratch = null!;
-    private byte[] _warped = null!;
 
     [Params(SequenceView.Rows, SequenceView.Permuted)]
     public SequenceView View { get; set; }
@@ -30,10 +29,19 @@ public class DataBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        _set = SyntheticDigits(EpochImages);
+        _loader = new BatchLoader(_set, SequenceLayout.Create(View, permutationSeed: 1), BatchLoader.DefaultBatchSize, shuffle: true, Augment, seed: 42);
+        _batch = new Batch(_loader.Layout, _loader.BatchSize);
+        _order = new int[EpochImages];
+        _scratch = new byte[_loader.BatchSize * ImageSet.Pixels];
+    }
+
+    internal static ImageSet SyntheticDigits(int count)
+    {
         var random = new Random(1);
-        byte[] images = new byte[EpochImages * ImageSet.Pixels];
-        byte[] labels = new byte[EpochImages];
-        for (int i = 0; i < EpochImages; i++)
+        byte[] images = new byte[count * ImageSet.Pixels];
+        byte[] labels = new byte[count];
+        for (int i = 0; i < count; i++)
         {
             // A filled square of random size and place: ink and background, as in a digit.
             int size = random.Next(8, 20);
@@ -45,12 +53,7 @@ public class DataBenchmarks
             }
             labels[i] = (byte)(i % ImageSet.Classes);
         }
-        _set = new ImageSet(images, labels);
-        _loader = new BatchLoader(_set, SequenceLayout.Create(View, permutationSeed: 1), BatchLoader.DefaultBatchSize, shuffle: true, Augment, seed: 42);
-        _batch = new Batch(_loader.Layout, _loader.BatchSize);
-        _order = new int[EpochImages];
-        _scratch = new byte[_loader.BatchSize * ImageSet.Pixels];
-        _warped = new byte[ImageSet.Pixels];
+        return new ImageSet(images, labels);
     }
 
     [GlobalCleanup]
@@ -82,12 +85,25 @@ public class DataBenchmarks
         return checksum;
     }
 
-    /// <summary>The affine warp alone, 60,000 images.</summary>
+}
+
+/// <summary>The affine warp alone (parameter draw included) over 60,000 images.</summary>
+[MemoryDiagnoser]
+public class AugmentationBenchmarks
+{
+    private const int Images = 60_000;
+
+    private ImageSet _set = null!;
+    private readonly byte[] _warped = new byte[ImageSet.Pixels];
+
+    [GlobalSetup]
+    public void Setup() => _set = DataBenchmarks.SyntheticDigits(Images);
+
     [Benchmark]
-    public int WarpOnly()
+    public int DrawAndWarp()
     {
         int sum = 0;
-        for (int i = 0; i < EpochImages; i++)
+        for (int i = 0; i < Images; i++)
         {
             Augmentation.Warp(_set.Image(i), _warped, Augmentation.Draw(42, 0, i));
             sum += _warped[400];

@@ -137,8 +137,9 @@ public static class DataAcquisition
         /// <summary>Whether the cache holds the file with the right content; a corrupt copy is deleted so it is acquired again.</summary>
         private bool IsCachedAndValid(DatasetFile file)
         {
-            string path = Path.Combine(cache, file.Name);
-            if (!File.Exists(path))
+            // The tool caches files uncompressed; a person may also have placed the .gz there by hand.
+            string? path = new[] { file.Name, file.Name + ".gz" }.Select(name => Path.Combine(cache, name)).FirstOrDefault(File.Exists);
+            if (path is null)
             {
                 return false;
             }

@@ -147,6 +147,23 @@ public class AcquisitionTests
     }
 
     [Fact]
+    public void Gzipped_files_placed_in_the_cache_by_hand_are_verified_and_used()
+    {
+        using var cache = new TemporaryDirectory();
+        var files = IdxBuilder.SmallDataset();
+        foreach (var (name, content) in Gzipped(files))
+        {
+            File.WriteAllBytes(cache.File(name), content);
+        }
+
+        string directory = DataAcquisition.Acquire("test set", IdxBuilder.Specs(files), cache.Path, Sources(), null);
+        var (train, test) = DataAcquisition.ReadDirectory(directory);
+
+        Assert.Equal(50, train.Count);
+        Assert.Equal(20, test.Count);
+    }
+
+    [Fact]
     public void A_system_directory_such_as_debians_fashion_mnist_is_a_source()
     {
         using var cache = new TemporaryDirectory();
