@@ -4,68 +4,24 @@ The model is the seed notebook's: per layer a ModuleDict of four nn.Linear(n + d
 (forget, input, output, candidate), then nn.Linear(n, classes) on the last layer's final output. Each fixture holds
 the configuration, the parameters under smnist's checkpoint names, one batch of inputs in smnist's time-major
 (T, B, d) layout, the labels, the logits, the mean cross-entropy, every parameter's gradient, and the parameters
-after 5 optimizer steps on that batch.
+after 5 optimizer steps on that batch. For seed_rows the same initial weights also go to seed_rows.safetensors,
+as a renamed state_dict without metadata: the way a PyTorch user hands weights to smnist.
 
   apt-get install python3-torch
   /usr/bin/python3 tools/reference/lstm_reference.py
 """
 import json, os
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn.functional as F
+from seed_model import SeedNet, save_safetensors
 
-GATES = ("forget", "input", "output", "candidate")
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "Smnist.Tests", "Fixtures", "engine")
-
-
-class SeedCell(nn.Module):
-    def __init__(self, d, n):
-        super().__init__()
-        self.gates = nn.ModuleDict({g: nn.Linear(n + d, n) for g in GATES})
-
-    def forward(self, v, c, x):
-        z = torch.cat([v, x], 1)
-        f = torch.sigmoid(self.gates["forget"](z))
-        i = torch.sigmoid(self.gates["input"](z))
-        o = torch.sigmoid(self.gates["output"](z))
-        c_tilde = torch.tanh(self.gates["candidate"](z))
-        c = f * c + i * c_tilde
-        return o * torch.tanh(c), c
-
-
-class SeedNet(nn.Module):
-    def __init__(self, d, n, layers, classes):
-        super().__init__()
-        self.n = n
-        self.lstm = nn.ModuleList(SeedCell(d if l == 0 else n, n) for l in range(layers))
-        self.readout = nn.Linear(n, classes)
-
-    def forward(self, x):  # x: (B, T, d)
-        for cell in self.lstm:
-            v = torch.zeros(x.shape[0], self.n)
-            c = torch.zeros_like(v)
-            outputs = []
-            for t in range(x.shape[1]):
-                v, c = cell(v, c, x[:, t])
-                outputs.append(v)
-            x = torch.stack(outputs, 1)
-        return self.readout(v)
-
-    def named(self):
-        """Parameters under smnist's checkpoint names."""
-        out = {}
-        for l, cell in enumerate(self.lstm):
-            for g in GATES:
-                out[f"lstm.{l}.{g}.weight"] = cell.gates[g].weight
-                out[f"lstm.{l}.{g}.bias"] = cell.gates[g].bias
-        out["readout.weight"] = self.readout.weight
-        out["readout.bias"] = self.readout.bias
-        return out
 
 
 def flat(t):
     return [float(x) for x in t.detach().reshape(-1).tolist()]
 
 
-def write(name, d, n, layers, classes, steps, batch, seed, optimizer, lr, weight_decay=0.0, clip=None):
+def write(name, d, n, layers, classes, steps, batch, seed, optimizer, lr, weight_decay=0.0, clip=None, export_state_dict=False):
     torch.manual_seed(seed)
     net = SeedNet(d, n, layers, classes)
     x = torch.rand(batch, steps, d)
@@ -98,13 +54,18 @@ def write(name, d, n, layers, classes, steps, batch, seed, optimizer, lr, weight
         "parameters_after": {k: flat(v) for k, v in net.named().items()},
     }
     os.makedirs(OUT, exist_ok=True)
+    if export_state_dict:
+        # The initial weights as a renamed PyTorch state_dict, no metadata: smnist must infer the sizes.
+        torch.manual_seed(seed)
+        save_safetensors(os.path.join(OUT, name + ".safetensors"), SeedNet(d, n, layers, classes).named())
     with open(os.path.join(OUT, name + ".json"), "w") as f:
         json.dump(fixture, f)
     print(f"{name}: loss {float(loss):.6f}")
 
 
 torch.set_num_threads(1)
-write("seed_rows", d=28, n=16, layers=1, classes=10, steps=28, batch=4, seed=1, optimizer="adam", lr=1e-3)
+write("seed_rows", d=28, n=16, layers=1, classes=10, steps=28, batch=4, seed=1, optimizer="adam", lr=1e-3,
+      export_state_dict=True)
 write("stacked", d=3, n=5, layers=2, classes=4, steps=7, batch=3, seed=2, optimizer="adam", lr=1e-2)
 write("adamw_clip", d=2, n=6, layers=1, classes=10, steps=5, batch=5, seed=3, optimizer="adamw", lr=5e-3,
       weight_decay=0.1, clip=0.05)

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Smnist.Data;
+using Smnist.IO;
 using Smnist.Nn;
 using Smnist.Optim;
 
@@ -56,6 +58,22 @@ public class PyTorchParityTests
         Load(root.GetProperty("parameters_after"), model.Layout, expectedAfter);
         foreach (ParameterTensor tensor in model.Layout.Tensors)
             AssertClose(expectedAfter.AsSpan(tensor.Offset, tensor.Length), model.Parameters.AsSpan(tensor.Offset, tensor.Length), 2e-5f, tensor.Name + " after Adam");
+    }
+
+    [Fact]
+    public void AStateDictExportedFromPyTorchLoadsAndGivesTheSameLogits()
+    {
+        LoadedModel loaded = ModelCheckpoint.Load(Path.Combine("Fixtures", "engine", "seed_rows.safetensors"));
+        Assert.Equal(new ModelConfig(28, 16, 1, 10), loaded.Model.Config);
+        Assert.Equal(SequenceView.Rows, loaded.Sequence.View);
+
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", "seed_rows.json")));
+        JsonElement root = document.RootElement;
+        int batch = root.GetProperty("config").GetProperty("batch").GetInt32();
+        var workspace = new Workspace<float>(loaded.Model.Config, loaded.Sequence.Steps, batch);
+        Floats(root.GetProperty("inputs")).CopyTo(workspace.Inputs, 0);
+        loaded.Model.Forward(workspace, batch);
+        AssertClose(Floats(root.GetProperty("logits")), workspace.Logits.AsSpan(0, batch * 10), 2e-5f, "logits");
     }
 
     private static float[] Floats(JsonElement array) => array.EnumerateArray().Select(e => e.GetSingle()).ToArray();
