@@ -220,7 +220,9 @@ public static class DataAcquisition
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
             {
-                string reason = ex is OperationCanceledException ? $"no response within {sources.StallTimeout.TotalSeconds:0} s" : OneLine(ex.Message);
+                string reason = ex is not OperationCanceledException ? OneLine(ex.Message)
+                    : stall.IsCancellationRequested ? $"no response within {sources.StallTimeout.TotalSeconds:0} s"
+                    : $"no connection within {sources.ConnectTimeout.TotalSeconds:0} s";
                 throw new AcquisitionFailure($"unreachable: {reason}", unreachable: true);
             }
             using (response)

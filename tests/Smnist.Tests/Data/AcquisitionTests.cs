@@ -6,8 +6,8 @@ namespace Smnist.Tests.Data;
 
 public class AcquisitionTests
 {
-    private static AcquisitionSources Sources(string? systemDirectory = null, Uri[]? mirrors = null, NpmPackage? npm = null) =>
-        new(systemDirectory, mirrors ?? [], npm, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
+    private static AcquisitionSources Sources(string? systemDirectory = null, Uri[]? mirrors = null, NpmPackage? npm = null, double stallSeconds = 10) =>
+        new(systemDirectory, mirrors ?? [], npm, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(stallSeconds));
 
     private static Dictionary<string, byte[]> Gzipped(Dictionary<string, byte[]> files) =>
         files.ToDictionary(pair => pair.Key + ".gz", pair => IdxBuilder.Gzip(pair.Value));
@@ -119,6 +119,31 @@ public class AcquisitionTests
         Assert.False(File.Exists(cache.File("t10k-labels-idx1-ubyte")));
         Assert.True(File.Exists(cache.File("t10k-images-idx3-ubyte")));
         Assert.Equal(3, Directory.GetFiles(cache.Path).Length);
+    }
+
+    [Fact]
+    public void A_mirror_that_never_answers_times_out_and_the_next_one_is_used()
+    {
+        using var cache = new TemporaryDirectory();
+        var files = IdxBuilder.SmallDataset();
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start(); // accepts connections (the backlog) but never replies
+        try
+        {
+            var silentUri = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)silent.LocalEndpoint).Port}/mnist/");
+            using var good = new FakeMirror(Gzipped(files));
+            var reports = new List<AcquisitionProgress>();
+
+            DataAcquisition.Acquire("test set", IdxBuilder.Specs(files), cache.Path, Sources(mirrors: [silentUri, good.BaseUri], stallSeconds: 1), new SyncProgress(reports));
+
+            Assert.Contains(reports, r => r.Stage == AcquisitionStage.Failed && r.Detail!.Contains("no response within 1 s"));
+            Assert.Single(reports, r => r.Stage == AcquisitionStage.Failed); // the silent host is not asked for the other files
+            Assert.All(files, pair => Assert.Equal(pair.Value, File.ReadAllBytes(cache.File(pair.Key))));
+        }
+        finally
+        {
+            silent.Stop();
+        }
     }
 
     [Fact]
