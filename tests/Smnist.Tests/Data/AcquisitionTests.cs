@@ -272,6 +272,14 @@ public class AcquisitionTests
         Assert.Equal(DatasetFiles.For(DatasetKind.Mnist).Select(f => f.Name), DatasetFiles.For(DatasetKind.Fashion).Select(f => f.Name));
     }
 
+    [Fact]
+    public void Data_set_names_parse_and_round_trip()
+    {
+        Assert.Equal(DatasetKind.Fashion, DatasetKindNames.Parse("Fashion-MNIST"));
+        Assert.All(Enum.GetValues<DatasetKind>(), kind => Assert.Equal(kind, DatasetKindNames.Parse(DatasetKindNames.NameOf(kind))));
+        Assert.Contains("'kmnist'", Assert.Throws<SmnistException>(() => DatasetKindNames.Parse("kmnist")).Message);
+    }
+
     /// <summary>Records reports on the reporting thread (Progress&lt;T&gt; would post them asynchronously).</summary>
     private sealed class SyncProgress(List<AcquisitionProgress> reports) : IProgress<AcquisitionProgress>
     {
