@@ -1,4 +1,4 @@
-namespace Smnist.Data;
+namespace Smnist;
 
 /// <summary>
 /// SplitMix64: a tiny, fast generator whose whole state is one integer, so a stream for any (seed, epoch, position)

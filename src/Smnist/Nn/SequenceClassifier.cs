@@ -32,7 +32,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     public static SequenceClassifier<T> Initialize(ModelConfig config, ulong seed, double? forgetBias = null)
     {
         var model = new SequenceClassifier<T>(config);
-        var random = new SeededRandom(seed);
+        var random = DeterministicRandom.For(seed, RandomStreams.Initialization, 0);
         foreach (ParameterTensor tensor in model.Layout.Tensors)
         {
             double bound = 1 / Math.Sqrt(tensor.FanIn);

@@ -21,7 +21,7 @@ public static class TrainingBenchmark
         SequenceLayout sequence = SequenceLayout.Create(SequenceView.Rows);
         var images = new byte[batchSize * 4 * ImageSet.Pixels];
         var labels = new byte[batchSize * 4];
-        var random = new SeededRandom(7);
+        var random = DeterministicRandom.For(7, RandomStreams.Synthetic, 0);
         for (int k = 0; k < images.Length; k++)
             images[k] = (byte)random.NextUInt64();
         for (int k = 0; k < labels.Length; k++)

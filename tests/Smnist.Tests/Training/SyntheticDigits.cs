@@ -7,7 +7,7 @@ internal static class SyntheticDigits
 {
     public static ImageSet Create(int count, ulong seed)
     {
-        var random = new SeededRandom(seed);
+        var random = DeterministicRandom.For(seed, RandomStreams.Synthetic, 0);
         var images = new byte[count * ImageSet.Pixels];
         var labels = new byte[count];
         for (int k = 0; k < count; k++)
