@@ -65,9 +65,6 @@ internal static class CliOptions
     public static Option<string?> Path(string name, string helpName, string description) =>
         new(name) { HelpName = helpName, Description = description };
 
-    /// <summary>Whether the user gave the option on the command line (as opposed to a recipe or default value).</summary>
-    public static bool IsGiven(this ParseResult result, Option option) => result.GetResult(option) is { Implicit: false };
-
     private static string Format<T>(T value) where T : INumber<T> =>
         (value is IFormattable formattable ? formattable.ToString(null, CultureInfo.InvariantCulture) : value.ToString()!).ToLowerInvariant();
 }

@@ -133,7 +133,7 @@ internal abstract class TrainingDisplay
                 return console.Progress()
                     .AutoClear(false)
                     .HideCompleted(false)
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new StatsColumn())
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 20 }, new StatsColumn())
                     .Start(context =>
                     {
                         _context = context;
@@ -203,7 +203,7 @@ internal abstract class TrainingDisplay
             var (loss, rate, elapsed, remaining) = progress.Snapshot();
             string eta = task.IsFinished ? "" : $"<{(remaining is { } r ? EpochProgress.Clock(r) : "?")}";
             return new Text(string.Create(CultureInfo.InvariantCulture,
-                $"{progress.Done}/{progress.Batches} [{EpochProgress.Clock(elapsed)}{eta}, {rate:F0} samples/s] loss {loss:F4}"));
+                $"{progress.Done}/{progress.Batches} [{EpochProgress.Clock(elapsed)}{eta}, {rate:F0} samples/s, loss {loss:F4}]"));
         }
     }
 }

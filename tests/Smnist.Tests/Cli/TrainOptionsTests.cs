@@ -1,0 +1,57 @@
+using System.Text.Json;
+
+namespace Smnist.Tests.Cli;
+
+/// <summary>How options resolve over recipes, --init and --force, on runs of a step or two.</summary>
+public sealed class TrainOptionsTests : IDisposable
+{
+    private static readonly string[] Tiny = ["--data-dir", CliHarness.DataDir, "--limit-train", "64", "--limit-test", "64", "--threads", "1"];
+
+    private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();
+
+    public void Dispose() => _directory.Dispose();
+
+    private JsonElement Config(string run) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))).RootElement.Clone();
+
+    [Fact]
+    public void SeedRecipeIsTheNotebookAndExplicitOptionsOverrideIt()
+    {
+        string run = _directory["seed"];
+        CliHarness.Succeeds(["train", "--recipe", "seed", "--out", run, "--max-steps", "1", "--hidden", "16", .. Tiny]);
+        JsonElement config = Config(run);
+        Assert.Equal("seed", config.GetProperty("recipe").GetString());
+        Assert.Equal(10, config.GetProperty("epochs").GetInt32());
+        Assert.Equal(1e-3, config.GetProperty("lr").GetDouble(), 6);
+        Assert.Equal("constant", config.GetProperty("schedule").GetString());
+        Assert.Equal(JsonValueKind.Null, config.GetProperty("forget_bias").ValueKind);
+        Assert.True(config.GetProperty("augment").GetBoolean());
+        Assert.Equal(16, config.GetProperty("hidden").GetInt32());
+        Assert.Equal(1, config.GetProperty("max_steps").GetInt32());
+
+        string best = _directory["best"];
+        CliHarness.Succeeds(["train", "--out", best, "--max-steps", "1", "--hidden", "16", "--lr", "0.01", "--no-augment", "--no-shuffle", .. Tiny]);
+        config = Config(best);
+        Assert.Equal(15, config.GetProperty("epochs").GetInt32());
+        Assert.Equal(0.01, config.GetProperty("lr").GetDouble(), 6);
+        Assert.Equal("cosine", config.GetProperty("schedule").GetString());
+        Assert.False(config.GetProperty("augment").GetBoolean());
+        Assert.False(config.GetProperty("shuffle").GetBoolean());
+    }
+
+    [Fact]
+    public void InitTakesSizesFromTheWeightsAndForceOverwrites()
+    {
+        string first = _directory["first"];
+        CliHarness.Succeeds(["train", "--out", first, "--max-steps", "1", "--hidden", "12", "--layers", "2", .. Tiny]);
+
+        string second = _directory["second"];
+        CliHarness.Succeeds(["train", "--out", second, "--max-steps", "1", "--init", Path.Combine(first, "model.safetensors"), .. Tiny]);
+        Assert.Equal(12, Config(second).GetProperty("hidden").GetInt32());
+        Assert.Equal(2, Config(second).GetProperty("layers").GetInt32());
+
+        Assert.Equal(1, CliHarness.Run(["train", "--out", second, "--max-steps", "1", "--hidden", "8", .. Tiny]).Exit);
+        CliHarness.Succeeds(["train", "--out", second, "--max-steps", "1", "--hidden", "8", "--force", .. Tiny]);
+        Assert.Equal(8, Config(second).GetProperty("hidden").GetInt32());
+    }
+}
