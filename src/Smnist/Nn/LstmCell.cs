@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using Smnist.Kernels;
 
 namespace Smnist.Nn;
 
@@ -11,7 +12,8 @@ namespace Smnist.Nn;
 /// c_t = f ⊙ c_{t-1} + i ⊙ c̃_t  v_t = o ⊙ tanh(c_t)              v_0 = c_0 = 0
 /// </code>
 /// The weight is the (4n, n+d) stack of the four gate matrices (see <see cref="ParameterLayout"/>): the input part
-/// of all timesteps is one matrix product, the recurrent part one product per timestep.
+/// of all timesteps is one matrix product, the recurrent part one product per timestep, with the recurrent weight
+/// packed once for all timesteps when the caller provides it.
 /// </summary>
 public static class LstmCell
 {
@@ -23,7 +25,8 @@ public static class LstmCell
         ReadOnlySpan<T> inputs, // (T, B, d)
         ReadOnlySpan<T> weight, // (4n, n+d)
         ReadOnlySpan<T> bias,   // (4n)
-        int steps, int batch, int inputSize, int hiddenSize)
+        int steps, int batch, int inputSize, int hiddenSize,
+        PackedMatrix? recurrentTransposed = null) // W's first n columns transposed, (n, 4n), packed; float only
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = hiddenSize, d = inputSize, g = 4 * n, columns = n + d;
@@ -38,7 +41,7 @@ public static class LstmCell
         {
             Span<T> stepGates = gates.Slice(t * gateBlock, gateBlock); // (B, 4n)
             if (t > 0)
-                MatMul.Multiply(stepGates, g, outputs.Slice(t * stateBlock, stateBlock), n, false, weight, columns, true, batch, g, n, accumulate: true);
+                MatMul.Multiply(stepGates, g, outputs.Slice(t * stateBlock, stateBlock), n, false, weight, columns, true, batch, g, n, accumulate: true, recurrentTransposed);
             for (int b = 0; b < batch; b++)
             {
                 Span<T> row = stepGates.Slice(b * g, g);
@@ -68,7 +71,8 @@ public static class LstmCell
         ReadOnlySpan<T> outputs,        // (T+1, B, n)
         ReadOnlySpan<T> inputs,         // (T, B, d)
         ReadOnlySpan<T> weight,         // (4n, n+d)
-        int steps, int batch, int inputSize, int hiddenSize)
+        int steps, int batch, int inputSize, int hiddenSize,
+        PackedMatrix? recurrent = null) // W's first n columns, (4n, n), packed; float only
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = hiddenSize, d = inputSize, g = 4 * n, columns = n + d;
@@ -94,7 +98,7 @@ public static class LstmCell
                     cells.Slice(t * stateBlock + state, n), n);
             }
             if (t > 0)
-                MatMul.Multiply(recurrentGrad, n, stepGrad, g, false, weight, columns, false, batch, n, g, accumulate: false);
+                MatMul.Multiply(recurrentGrad, n, stepGrad, g, false, weight, columns, false, batch, n, g, accumulate: false, recurrent);
         }
 
         // Weight gradients of all timesteps as single products. Step 0 reads v_0 = 0, so the recurrent part skips it.

@@ -6,14 +6,23 @@ namespace Smnist.Nn;
 
 /// <summary>
 /// The engine's matrix product for any element type: float goes to the fast kernel, other types (double, for the
-/// gradient checks) to the plain reference loop. Arguments as <see cref="GemmReference.Multiply"/>.
+/// gradient checks) to the plain reference loop. Arguments as <see cref="GemmReference.Multiply"/>; a float product
+/// may pass op(B) already packed (<paramref name="packedB"/>), which then stands for b, ldb, transposeB.
 /// </summary>
 internal static class MatMul
 {
     public static void Multiply<T>(Span<T> c, int ldc, ReadOnlySpan<T> a, int lda, bool transposeA,
-                                   ReadOnlySpan<T> b, int ldb, bool transposeB, int m, int n, int k, bool accumulate)
+                                   ReadOnlySpan<T> b, int ldb, bool transposeB, int m, int n, int k, bool accumulate,
+                                   PackedMatrix? packedB = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (packedB is not null)
+        {
+            if (typeof(T) != typeof(float) || packedB.Rows != k || packedB.Columns != n)
+                throw new ArgumentException($"a packed ({packedB.Rows}, {packedB.Columns}) float matrix cannot stand for a ({k}, {n}) {typeof(T).Name} one", nameof(packedB));
+            Gemm.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA, packedB, m, accumulate);
+            return;
+        }
         if (typeof(T) == typeof(float))
         {
             Gemm.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA,

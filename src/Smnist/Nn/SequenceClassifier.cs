@@ -45,8 +45,11 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         return model;
     }
 
-    /// <summary>Runs the network on <paramref name="workspace"/>'s inputs (T, B, d); logits land in its (B, K) Logits.</summary>
-    public void Forward(Workspace<T> workspace, int batch)
+    /// <summary>
+    /// Runs the network on <paramref name="workspace"/>'s inputs (T, B, d); logits land in its (B, K) Logits.
+    /// <paramref name="packed"/> (float only) must hold the current recurrent weights.
+    /// </summary>
+    public void Forward(Workspace<T> workspace, int batch, PackedRecurrentWeights? packed = null)
     {
         CheckWorkspace(workspace, batch);
         ModelConfig config = Config;
@@ -55,7 +58,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         {
             int d = config.LayerInputSize(layer);
             LstmCell.Forward<T>(workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer],
-                LayerInputs(workspace, layer, batch), GateWeight(layer), GateBias(layer), steps, batch, d, n);
+                LayerInputs(workspace, layer, batch), GateWeight(layer), GateBias(layer), steps, batch, d, n, packed?.Forward(layer));
         }
         Readout.Forward<T>(workspace.Logits, FinalOutput(workspace, batch), ReadoutWeight, ReadoutBias, batch, n, config.Classes);
     }
@@ -68,9 +71,9 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     /// Backpropagation through time after <see cref="Forward"/>: writes the gradient of
     /// <paramref name="lossScale"/> · Σ cross-entropy into <paramref name="gradient"/> (laid out as
     /// <see cref="Parameters"/>; every entry overwritten). A mean over a batch split between workers uses
-    /// lossScale = 1 / whole batch.
+    /// lossScale = 1 / whole batch. <paramref name="packed"/> as for <see cref="Forward"/>.
     /// </summary>
-    public void Backward(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch, T lossScale, Span<T> gradient)
+    public void Backward(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch, T lossScale, Span<T> gradient, PackedRecurrentWeights? packed = null)
     {
         CheckWorkspace(workspace, batch);
         if (gradient.Length != Layout.Count)
@@ -93,14 +96,15 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
                 gradient.Slice(Layout.GateWeightOffset(layer), 4 * n * (n + d)), gradient.Slice(Layout.GateBiasOffset(layer), 4 * n),
                 layer > 0 ? lowerGrad : [], workspace.PreActivationGrad, workspace.StateGrad,
                 outputGrad, workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer],
-                LayerInputs(workspace, layer, batch), GateWeight(layer), steps, batch, d, n);
+                LayerInputs(workspace, layer, batch), GateWeight(layer), steps, batch, d, n, packed?.Backward(layer));
             Span<T> swap = outputGrad;
             outputGrad = lowerGrad;
             lowerGrad = swap;
         }
     }
 
-    private ReadOnlySpan<T> GateWeight(int layer) =>
+    /// <summary>(4n, n+d) the stacked gate weights of <paramref name="layer"/>.</summary>
+    internal ReadOnlySpan<T> GateWeight(int layer) =>
         Parameters.AsSpan(Layout.GateWeightOffset(layer), 4 * Config.HiddenSize * (Config.HiddenSize + Config.LayerInputSize(layer)));
 
     private ReadOnlySpan<T> GateBias(int layer) => Parameters.AsSpan(Layout.GateBiasOffset(layer), 4 * Config.HiddenSize);

@@ -15,6 +15,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     private readonly double[] _losses;
     private readonly int[][] _confusions;
     private readonly WorkerPool _pool;
+    private readonly PackedRecurrentWeights _packed;
     private Batch? _batch;
     private bool _withGradient;
 
@@ -33,6 +34,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
             _gradients[w] = new float[model.Layout.Count];
             _confusions[w] = new int[model.Config.Classes * model.Config.Classes];
         }
+        _packed = new PackedRecurrentWeights(model.Config);
         _pool = new WorkerPool(workers);
     }
 
@@ -84,11 +86,11 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
             batch.Inputs.AsSpan((t * batch.Size + start) * features, rows * features)
                 .CopyTo(workspace.Inputs.AsSpan(t * rows * features));
         ReadOnlySpan<int> labels = batch.Labels.AsSpan(start, rows);
-        Model.Forward(workspace, rows);
+        Model.Forward(workspace, rows, _packed);
         _losses[worker] = Model.Loss(workspace, labels, rows);
         if (_withGradient)
         {
-            Model.Backward(workspace, labels, rows, 1f / batch.Size, _gradients[worker]);
+            Model.Backward(workspace, labels, rows, 1f / batch.Size, _gradients[worker], _packed);
             return;
         }
         int classes = Model.Config.Classes;
@@ -102,6 +104,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     {
         _batch = batch;
         _withGradient = withGradient;
+        _packed.Pack(Model);
         _pool.Run(this);
         _batch = null;
     }

@@ -13,10 +13,12 @@ namespace Smnist.Tests.Nn;
 public class PyTorchParityTests
 {
     [Theory]
-    [InlineData("seed_rows")]
-    [InlineData("stacked")]
-    [InlineData("adamw_clip")]
-    public void ForwardBackwardAndAdamMatchPyTorch(string name)
+    [InlineData("seed_rows", false)]
+    [InlineData("seed_rows", true)]
+    [InlineData("stacked", false)]
+    [InlineData("stacked", true)]
+    [InlineData("adamw_clip", false)]
+    public void ForwardBackwardAndAdamMatchPyTorch(string name, bool packRecurrentWeights)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
         JsonElement root = document.RootElement;
@@ -27,16 +29,18 @@ public class PyTorchParityTests
 
         var model = new SequenceClassifier<float>(config);
         Load(root.GetProperty("parameters"), model.Layout, model.Parameters);
+        PackedRecurrentWeights? packed = packRecurrentWeights ? new PackedRecurrentWeights(config) : null;
+        packed?.Pack(model);
         var workspace = new Workspace<float>(config, steps, batch);
         Floats(root.GetProperty("inputs")).CopyTo(workspace.Inputs, 0);
         int[] labels = root.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
-        model.Forward(workspace, batch);
+        model.Forward(workspace, batch, packed);
         AssertClose(Floats(root.GetProperty("logits")), workspace.Logits.AsSpan(0, batch * config.Classes), 2e-5f, "logits");
         Assert.Equal(root.GetProperty("loss").GetDouble(), model.Loss(workspace, labels, batch) / batch, 5e-6);
 
         var gradient = new float[model.Layout.Count];
-        model.Backward(workspace, labels, batch, 1f / batch, gradient);
+        model.Backward(workspace, labels, batch, 1f / batch, gradient, packed);
         var expectedGradient = new float[model.Layout.Count];
         Load(root.GetProperty("gradients"), model.Layout, expectedGradient);
         foreach (ParameterTensor tensor in model.Layout.Tensors)
@@ -48,8 +52,9 @@ public class PyTorchParityTests
         var adam = new Adam(model.Layout.Count, new AdamSettings(WeightDecay: optimizer.GetProperty("weight_decay").GetSingle()));
         for (int step = 0; step < optimizer.GetProperty("steps").GetInt32(); step++)
         {
-            model.Forward(workspace, batch);
-            model.Backward(workspace, labels, batch, 1f / batch, gradient);
+            packed?.Pack(model);
+            model.Forward(workspace, batch, packed);
+            model.Backward(workspace, labels, batch, 1f / batch, gradient, packed);
             if (clip is float maxNorm)
                 GradientClipping.ClipGlobalNorm(gradient, maxNorm);
             adam.Update(model.Parameters, gradient, rate);

@@ -1,0 +1,48 @@
+using Smnist.Kernels;
+
+namespace Smnist.Nn;
+
+/// <summary>
+/// The recurrent part of every layer's gate weight (its first n columns), packed for the matrix kernel in both
+/// orientations the timestep products use: transposed (n, 4n) for the forward pass, as stored (4n, n) for
+/// backpropagation. Pack once per training step, after the parameters last changed; read-only afterwards, so
+/// every worker thread shares it.
+/// </summary>
+public sealed class PackedRecurrentWeights
+{
+    private readonly PackedMatrix[] _forward;
+    private readonly PackedMatrix[] _backward;
+
+    public PackedRecurrentWeights(ModelConfig config)
+    {
+        Config = config;
+        int n = config.HiddenSize;
+        _forward = new PackedMatrix[config.Layers];
+        _backward = new PackedMatrix[config.Layers];
+        for (int layer = 0; layer < config.Layers; layer++)
+        {
+            _forward[layer] = new PackedMatrix(n, 4 * n);
+            _backward[layer] = new PackedMatrix(4 * n, n);
+        }
+    }
+
+    public ModelConfig Config { get; }
+
+    /// <summary>Packs the current recurrent weights of <paramref name="model"/>.</summary>
+    public void Pack(SequenceClassifier<float> model)
+    {
+        if (model.Config != Config)
+            throw new ArgumentException("the packed weights were sized for another model configuration", nameof(model));
+        for (int layer = 0; layer < Config.Layers; layer++)
+        {
+            ReadOnlySpan<float> weight = model.GateWeight(layer);                 // (4n, n+d)
+            int columns = Config.HiddenSize + Config.LayerInputSize(layer);
+            Gemm.Pack(_forward[layer], weight, columns, transposeB: true);
+            Gemm.Pack(_backward[layer], weight, columns, transposeB: false);
+        }
+    }
+
+    internal PackedMatrix Forward(int layer) => _forward[layer];
+
+    internal PackedMatrix Backward(int layer) => _backward[layer];
+}
