@@ -2,13 +2,16 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace Smnist.Kernels;
 
 /// <summary>
 /// Vectorised element-wise activations, within 2e-6 absolute (a few ulp relative) of <see cref="ActivationsReference"/>.
 /// <c>y</c> may be <c>x</c> itself (in place) but must not otherwise overlap it. No allocation. Vector512 where
-/// accelerated, otherwise <see cref="Vector{T}"/> (256, 128 bits or software). NaN in, NaN out.
+/// accelerated, otherwise <see cref="Vector{T}"/> (256, 128 bits or software). NaN in, NaN out (the clamps use the
+/// platform's fast min/max, which drop NaN, so NaN lanes are restored at the end).
 /// </summary>
 public static class Activations
 {
@@ -25,6 +28,11 @@ public static class Activations
         ActivationsReference.RequireOutput(x, y);
         Map<TanhFunction>(x, y);
     }
+
+    /// <summary>x·y + z, fused where the hardware fuses (a software fused multiply-add would be far slower).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> MulAdd(Vector<float> x, Vector<float> y, Vector<float> z) =>
+        Fma.IsSupported || AdvSimd.IsSupported ? Vector.FusedMultiplyAdd(x, y, z) : x * y + z;
 
     private interface IVectorFunction
     {
@@ -108,7 +116,7 @@ public static class Activations
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Apply(Vector512<float> x)
         {
-            Vector512<float> t = Vector512.Min(Vector512.Max(-x, Vector512.Create(MinT)), Vector512.Create(MaxT));
+            Vector512<float> t = Vector512.MinNative(Vector512.MaxNative(-x, Vector512.Create(MinT)), Vector512.Create(MaxT));
             Vector512<float> n = Vector512.Round(t * Vector512.Create(Log2E));
             Vector512<float> r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), t);
             r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
@@ -119,24 +127,26 @@ public static class Activations
             p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
             p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One); // e^r
             Vector512<float> scale = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle(); // 2^n
-            return Vector512<float>.One / Vector512.FusedMultiplyAdd(p, scale, Vector512<float>.One);
+            Vector512<float> y = Vector512<float>.One / Vector512.FusedMultiplyAdd(p, scale, Vector512<float>.One);
+            return Vector512.ConditionalSelect(Vector512.Equals(x, x), y, x); // NaN stays NaN
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector<float> Apply(Vector<float> x)
         {
-            Vector<float> t = Vector.Min(Vector.Max(-x, new Vector<float>(MinT)), new Vector<float>(MaxT));
+            Vector<float> t = Vector.MinNative(Vector.MaxNative(-x, new Vector<float>(MinT)), new Vector<float>(MaxT));
             Vector<float> n = Vector.Round(t * Log2E);
-            Vector<float> r = t - n * Ln2Hi;
-            r -= n * Ln2Lo;
-            Vector<float> p = new Vector<float>(P0) * r + new Vector<float>(P1);
-            p = p * r + new Vector<float>(P2);
-            p = p * r + new Vector<float>(P3);
-            p = p * r + new Vector<float>(P4);
-            p = p * r + new Vector<float>(P5);
-            p = p * (r * r) + (r + Vector<float>.One);
+            Vector<float> r = MulAdd(n, new Vector<float>(-Ln2Hi), t);
+            r = MulAdd(n, new Vector<float>(-Ln2Lo), r);
+            Vector<float> p = MulAdd(new Vector<float>(P0), r, new Vector<float>(P1));
+            p = MulAdd(p, r, new Vector<float>(P2));
+            p = MulAdd(p, r, new Vector<float>(P3));
+            p = MulAdd(p, r, new Vector<float>(P4));
+            p = MulAdd(p, r, new Vector<float>(P5));
+            p = MulAdd(p, r * r, r + Vector<float>.One);
             Vector<float> scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23));
-            return Vector<float>.One / (p * scale + Vector<float>.One);
+            Vector<float> y = Vector<float>.One / MulAdd(p, scale, Vector<float>.One);
+            return Vector.ConditionalSelect(Vector.Equals(x, x), y, x);
         }
     }
 
@@ -156,8 +166,8 @@ public static class Activations
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Apply(Vector512<float> x)
         {
-            x = Vector512.Min(Vector512.Max(x, Vector512.Create(-Clamp)), Vector512.Create(Clamp));
-            Vector512<float> x2 = x * x;
+            Vector512<float> z = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(-Clamp)), Vector512.Create(Clamp));
+            Vector512<float> x2 = z * z;
             Vector512<float> p = Vector512.FusedMultiplyAdd(x2, Vector512.Create(A13), Vector512.Create(A11));
             p = Vector512.FusedMultiplyAdd(x2, p, Vector512.Create(A9));
             p = Vector512.FusedMultiplyAdd(x2, p, Vector512.Create(A7));
@@ -167,24 +177,24 @@ public static class Activations
             Vector512<float> q = Vector512.FusedMultiplyAdd(x2, Vector512.Create(B6), Vector512.Create(B4));
             q = Vector512.FusedMultiplyAdd(x2, q, Vector512.Create(B2));
             q = Vector512.FusedMultiplyAdd(x2, q, Vector512.Create(B0));
-            return x * p / q;
+            return Vector512.ConditionalSelect(Vector512.Equals(x, x), z * p / q, x);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector<float> Apply(Vector<float> x)
         {
-            x = Vector.Min(Vector.Max(x, new Vector<float>(-Clamp)), new Vector<float>(Clamp));
-            Vector<float> x2 = x * x;
-            Vector<float> p = x2 * A13 + new Vector<float>(A11);
-            p = x2 * p + new Vector<float>(A9);
-            p = x2 * p + new Vector<float>(A7);
-            p = x2 * p + new Vector<float>(A5);
-            p = x2 * p + new Vector<float>(A3);
-            p = x2 * p + new Vector<float>(A1);
-            Vector<float> q = x2 * B6 + new Vector<float>(B4);
-            q = x2 * q + new Vector<float>(B2);
-            q = x2 * q + new Vector<float>(B0);
-            return x * p / q;
+            Vector<float> z = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(-Clamp)), new Vector<float>(Clamp));
+            Vector<float> x2 = z * z;
+            Vector<float> p = MulAdd(x2, new Vector<float>(A13), new Vector<float>(A11));
+            p = MulAdd(x2, p, new Vector<float>(A9));
+            p = MulAdd(x2, p, new Vector<float>(A7));
+            p = MulAdd(x2, p, new Vector<float>(A5));
+            p = MulAdd(x2, p, new Vector<float>(A3));
+            p = MulAdd(x2, p, new Vector<float>(A1));
+            Vector<float> q = MulAdd(x2, new Vector<float>(B6), new Vector<float>(B4));
+            q = MulAdd(x2, q, new Vector<float>(B2));
+            q = MulAdd(x2, q, new Vector<float>(B0));
+            return Vector.ConditionalSelect(Vector.Equals(x, x), z * p / q, x);
         }
     }
 }
