@@ -1,7 +1,7 @@
 """smnist against PyTorch on this machine: `smnist bench` and the PyTorch seed model (own cell and nn.LSTM),
 run alternately, several rounds, same shapes; prints medians and ratios as a Markdown table.
 
-  apt-get install python3-torch
+  apt-get install python3-torch libopenblas0-pthread   # without OpenBLAS, Debian's torch uses the reference BLAS (10x slower)
   /usr/bin/python3 tools/compare_speed.py [--data-dir DIR] [--rounds 3] [--steps 200] [--threads 2]
 
 PyTorch runs with one thread (its fastest setting on two cores here) and without OPENBLAS_CORETYPE and
@@ -20,7 +20,7 @@ parser.add_argument("--steps", type=int, default=200)
 parser.add_argument("--threads", type=int, default=2)
 args = parser.parse_args()
 
-subprocess.run(["dotnet", "build", os.path.join(ROOT, "src", "Smnist.Cli"), "-c", "Release", "-o", "/tmp/smnist-compare", "--nologo", "-v", "q"], check=True)
+subprocess.run(["dotnet", "build", os.path.join(ROOT, "src", "Smnist.Cli"), "-c", "Release", "-o", "/tmp/smnist-compare", "--nologo", "-v", "q"], check=True, stdout=subprocess.DEVNULL)
 torch_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
 torch_env["OPENBLAS_NUM_THREADS"] = "1"
 

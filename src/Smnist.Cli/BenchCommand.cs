@@ -12,7 +12,7 @@ internal static class BenchCommand
     {
         var batchSize = CliOptions.Number("--batch-size", "N", "Examples per step", 1, 65_536, "default: 32");
         var hidden = CliOptions.Number("--hidden", "N", "LSTM units", 1, 4096, "default: 128");
-        var steps = CliOptions.Number("--steps", "N", "Timed steps, after 20 untimed warm-up steps", 1, 1_000_000, "default: 200");
+        var steps = CliOptions.Number("--steps", "N", "Timed steps, after untimed warm-up (at least 20 steps and 1.5 s, so the JIT has settled)", 1, 1_000_000, "default: 200");
         var threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", 0, 256, "default: 0");
         var json = CliOptions.Flag("--json", "Print one JSON object (samples_per_second, ms_per_step, ...) and nothing else on stdout");
 

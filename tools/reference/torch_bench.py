@@ -2,7 +2,8 @@
 
 The same model and loop as ../../../shared/anchors/torch_seed_bench.py (the seed's own LSTM cell, or
 torch.nn.LSTM, then nn.Linear(n, 10); Adam 1e-3; cross-entropy; 28 rows of 28 pixels; data already in memory),
-with the batch and hidden sizes as arguments. Prints one JSON object.
+with the batch and hidden sizes as arguments. Prints one JSON object. Install libopenblas0-pthread beside
+python3-torch: Debian's torch otherwise runs on the reference BLAS, about ten times slower.
 
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
       /usr/bin/python3 torch_bench.py custom|builtin STEPS MNIST_DIR BATCH HIDDEN [THREADS]

@@ -12,11 +12,13 @@ public static class TrainingBenchmark
 {
     /// <summary>
     /// Times whole training steps (forward, backward, Adam) on MNIST-shaped data already in memory (28 rows of 28
-    /// pixels, as prepared batches), after <paramref name="warmup"/> untimed steps.
+    /// pixels, as prepared batches), after untimed warm-up steps: at least <paramref name="warmupSteps"/> and
+    /// <paramref name="warmupSeconds"/>, long enough for tiered compilation to settle, so the figure is the
+    /// steady speed a training run sees.
     /// </summary>
-    public static BenchmarkResult Run(int batchSize = 32, int hidden = 128, int steps = 200, int threads = 0, int warmup = 20)
+    public static BenchmarkResult Run(int batchSize = 32, int hidden = 128, int steps = 200, int threads = 0, int warmupSteps = 20, double warmupSeconds = 1.5)
     {
-        if (batchSize < 1 || hidden < 1 || steps < 1 || threads < 0 || warmup < 0)
+        if (batchSize < 1 || hidden < 1 || steps < 1 || threads < 0 || warmupSteps < 0 || warmupSeconds < 0)
             throw new SmnistException("bench needs a positive batch size, hidden size and step count, and threads ≥ 0");
         SequenceLayout sequence = SequenceLayout.Create(SequenceView.Rows);
         var images = new byte[batchSize * 4 * ImageSet.Pixels];
@@ -36,9 +38,10 @@ public static class TrainingBenchmark
         int workers = threads > 0 ? threads : Environment.ProcessorCount;
         using var runner = new BatchRunner(model, sequence.Steps, batchSize, workers);
         var adam = new Adam(model.Layout.Count);
-        for (int k = 0; k < warmup; k++)
-            Step(runner, adam, batches[k % batches.Count]);
         var clock = Stopwatch.StartNew();
+        for (int k = 0; k < warmupSteps || clock.Elapsed.TotalSeconds < warmupSeconds; k++)
+            Step(runner, adam, batches[k % batches.Count]);
+        clock.Restart();
         for (int k = 0; k < steps; k++)
             Step(runner, adam, batches[k % batches.Count]);
         double seconds = clock.Elapsed.TotalSeconds;
