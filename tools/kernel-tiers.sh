@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the kernel tests once per SIMD tier: default (AVX-512 here), AVX-512 off, AVX2 off, and no hardware
+# Runs the kernel tests (and the engine's PyTorch parity tests) once per SIMD tier: default (AVX-512 here), AVX-512 off, AVX2 off, and no hardware
 # intrinsics at all. Each run asserts (GemmTests.ReportsTier) that the runtime really switched micro-kernel.
 #
 # Note: .NET 10 names the AVX-512 switch DOTNET_EnableAVX512 and ignores the older DOTNET_EnableAVX512F; both
@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-filter="FullyQualifiedName~Smnist.Tests.Kernels"
+# The kernels against their references, and the whole float engine against PyTorch, on each tier.
+filter="FullyQualifiedName~Smnist.Tests.Kernels|FullyQualifiedName~Smnist.Tests.Nn.PyTorchParityTests"
 dotnet build tests/Smnist.Tests "$@"
 
 run_tier() {

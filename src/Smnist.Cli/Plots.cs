@@ -12,6 +12,7 @@ internal static class Plots
     private const int Width = 900, Height = 500;
 
     private static readonly Color Blue = Color.FromHex("#1f77b4");
+    private static readonly Color Orange = Color.FromHex("#d95f02");
 
     /// <summary>
     /// Every step's loss, faint, under an exponential moving average (bias-corrected, as TensorBoard smooths) whose
@@ -24,10 +25,11 @@ internal static class Plots
         double[] losses = points.Select(p => (double)p.Loss).ToArray();
         int window = Math.Clamp(points.Count / 50, 5, 200);
 
-        var raw = plot.Add.ScatterLine(steps, losses, Blue.WithAlpha(0.25));
+        var raw = plot.Add.ScatterLine(steps, losses, Blue.WithAlpha(0.2));
         raw.LineWidth = 1;
         raw.LegendText = "loss per step";
-        var smooth = plot.Add.ScatterLine(steps, ExponentialMovingAverage(losses, window), Blue);
+        // A contrasting colour: over tens of thousands of faint steps, a blue average disappears.
+        var smooth = plot.Add.ScatterLine(steps, ExponentialMovingAverage(losses, window), Orange);
         smooth.LineWidth = 2.5f;
         smooth.LegendText = $"moving average (EMA, ~{window} steps)";
 

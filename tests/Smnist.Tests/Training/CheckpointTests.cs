@@ -10,6 +10,10 @@ public sealed class CheckpointTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    /// <summary>The model's tensors as a PyTorch user would save them: just the named weights.</summary>
+    private static List<SafeTensor> TensorsOf(SequenceClassifier<float> model) =>
+        model.Layout.Tensors.Select(t => new SafeTensor(t.Name, t.Shape, model.Parameters.AsSpan(t.Offset, t.Length).ToArray())).ToList();
+
     [Theory]
     [InlineData(SequenceView.Rows, 1)]
     [InlineData(SequenceView.Pixels, 2)]
@@ -33,7 +37,7 @@ public sealed class CheckpointTests : IDisposable
     {
         var model = SequenceClassifier<float>.Initialize(new ModelConfig(28, 5, Layers: 2), seed: 4);
         string path = Path.Combine(_directory, "from-pytorch.safetensors");
-        SafeTensors.Write(path, model.Layout.Tensors.Select(t => new SafeTensor(t.Name, t.Shape, model.Parameters.AsSpan(t.Offset, t.Length).ToArray())).ToList());
+        SafeTensors.Write(path, TensorsOf(model));
 
         LoadedModel loaded = ModelCheckpoint.Load(path);
         Assert.Equal(model.Config, loaded.Model.Config);
@@ -46,7 +50,7 @@ public sealed class CheckpointTests : IDisposable
     {
         var model = SequenceClassifier<float>.Initialize(new ModelConfig(28, 5), seed: 4);
         string path = Path.Combine(_directory, "bad.safetensors");
-        var tensors = model.Layout.Tensors.Select(t => new SafeTensor(t.Name, t.Shape, model.Parameters.AsSpan(t.Offset, t.Length).ToArray())).ToList();
+        var tensors = TensorsOf(model);
         tensors[^1] = new SafeTensor("readout.bias", [9], new float[9]);
         SafeTensors.Write(path, tensors);
 
@@ -60,7 +64,7 @@ public sealed class CheckpointTests : IDisposable
     {
         var model = SequenceClassifier<float>.Initialize(new ModelConfig(28, 5), seed: 4);
         string path = Path.Combine(_directory, "lying.safetensors");
-        var tensors = model.Layout.Tensors.Select(t => new SafeTensor(t.Name, t.Shape, model.Parameters.AsSpan(t.Offset, t.Length).ToArray())).ToList();
+        var tensors = TensorsOf(model);
         SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["input_size"] = "28", ["hidden_size"] = "6", ["layers"] = "1", ["classes"] = "10", ["sequence"] = "rows" });
 
         var error = Assert.Throws<SmnistException>(() => ModelCheckpoint.Load(path));
@@ -72,7 +76,7 @@ public sealed class CheckpointTests : IDisposable
     {
         var model = SequenceClassifier<float>.Initialize(new ModelConfig(28, 5), seed: 4);
         string path = Path.Combine(_directory, "extra.safetensors");
-        var tensors = model.Layout.Tensors.Select(t => new SafeTensor(t.Name, t.Shape, model.Parameters.AsSpan(t.Offset, t.Length).ToArray())).ToList();
+        var tensors = TensorsOf(model);
         tensors.Add(new SafeTensor("lstm.1.forget.bias", [5], new float[5]));
         SafeTensors.Write(path, tensors);
 
