@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace Smnist.Cli;
 
 /// <summary>What a command needs from its surroundings; tests pass string writers and a token of their own.</summary>
-internal sealed class CliContext(TextWriter output, TextWriter error, bool interactive, CancellationToken cancel)
+internal sealed class CliContext(TextWriter output, TextWriter error, bool interactive, CancellationToken cancel, string program)
 {
     public TextWriter Output { get; } = output;
 
@@ -16,6 +16,9 @@ internal sealed class CliContext(TextWriter output, TextWriter error, bool inter
 
     /// <summary>Cancelled by Ctrl+C: training stops after the current step and saves a checkpoint.</summary>
     public CancellationToken Cancel { get; } = cancel;
+
+    /// <summary>How to start this program again, for the commands it prints (such as the one that resumes a run).</summary>
+    public string Program { get; } = program;
 
     /// <summary>Spectre console over <see cref="Output"/>, for tables and progress.</summary>
     public IAnsiConsole Console { get; } = CreateConsole(output, interactive);
@@ -58,10 +61,13 @@ public static class Cli
         Arity = ArgumentArity.Zero,
     };
 
-    /// <summary>Runs one command line. <paramref name="interactive"/> selects progress bars over plain lines.</summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error, bool interactive = false, CancellationToken cancel = default)
+    /// <summary>
+    /// Runs one command line. <paramref name="interactive"/> selects progress bars over plain lines;
+    /// <paramref name="program"/> is how the printed commands start.
+    /// </summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, bool interactive = false, CancellationToken cancel = default, string program = "smnist")
     {
-        var context = new CliContext(output, error, interactive, cancel);
+        var context = new CliContext(output, error, interactive, cancel, program);
         var root = new RootCommand("smnist: LSTM networks on sequential MNIST, trained by a hand-written engine (no ML runtime).")
         {
             TrainCommand.Create(context),
@@ -119,6 +125,10 @@ public static class Cli
             return InternalError;
         }
     }
+
+    /// <summary><paramref name="word"/> as one word for a POSIX shell: quoted when it holds blanks or quotes.</summary>
+    internal static string ShellWord(string word) =>
+        word.Any(char.IsWhiteSpace) || word.Contains('\'') ? $"'{word.Replace("'", "'\\''")}'" : word;
 
     internal static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

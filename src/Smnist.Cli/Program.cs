@@ -11,4 +11,13 @@ Console.CancelKeyPress += (_, e) =>
     interrupt.Cancel();
 };
 
-return Cli.Run(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected, interrupt.Token);
+return Cli.Run(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected, interrupt.Token, ThisProgram());
+
+// The command that started this process, so that a printed command runs as it is: under `dotnet run` or
+// `dotnet smnist.dll` there may be no smnist on the PATH.
+static string ThisProgram() => Environment.ProcessPath switch
+{
+    null => "smnist",
+    string process when Path.GetFileNameWithoutExtension(process) == "dotnet" => $"dotnet {Cli.ShellWord(typeof(Cli).Assembly.Location)}",
+    string process => Cli.ShellWord(process),
+};

@@ -135,7 +135,7 @@ internal sealed class TrainCommand
         TrainingResult result = display.Run(() => trainer.Run(_context.Cancel));
         var written = SaveProgress(trainer, directory, losses);
         written.AddRange(WriteLossPlots(directory, losses));
-        string resumeCommand = $"smnist train --resume {Quote(directory)}";
+        string resumeCommand = $"{_context.Program} train --resume {Cli.ShellWord(directory)}";
 
         if (!result.Completed)
         {
@@ -333,5 +333,4 @@ internal sealed class TrainCommand
         _context.Console.Write(table);
     }
 
-    private static string Quote(string path) => path.Any(char.IsWhiteSpace) || path.Contains('\'') ? $"'{path.Replace("'", "'\\''")}'" : path;
 }
