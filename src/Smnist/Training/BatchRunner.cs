@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Smnist.Data;
 using Smnist.Nn;
 
@@ -6,12 +7,17 @@ namespace Smnist.Training;
 /// <summary>
 /// Runs a model over batches with the batch split between worker threads (data parallel): each worker owns a
 /// workspace and a gradient buffer for its rows, and the gradients are summed in worker order afterwards, so a
-/// given thread count always gives the same bits.
+/// given thread count always gives the same bits. A worker takes its rows in chunks of at most
+/// <see cref="ChunkRows"/>, so that a large batch's activations stay in cache.
 /// </summary>
 internal sealed class BatchRunner : IWorkerJob, IDisposable
 {
+    /// <summary>Rows one forward/backward pass takes at a time: per sample, 16–32 rows ran fastest here.</summary>
+    internal const int ChunkRows = 32;
+
     private readonly Workspace<float>[] _workspaces;
     private readonly float[][] _gradients;
+    private readonly float[][] _chunkGradients;  // a later chunk's gradient, before it is added to the worker's
     private readonly double[] _losses;
     private readonly int[][] _confusions;
     private readonly WorkerPool _pool;
@@ -26,12 +32,14 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         int rowsPerWorker = (maxBatch + workers - 1) / workers;
         _workspaces = new Workspace<float>[workers];
         _gradients = new float[workers][];
+        _chunkGradients = new float[workers][];
         _confusions = new int[workers][];
         _losses = new double[workers];
         for (int w = 0; w < workers; w++)
         {
-            _workspaces[w] = new Workspace<float>(model.Config, steps, rowsPerWorker);
+            _workspaces[w] = new Workspace<float>(model.Config, steps, Math.Min(rowsPerWorker, ChunkRows));
             _gradients[w] = new float[model.Layout.Count];
+            _chunkGradients[w] = rowsPerWorker > ChunkRows ? new float[model.Layout.Count] : [];
             _confusions[w] = new int[model.Config.Classes * model.Config.Classes];
         }
         _packed = new PackedRecurrentWeights(model.Config);
@@ -55,7 +63,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         float[] total = _gradients[0];
         for (int w = 1; w < Workers; w++)
             if (Rows(w, batch.Size).Count > 0)
-                System.Numerics.Tensors.TensorPrimitives.Add(total, _gradients[w], total);
+                TensorPrimitives.Add(total, _gradients[w], total);
         return SumLosses() / batch.Size;
     }
 
@@ -77,20 +85,28 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         Batch batch = _batch!;
         (int start, int rows) = Rows(worker, batch.Size);
         _losses[worker] = 0;
-        if (rows == 0)
-            return;
+        for (int first = start; first < start + rows; first += ChunkRows)
+            RunChunk(worker, batch, first, Math.Min(ChunkRows, start + rows - first), firstChunk: first == start);
+    }
+
+    /// <summary>Forward (and backward) over batch rows [first, first + rows) on <paramref name="worker"/>'s buffers.</summary>
+    private void RunChunk(int worker, Batch batch, int first, int rows, bool firstChunk)
+    {
         Workspace<float> workspace = _workspaces[worker];
         int features = batch.Features;
-        // The worker's rows of each timestep, gathered into its own dense (T, rows, d) input.
+        // The chunk's rows of each timestep, gathered into the worker's own dense (T, rows, d) input.
         for (int t = 0; t < batch.Steps; t++)
-            batch.Inputs.AsSpan((t * batch.Size + start) * features, rows * features)
+            batch.Inputs.AsSpan((t * batch.Size + first) * features, rows * features)
                 .CopyTo(workspace.Inputs.AsSpan(t * rows * features));
-        ReadOnlySpan<int> labels = batch.Labels.AsSpan(start, rows);
+        ReadOnlySpan<int> labels = batch.Labels.AsSpan(first, rows);
         Model.Forward(workspace, rows, _packed);
-        _losses[worker] = Model.Loss(workspace, labels, rows);
+        _losses[worker] += Model.Loss(workspace, labels, rows);
         if (_withGradient)
         {
-            Model.Backward(workspace, labels, rows, 1f / batch.Size, _gradients[worker], _packed);
+            float[] gradient = firstChunk ? _gradients[worker] : _chunkGradients[worker];
+            Model.Backward(workspace, labels, rows, 1f / batch.Size, gradient, _packed);
+            if (!firstChunk)
+                TensorPrimitives.Add(_gradients[worker], gradient, _gradients[worker]);
             return;
         }
         int classes = Model.Config.Classes;
