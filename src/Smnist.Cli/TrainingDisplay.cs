@@ -34,6 +34,13 @@ internal sealed class EpochProgress(int epoch, int epochs, int batches, int firs
         }
     }
 
+    /// <summary>Freezes the clock: a finished epoch's bar stays on screen and must not keep counting time.</summary>
+    public void Finish()
+    {
+        lock (_lock)
+            _clock.Stop();
+    }
+
     public (double RunningLoss, double SamplesPerSecond, TimeSpan Elapsed, TimeSpan? Remaining) Snapshot()
     {
         lock (_lock)
@@ -157,6 +164,7 @@ internal abstract class TrainingDisplay
 
         public override void EpochDone(int epoch, double trainLoss, double testAccuracy, double testLoss, double seconds)
         {
+            Current?.Finish();
             if (_task is not null)
             {
                 _task.Value = _task.MaxValue;
