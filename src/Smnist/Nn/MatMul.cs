@@ -11,16 +11,26 @@ namespace Smnist.Nn;
 /// </summary>
 internal static class MatMul
 {
+    /// <summary>Run float products on the naive reference kernel on this thread: the baseline of the training-step benchmark.</summary>
+    [ThreadStatic]
+    internal static bool UseReferenceKernels;
+
     public static void Multiply<T>(Span<T> c, int ldc, ReadOnlySpan<T> a, int lda, bool transposeA,
                                    ReadOnlySpan<T> b, int ldb, bool transposeB, int m, int n, int k, bool accumulate,
                                    PackedMatrix? packedB = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (packedB is not null)
+        if (packedB is not null && !UseReferenceKernels)
         {
             if (typeof(T) != typeof(float) || packedB.Rows != k || packedB.Columns != n)
                 throw new ArgumentException($"a packed ({packedB.Rows}, {packedB.Columns}) float matrix cannot stand for a ({k}, {n}) {typeof(T).Name} one", nameof(packedB));
             Gemm.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA, packedB, m, accumulate);
+            return;
+        }
+        if (typeof(T) == typeof(float) && UseReferenceKernels)
+        {
+            GemmReference.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA,
+                MemoryMarshal.Cast<T, float>(b), ldb, transposeB, m, n, k, accumulate);
             return;
         }
         if (typeof(T) == typeof(float))
