@@ -6,8 +6,9 @@ namespace Smnist.Cli;
 /// <summary>Loads a data set for a command, reporting acquisition on stderr so that stdout stays clean (for --json).</summary>
 internal static class DataLoading
 {
+    /// <summary>Each data set under the library's name for it.</summary>
     public static readonly IReadOnlyDictionary<string, DatasetKind> Kinds =
-        new Dictionary<string, DatasetKind> { ["mnist"] = DatasetKind.Mnist, ["fashion"] = DatasetKind.Fashion };
+        Enum.GetValues<DatasetKind>().ToDictionary(DatasetKindNames.NameOf);
 
     public static Option<DatasetKind?> DatasetOption() =>
         CliOptions.Choice("--dataset", "Data set: MNIST digits or Fashion-MNIST [default: mnist]", Kinds);
@@ -18,8 +19,6 @@ internal static class DataLoading
 
     public static (ImageSet Train, ImageSet Test) Load(CliContext context, DatasetKind kind, string? dataDir) =>
         DataAcquisition.Load(kind, dataDir, new Reporter(context.Error));
-
-    public static string Name(DatasetKind kind) => Kinds.First(pair => pair.Value == kind).Key;
 
     private sealed class Reporter(TextWriter error) : IProgress<AcquisitionProgress>
     {

@@ -66,7 +66,7 @@ internal static class EvalCommand
         return new JsonObject
         {
             ["model"] = modelPath,
-            ["dataset"] = DataLoading.Name(kind),
+            ["dataset"] = DatasetKindNames.NameOf(kind),
             ["augment_test"] = augment,
             ["samples"] = result.Samples,
             ["accuracy"] = result.Accuracy,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Text.Json.Nodes;
 using Smnist.Data;
 using Smnist.Imaging;
@@ -68,13 +69,7 @@ internal static class PredictCommand
     private static Prediction Predict(LoadedModel loaded, string source, ReadOnlySpan<byte> image, int? label)
     {
         float[] probabilities = Predictor.Probabilities(loaded.Model, loaded.Sequence, image);
-        int digit = 0;
-        for (int k = 1; k < probabilities.Length; k++)
-        {
-            if (probabilities[k] > probabilities[digit])
-                digit = k;
-        }
-        return new Prediction(source, digit, probabilities, label);
+        return new Prediction(source, TensorPrimitives.IndexOfMax<float>(probabilities), probabilities, label);
     }
 
     /// <summary>Decodes an image file and brings it to MNIST's 28×28 white-on-black convention.</summary>

@@ -49,7 +49,7 @@ internal sealed class TrainCommand
     private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", 1, int.MaxValue);
     private readonly Option<SequenceView?> _sequence = CliOptions.Choice("--sequence",
         "How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [default: rows]",
-        new Dictionary<string, SequenceView> { ["rows"] = SequenceView.Rows, ["pixels"] = SequenceView.Pixels, ["permuted"] = SequenceView.Permuted });
+        Enum.GetValues<SequenceView>().ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
     private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes and sequence view are the defaults");
@@ -234,7 +234,7 @@ internal sealed class TrainCommand
             ["limit_train"] = o.LimitTrain,
             ["limit_test"] = o.LimitTest,
             ["sequence"] = SequenceLayout.NameOf(o.Sequence),
-            ["dataset"] = DataLoading.Name(o.Dataset),
+            ["dataset"] = DatasetKindNames.NameOf(o.Dataset),
             ["data_dir"] = setup.DataDir is null ? null : Path.GetFullPath(setup.DataDir),
             ["init"] = setup.InitPath,
             ["out"] = setup.Directory,

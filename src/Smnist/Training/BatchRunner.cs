@@ -111,7 +111,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         }
         int classes = Model.Config.Classes;
         for (int b = 0; b < rows; b++)
-            _confusions[worker][labels[b] * classes + ArgMax(workspace.Logits.AsSpan(b * classes, classes))]++;
+            _confusions[worker][labels[b] * classes + TensorPrimitives.IndexOfMax<float>(workspace.Logits.AsSpan(b * classes, classes))]++;
     }
 
     public void Dispose() => _pool.Dispose();
@@ -138,14 +138,5 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         int perWorker = (batchSize + Workers - 1) / Workers;
         int start = Math.Min(worker * perWorker, batchSize);
         return (start, Math.Min(perWorker, batchSize - start));
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int k = 1; k < values.Length; k++)
-            if (values[k] > values[best])
-                best = k;
-        return best;
     }
 }
