@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the kernel tests (and the engine's PyTorch parity tests) once per SIMD tier: default (AVX-512 here), AVX-512 off, AVX2 off, and no hardware
-# intrinsics at all. Each run asserts (GemmTests.ReportsTier) that the runtime really switched micro-kernel.
+# intrinsics at all. Each run asserts (GemmTests.RunsTheExpectedTier) that the runtime really switched micro-kernel.
 #
 # Note: .NET 10 names the AVX-512 switch DOTNET_EnableAVX512 and ignores the older DOTNET_EnableAVX512F; both
 # are set. DOTNET_EnableAVX2=0 also turns off FMA, so that tier runs Vector128 with separate multiply and add.
