@@ -15,9 +15,9 @@ namespace Smnist.IO;
 /// <remarks>
 /// ONNX stacks an LSTM's gates in the order i, o, f, c and keeps the input weight W and the recurrent weight R
 /// apart; ours are the (4n, n + d) stack f, i, o, c̃ over [v_{t−1}; x_t]. So ONNX's gate blocks take their rows
-/// from our input, output, forget and candidate blocks respectively: W takes columns n.. (the input part), R columns 0..n−1 (the
-/// recurrent part), and the bias goes in Wb with Rb zero. ONNX's default activations (sigmoid, tanh, tanh) and its
-/// cell update are the same as ours.
+/// from our input, output, forget and candidate blocks respectively: W takes columns n.. (the input part),
+/// R columns 0..n−1 (the recurrent part), and the bias goes in Wb with Rb zero. ONNX's default activations
+/// (sigmoid, tanh, tanh) and its cell update are the same as ours.
 /// </remarks>
 public static class OnnxExport
 {
@@ -61,17 +61,15 @@ public static class OnnxExport
         // ONNX Runtime's LSTM takes time-major input only (layout 0): [batch, T, d] -> [T, batch, d].
         graph.Node.Add(Node("Transpose", [features], ["x_time_major"], "time_major", Ints("perm", 1, 0, 2)));
         graph.Initializer.Add(Int64Tensor("axis_0", [1], [0]));
-        graph.Initializer.Add(Int64Tensor("axis_1", [1], [1]));
+        if (config.Layers > 1)
+            graph.Initializer.Add(Int64Tensor("axis_1", [1], [1]));
 
-        string layerInput = "x_time_major", finalOutput = "";
+        string layerOutput = "x_time_major";
         for (int layer = 0; layer < config.Layers; layer++)
-        {
-            AddLstm(graph, model, layer, layerInput, out string sequenceOutput, out finalOutput);
-            layerInput = sequenceOutput;
-        }
+            layerOutput = AddLstm(graph, model, layer, layerOutput);
 
         // Y_h [1, batch, n] -> [batch, n], then logits = v_T · readoutᵀ + bias.
-        graph.Node.Add(Node("Squeeze", [finalOutput, "axis_0"], ["final_output"], "final_output"));
+        graph.Node.Add(Node("Squeeze", [layerOutput, "axis_0"], ["final_output"], "final_output"));
         ParameterLayout layout = model.Layout;
         graph.Initializer.Add(FloatTensor("readout.weight", [config.Classes, n], model.Parameters.AsSpan(layout.ReadoutWeightOffset, config.Classes * n)));
         graph.Initializer.Add(FloatTensor("readout.bias", [config.Classes], model.Parameters.AsSpan(layout.ReadoutBiasOffset, config.Classes)));
@@ -90,8 +88,11 @@ public static class OnnxExport
         return onnx;
     }
 
-    /// <summary>Layer <paramref name="layer"/> as one LSTM node reading <paramref name="input"/> [T, batch, d].</summary>
-    private static void AddLstm(GraphProto graph, SequenceClassifier<float> model, int layer, string input, out string sequenceOutput, out string finalOutput)
+    /// <summary>
+    /// Layer <paramref name="layer"/> as one LSTM node reading <paramref name="input"/> [T, batch, d]. Returns what
+    /// the layer above reads, its outputs [T, batch, n], or for the last layer its final output Y_h [1, batch, n].
+    /// </summary>
+    private static string AddLstm(GraphProto graph, SequenceClassifier<float> model, int layer, string input)
     {
         int n = model.Config.HiddenSize, d = model.Config.LayerInputSize(layer), columns = n + d;
         ReadOnlySpan<float> weight = model.Parameters.AsSpan(model.Layout.GateWeightOffset(layer), 4 * n * columns); // (4n, n+d)
@@ -116,12 +117,18 @@ public static class OnnxExport
         graph.Initializer.Add(FloatTensor($"{prefix}.W", [1, 4 * n, d], inputWeight));
         graph.Initializer.Add(FloatTensor($"{prefix}.R", [1, 4 * n, n], recurrentWeight));
         graph.Initializer.Add(FloatTensor($"{prefix}.B", [1, 8 * n], biases));
-        // Y [T, 1, batch, n] and Y_h [1, batch, n]; the next layer reads Y without its direction axis.
-        graph.Node.Add(Node("LSTM", [input, $"{prefix}.W", $"{prefix}.R", $"{prefix}.B"], [$"{prefix}.Y", $"{prefix}.Y_h"], prefix,
-            Int("hidden_size", n), Str("direction", "forward")));
+        string[] inputs = [input, $"{prefix}.W", $"{prefix}.R", $"{prefix}.B"];
+        AttributeProto[] attributes = [Int("hidden_size", n), Str("direction", "forward")];
+        if (layer == model.Config.Layers - 1)
+        {
+            // Only Y_h; an empty name leaves out the optional output Y.
+            graph.Node.Add(Node("LSTM", inputs, ["", $"{prefix}.Y_h"], prefix, attributes));
+            return $"{prefix}.Y_h";
+        }
+        // Y [T, 1, batch, n]; the layer above reads it without the direction axis.
+        graph.Node.Add(Node("LSTM", inputs, [$"{prefix}.Y"], prefix, attributes));
         graph.Node.Add(Node("Squeeze", [$"{prefix}.Y", "axis_1"], [$"{prefix}.outputs"], $"{prefix}.outputs"));
-        sequenceOutput = $"{prefix}.outputs";
-        finalOutput = $"{prefix}.Y_h";
+        return $"{prefix}.outputs";
     }
 
     private static NodeProto Node(string op, string[] inputs, string[] outputs, string name, params AttributeProto[] attributes)

@@ -55,6 +55,19 @@ public sealed class OnnxExportTests
         Assert.DoesNotContain(onnx.Graph.Node, node => node.OpType == "Gather");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void EveryWeightAndEveryResultIsUsed(int layers)
+    {
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(1, 4, layers), seed: 1);
+        Onnx.GraphProto graph = OnnxExport.Build(model, SequenceLayout.Create(SequenceView.Permuted, permutationSeed: 1)).Graph;
+
+        var consumed = graph.Node.SelectMany(node => node.Input).Append("logits").ToHashSet();
+        Assert.All(graph.Initializer, tensor => Assert.Contains(tensor.Name, consumed));
+        Assert.All(graph.Node.SelectMany(node => node.Output).Where(name => name != ""), name => Assert.Contains(name, consumed));
+    }
+
     private static float[] SmnistLogits(SequenceClassifier<float> model, SequenceLayout sequence, byte[] images, int batch)
     {
         var workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: batch);
