@@ -14,10 +14,10 @@ Console.CancelKeyPress += (_, e) =>
 return Cli.Run(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected, interrupt.Token, ThisProgram());
 
 // The command that started this process, so that a printed command runs as it is: under `dotnet run` or
-// `dotnet smnist.dll` there may be no smnist on the PATH.
+// `dotnet smnist.dll` there may be no smnist on the PATH. (Not Assembly.Location: a one-file build has none.)
 static string ThisProgram() => Environment.ProcessPath switch
 {
     null => "smnist",
-    string process when Path.GetFileNameWithoutExtension(process) == "dotnet" => $"dotnet {Cli.ShellWord(typeof(Cli).Assembly.Location)}",
+    string process when Path.GetFileNameWithoutExtension(process) == "dotnet" => $"dotnet {Cli.ShellWord(Path.Combine(AppContext.BaseDirectory, typeof(Cli).Assembly.GetName().Name + ".dll"))}",
     string process => Cli.ShellWord(process),
 };

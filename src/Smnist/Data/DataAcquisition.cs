@@ -20,7 +20,9 @@ public static class DataAcquisition
     public const string DataDirectoryVariable = "SMNIST_DATA";
 
     /// <summary>Training and test sets of <paramref name="kind"/>, acquiring the files if needed.</summary>
+    /// <param name="kind">MNIST or Fashion-MNIST.</param>
     /// <param name="dataDir">A folder holding the four files (raw or .gz); null to use SMNIST_DATA or the cache.</param>
+    /// <param name="progress">Reports downloads, if any.</param>
     public static (ImageSet Train, ImageSet Test) Load(DatasetKind kind, string? dataDir, IProgress<AcquisitionProgress>? progress = null)
     {
         string? userDirectory = string.IsNullOrWhiteSpace(dataDir) ? Environment.GetEnvironmentVariable(DataDirectoryVariable) : dataDir;

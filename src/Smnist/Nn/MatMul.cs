@@ -7,7 +7,7 @@ namespace Smnist.Nn;
 /// <summary>
 /// The engine's matrix product for any element type: float goes to the fast kernel, other types (double, for the
 /// gradient checks) to the plain reference loop. Arguments as <see cref="GemmReference.Multiply"/>; a float product
-/// may pass op(B) already packed (<paramref name="packedB"/>), which then stands for b, ldb, transposeB.
+/// may pass op(B) already packed (packedB), which then stands for b, ldb, transposeB.
 /// </summary>
 internal static class MatMul
 {

@@ -2,7 +2,7 @@ using System.Runtime.ExceptionServices;
 
 namespace Smnist.Training;
 
-/// <summary>Work split over a fixed number of workers; <see cref="Execute"/> runs worker <paramref name="worker"/>'s share.</summary>
+/// <summary>Work split over a fixed number of workers; <see cref="Execute"/> runs one worker's share.</summary>
 internal interface IWorkerJob
 {
     void Execute(int worker);

@@ -1,0 +1,184 @@
+using System.Reflection;
+using Google.Protobuf;
+using Onnx;
+using Smnist.Data;
+using Smnist.Nn;
+
+namespace Smnist.IO;
+
+/// <summary>
+/// Writes a model as a standard ONNX graph (opset 17) that ONNX Runtime, ML.NET or onnxruntime-web run as is:
+/// input <c>input</c> [batch, T, d] float32 — pixels in [0, 1], in their natural order for every view —,
+/// output <c>logits</c> [batch, classes]. Each layer is one ONNX <c>LSTM</c> operator; the readout is a <c>Gemm</c>
+/// on the last layer's final output; the permuted view's pixel order is a <c>Gather</c> in front.
+/// </summary>
+/// <remarks>
+/// ONNX stacks an LSTM's gates in the order i, o, f, c and keeps the input weight W and the recurrent weight R
+/// apart; ours are the (4n, n + d) stack f, i, o, c̃ over [v_{t−1}; x_t]. So ONNX's gate blocks take their rows
+/// from our input, output, forget and candidate blocks respectively: W takes columns n.. (the input part),
+/// R columns 0..n−1 (the recurrent part), and the bias goes in Wb with Rb zero. ONNX's default activations
+/// (sigmoid, tanh, tanh) and its cell update are the same as ours.
+/// </remarks>
+public static class OnnxExport
+{
+    public const int Opset = 17;
+
+    /// <summary>ONNX IR version 8 is the one that came with opset 17 (ONNX 1.12).</summary>
+    private const long IrVersion = 8;
+
+    public const string InputName = "input", OutputName = "logits";
+
+    /// <summary>For ONNX's gate blocks i, o, f, c: the block of ours each comes from.</summary>
+    private static ReadOnlySpan<int> OnnxGateOrder => [ParameterLayout.Input, ParameterLayout.Output, ParameterLayout.Forget, ParameterLayout.Candidate];
+
+    private const int Float = (int)TensorProto.Types.DataType.Float, Int64 = (int)TensorProto.Types.DataType.Int64;
+
+    /// <summary>Writes the ONNX model to <paramref name="path"/> (atomically: a failure leaves any old file as it was).</summary>
+    public static void Save(string path, SequenceClassifier<float> model, SequenceLayout sequence)
+    {
+        ModelProto onnx = Build(model, sequence);
+        AtomicFile.Write(path, stream => onnx.WriteTo(stream));
+    }
+
+    internal static ModelProto Build(SequenceClassifier<float> model, SequenceLayout sequence)
+    {
+        ModelConfig config = model.Config;
+        if (sequence.Features != config.InputSize)
+            throw new ArgumentException($"the {sequence.Name} view feeds {sequence.Features} features, the model reads {config.InputSize}");
+        int n = config.HiddenSize;
+        var graph = new GraphProto { Name = "smnist" };
+        graph.Input.Add(TensorValue(InputName, Float, "batch", sequence.Steps, config.InputSize));
+        graph.Output.Add(TensorValue(OutputName, Float, "batch", config.Classes));
+
+        string features = InputName;
+        if (sequence.Permutation is int[] permutation)
+        {
+            // Step t reads pixel permutation[t]: gather along the time axis, so callers keep the natural order.
+            graph.Initializer.Add(Int64Tensor("permutation", [permutation.Length], permutation.Select(p => (long)p)));
+            graph.Node.Add(Node("Gather", [InputName, "permutation"], ["permuted"], "permute_pixels", Int("axis", 1)));
+            features = "permuted";
+        }
+        // ONNX Runtime's LSTM takes time-major input only (layout 0): [batch, T, d] -> [T, batch, d].
+        graph.Node.Add(Node("Transpose", [features], ["x_time_major"], "time_major", Ints("perm", 1, 0, 2)));
+        graph.Initializer.Add(Int64Tensor("axis_0", [1], [0]));
+        if (config.Layers > 1)
+            graph.Initializer.Add(Int64Tensor("axis_1", [1], [1]));
+
+        string layerOutput = "x_time_major";
+        for (int layer = 0; layer < config.Layers; layer++)
+            layerOutput = AddLstm(graph, model, layer, layerOutput);
+
+        // Y_h [1, batch, n] -> [batch, n], then logits = v_T · readoutᵀ + bias.
+        graph.Node.Add(Node("Squeeze", [layerOutput, "axis_0"], ["final_output"], "final_output"));
+        ParameterLayout layout = model.Layout;
+        graph.Initializer.Add(FloatTensor("readout.weight", [config.Classes, n], model.Parameters.AsSpan(layout.ReadoutWeightOffset, config.Classes * n)));
+        graph.Initializer.Add(FloatTensor("readout.bias", [config.Classes], model.Parameters.AsSpan(layout.ReadoutBiasOffset, config.Classes)));
+        graph.Node.Add(Node("Gemm", ["final_output", "readout.weight", "readout.bias"], [OutputName], "readout", Int("transB", 1)));
+
+        var onnx = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "smnist",
+            ProducerVersion = typeof(OnnxExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
+            DocString = $"smnist LSTM classifier, {sequence.Name} view: input [batch, {sequence.Steps}, {sequence.Features}] of pixels in [0, 1] in natural order, output logits [batch, {config.Classes}].",
+            Graph = graph,
+        };
+        onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        onnx.MetadataProps.Add(new StringStringEntryProto { Key = "sequence", Value = sequence.Name });
+        return onnx;
+    }
+
+    /// <summary>
+    /// Layer <paramref name="layer"/> as one LSTM node reading <paramref name="input"/> [T, batch, d]. Returns what
+    /// the layer above reads, its outputs [T, batch, n], or for the last layer its final output Y_h [1, batch, n].
+    /// </summary>
+    private static string AddLstm(GraphProto graph, SequenceClassifier<float> model, int layer, string input)
+    {
+        int n = model.Config.HiddenSize, d = model.Config.LayerInputSize(layer), columns = n + d;
+        ReadOnlySpan<float> weight = model.Parameters.AsSpan(model.Layout.GateWeightOffset(layer), 4 * n * columns); // (4n, n+d)
+        ReadOnlySpan<float> bias = model.Parameters.AsSpan(model.Layout.GateBiasOffset(layer), 4 * n);                // (4n)
+        var inputWeight = new float[4 * n * d];     // (1, 4n, d) W
+        var recurrentWeight = new float[4 * n * n]; // (1, 4n, n) R
+        var biases = new float[8 * n];              // (1, 8n) [Wb; Rb], Rb zero
+        for (int block = 0; block < 4; block++)
+        {
+            int source = OnnxGateOrder[block];
+            for (int row = 0; row < n; row++)
+            {
+                ReadOnlySpan<float> ours = weight.Slice((source * n + row) * columns, columns);
+                int target = block * n + row;
+                ours[..n].CopyTo(recurrentWeight.AsSpan(target * n, n));
+                ours[n..].CopyTo(inputWeight.AsSpan(target * d, d));
+                biases[target] = bias[source * n + row];
+            }
+        }
+
+        string prefix = $"lstm.{layer}";
+        graph.Initializer.Add(FloatTensor($"{prefix}.W", [1, 4 * n, d], inputWeight));
+        graph.Initializer.Add(FloatTensor($"{prefix}.R", [1, 4 * n, n], recurrentWeight));
+        graph.Initializer.Add(FloatTensor($"{prefix}.B", [1, 8 * n], biases));
+        string[] inputs = [input, $"{prefix}.W", $"{prefix}.R", $"{prefix}.B"];
+        AttributeProto[] attributes = [Int("hidden_size", n), Str("direction", "forward")];
+        if (layer == model.Config.Layers - 1)
+        {
+            // Only Y_h; an empty name leaves out the optional output Y.
+            graph.Node.Add(Node("LSTM", inputs, ["", $"{prefix}.Y_h"], prefix, attributes));
+            return $"{prefix}.Y_h";
+        }
+        // Y [T, 1, batch, n]; the layer above reads it without the direction axis.
+        graph.Node.Add(Node("LSTM", inputs, [$"{prefix}.Y"], prefix, attributes));
+        graph.Node.Add(Node("Squeeze", [$"{prefix}.Y", "axis_1"], [$"{prefix}.outputs"], $"{prefix}.outputs"));
+        return $"{prefix}.outputs";
+    }
+
+    private static NodeProto Node(string op, string[] inputs, string[] outputs, string name, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = name };
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(outputs);
+        node.Attribute.AddRange(attributes);
+        return node;
+    }
+
+    private static AttributeProto Int(string name, long value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    private static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    private static AttributeProto Str(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+    private static TensorProto FloatTensor(string name, long[] dims, ReadOnlySpan<float> values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = Float };
+        tensor.Dims.AddRange(dims);
+        tensor.FloatData.AddRange(values.ToArray());
+        return tensor;
+    }
+
+    private static TensorProto Int64Tensor(string name, long[] dims, IEnumerable<long> values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = Int64 };
+        tensor.Dims.AddRange(dims);
+        tensor.Int64Data.AddRange(values);
+        return tensor;
+    }
+
+    /// <summary>A tensor value's type; each dimension is a size (int) or a symbolic name (string).</summary>
+    private static ValueInfoProto TensorValue(string name, int elementType, params object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (object dim in dims)
+            shape.Dim.Add(dim is string symbol ? new TensorShapeProto.Types.Dimension { DimParam = symbol } : new TensorShapeProto.Types.Dimension { DimValue = (int)dim });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elementType, Shape = shape } },
+        };
+    }
+}
