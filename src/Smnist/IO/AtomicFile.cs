@@ -9,6 +9,8 @@ namespace Smnist.IO;
 /// </summary>
 public static class AtomicFile
 {
+    private const string TemporarySuffix = ".tmp";
+
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -16,7 +18,7 @@ public static class AtomicFile
         string fullPath = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(fullPath)!;
         Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}{TemporarySuffix}");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -39,6 +41,24 @@ public static class AtomicFile
             byte[] bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text);
             stream.Write(bytes);
         });
+
+    /// <summary>
+    /// Deletes the temporary files <see cref="Write"/> leaves in <paramref name="directory"/> when its process is
+    /// killed before it can clean up. Call it only while no other process writes there (under a run's lock).
+    /// </summary>
+    public static void DeleteTemporaries(string directory)
+    {
+        if (!Directory.Exists(directory))
+            return;
+        foreach (string path in Directory.EnumerateFiles(directory, $".*{TemporarySuffix}"))
+        {
+            // Only our own pattern: ".{name}.{32 hex digits}.tmp".
+            string name = Path.GetFileName(path);
+            int guidStart = name.Length - TemporarySuffix.Length - 32;
+            if (guidStart > 2 && name[guidStart - 1] == '.' && Guid.TryParseExact(name.AsSpan(guidStart, 32), "N", out _))
+                TryDelete(path);
+        }
+    }
 
     private static void TryDelete(string path)
     {
