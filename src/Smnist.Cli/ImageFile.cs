@@ -6,15 +6,15 @@ using StbImageSharp;
 namespace Smnist.Cli;
 
 /// <summary>
-/// Decodes an image file (PNG or JPEG; StbImageSharp also reads BMP, GIF, TGA and PSD) into MNIST's 28×28
-/// convention with <see cref="DigitImage"/>. Before decoding, the header's dimensions are checked against
-/// <see cref="MaxPixels"/>, so a small file cannot unpack into gigabytes; a PNG or JPEG cut short is named as
-/// such rather than decoded into a wrong digit; a JPEG's EXIF orientation is applied, as a photo viewer does.
+/// Decodes a PNG or JPEG file into MNIST's 28×28 convention with <see cref="DigitImage"/>. Before decoding, the
+/// header's dimensions are checked against <see cref="MaxPixels"/>, so a small file cannot unpack into gigabytes;
+/// a file cut short is named as such rather than decoded into a wrong digit; a JPEG's EXIF orientation is
+/// applied, as a photo viewer does.
 /// </summary>
 internal static class ImageFile
 {
-    /// <summary>The largest image decoded: 40 megapixels (a 7,750 × 5,160 photo), about 0.8 GB while it is processed.</summary>
-    public const long MaxPixels = 40_000_000;
+    /// <summary>The largest image decoded: 4096 × 4096 pixels (16.8 megapixels; a phone's 12-megapixel photo fits), about 350 MB while it is processed.</summary>
+    public const long MaxPixels = 4096 * 4096;
 
     /// <summary>Reads and converts the image file at <paramref name="path"/>; every defect is a one-line <see cref="SmnistException"/> naming it.</summary>
     public static byte[] ReadDigit(string path)
@@ -44,20 +44,17 @@ internal static class ImageFile
     /// <summary>The 784 MNIST-convention bytes of the image encoded in <paramref name="bytes"/>.</summary>
     public static byte[] ToDigit(byte[] bytes)
     {
-        ImageInfo info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false))
-            ?? throw new SmnistException("not a readable PNG or JPEG image (unknown format)");
-        if (info.Width < 1 || info.Height < 1)
-            throw new SmnistException($"not a readable PNG or JPEG image (its header gives {info.Width}×{info.Height} pixels)");
-        long pixels = (long)info.Width * info.Height;
+        // Our own reading of the structure comes first: it finds the size, a file cut short, and the orientation,
+        // and only a PNG or JPEG that passes it reaches the decoder (whose own header reader can loop forever).
+        Header header = IsPng(bytes) ? ReadPngStructure(bytes)
+            : IsJpeg(bytes) ? ReadJpegStructure(bytes)
+            : throw new SmnistException("not a readable PNG or JPEG image (neither signature)");
+        long pixels = (long)header.Width * header.Height;
+        if (header.Width < 1 || header.Height < 1)
+            throw new SmnistException($"not a readable PNG or JPEG image (its header gives {header.Width}×{header.Height} pixels)");
         if (pixels > MaxPixels)
             throw new SmnistException(string.Create(CultureInfo.InvariantCulture,
-                $"image is {info.Width}×{info.Height} pixels ({pixels / 1e6:F0} megapixels); at most {MaxPixels / 1_000_000} megapixels are read, scale it down first"));
-
-        int orientation = 1;
-        if (IsPng(bytes))
-            CheckPngStructure(bytes);
-        else if (IsJpeg(bytes))
-            orientation = CheckJpegStructure(bytes);
+                $"image is {header.Width}×{header.Height} pixels ({pixels / 1e6:F1} megapixels); at most {MaxPixels / 1e6:F1} megapixels (4096×4096) are read, scale it down first"));
 
         ImageResult decoded;
         try
@@ -70,19 +67,30 @@ internal static class ImageFile
             string reason = Cli.OneLine(e.Message) is { Length: > 0 } message ? message : $"the decoder failed with {e.GetType().Name}";
             throw new SmnistException($"not a readable PNG or JPEG image ({reason})", e);
         }
-        if ((long)decoded.Width * decoded.Height != pixels)
-            throw new SmnistException($"not a readable image (its header gives {info.Width}×{info.Height} pixels, the decoder {decoded.Width}×{decoded.Height})");
-        (byte[] upright, int width, int height) = Orient(decoded.Data, decoded.Width, decoded.Height, orientation);
+        if (decoded.Width != header.Width || decoded.Height != header.Height)
+            throw new SmnistException($"not a readable PNG or JPEG image (its header gives {header.Width}×{header.Height} pixels, the decoder {decoded.Width}×{decoded.Height})");
+        (byte[] upright, int width, int height) = Orient(decoded.Data, decoded.Width, decoded.Height, header.Orientation);
         return DigitImage.ToMnist(upright, width, height, channels: 4);
     }
+
+    /// <summary>What the structure walk learns before decoding: the stored size and the EXIF orientation (1 to 8).</summary>
+    internal readonly record struct Header(int Width, int Height, int Orientation);
 
     private static bool IsPng(ReadOnlySpan<byte> bytes) => bytes.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
 
     private static bool IsJpeg(ReadOnlySpan<byte> bytes) => bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8]);
 
-    /// <summary>Walks the chunks (length, type, data, CRC) to IEND: a file cut short ends inside one or before it.</summary>
-    internal static void CheckPngStructure(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// The size from IHDR, which must come first; then the chunks (length, type, data, CRC) are walked to IEND,
+    /// which a file cut short never reaches.
+    /// </summary>
+    internal static Header ReadPngStructure(ReadOnlySpan<byte> bytes)
     {
+        if (bytes.Length < 8 + 12 + 13 || BinaryPrimitives.ReadUInt32BigEndian(bytes[8..]) != 13 || !bytes.Slice(12, 4).SequenceEqual("IHDR"u8))
+            throw new SmnistException("not a readable PNG image (it does not start with its IHDR chunk)");
+        uint width = BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]), height = BinaryPrimitives.ReadUInt32BigEndian(bytes[20..]);
+        if (width > int.MaxValue || height > int.MaxValue)
+            throw new SmnistException($"not a readable PNG image (its header gives {width}×{height} pixels)");
         int position = 8;
         while (true)
         {
@@ -97,18 +105,20 @@ internal static class ImageFile
             if (length > (uint)(bytes.Length - position - 12))
                 throw new SmnistException($"truncated PNG: chunk '{type}' of {length} bytes runs past the end of the file");
             if (type == "IEND")
-                return;
+                return new Header((int)width, (int)height, Orientation: 1);
             position += 12 + (int)length;
         }
     }
 
     /// <summary>
-    /// Walks the segments to the end-of-image marker, through every scan's entropy-coded data, and returns the
-    /// EXIF orientation (1 to 8; 1 when absent or unreadable). A file cut short has no end-of-image marker.
+    /// Walks the segments to the end-of-image marker, through every scan's entropy-coded data: the size comes from
+    /// the frame header (which must precede the first scan), the orientation from EXIF (1 when absent or
+    /// unreadable). A file cut short has no end-of-image marker.
     /// </summary>
-    internal static int CheckJpegStructure(ReadOnlySpan<byte> bytes)
+    internal static Header ReadJpegStructure(ReadOnlySpan<byte> bytes)
     {
-        int orientation = 1, position = 2;
+        int orientation = 1, width = 0, height = 0, position = 2;
+        bool sawFrame = false;
         while (true)
         {
             // A marker: 0xFF (any number of them, as fill), then its code.
@@ -120,7 +130,11 @@ internal static class ImageFile
                 throw new SmnistException("truncated JPEG: the file ends before its end-of-image marker");
             byte marker = bytes[position++];
             if (marker == 0xD9)
-                return orientation;
+            {
+                return sawFrame
+                    ? new Header(width, height, orientation)
+                    : throw new SmnistException("not a readable JPEG image (no frame header)");
+            }
             if (marker is 0x01 or (>= 0xD0 and <= 0xD7))
                 continue;
             if (bytes.Length - position < 2)
@@ -132,8 +146,19 @@ internal static class ImageFile
             position += length;
             if (marker == 0xE1 && orientation == 1 && segment.StartsWith("Exif\0\0"u8))
                 orientation = ExifOrientation(segment[6..]);
+            // Start of frame: every SOFn but DHT (C4), JPG (C8) and DAC (CC). Precision, height, width, components.
+            if (marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC && !sawFrame)
+            {
+                if (segment.Length < 6)
+                    throw new SmnistException("not a readable JPEG image (its frame header is too short)");
+                height = BinaryPrimitives.ReadUInt16BigEndian(segment[1..]);
+                width = BinaryPrimitives.ReadUInt16BigEndian(segment[3..]);
+                sawFrame = true;
+            }
             if (marker == 0xDA)
             {
+                if (!sawFrame)
+                    throw new SmnistException("not a readable JPEG image (image data before its frame header)");
                 // Entropy-coded data: 0xFF appears in it only as 0xFF00 (a stuffed byte) or a restart marker.
                 while (position + 1 < bytes.Length
                        && !(bytes[position] == 0xFF && bytes[position + 1] is not 0x00 and not 0xFF and not (>= 0xD0 and <= 0xD7)))

@@ -19,7 +19,7 @@ internal static class PredictCommand
         var model = EvalCommand.ModelOption();
         var images = new Argument<string[]>("IMAGE")
         {
-            Description = "PNG or JPEG files of one digit each, up to 40 megapixels, grey or colour, dark on light or light on dark",
+            Description = "PNG or JPEG files of one digit each, up to 4096×4096 pixels, grey or colour, dark on light or light on dark",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var index = CliOptions.Number("--index", "K", "Classify test-set image K instead of files", 0, int.MaxValue);
@@ -91,7 +91,7 @@ internal static class PredictCommand
             {
                 ["image"] = p.Source,
                 ["digit"] = p.Digit,
-                ["probabilities"] = new JsonArray(p.Probabilities.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
+                ["probabilities"] = new JsonArray(p.Probabilities.Select(v => float.IsFinite(v) ? (JsonNode?)JsonValue.Create(v) : null).ToArray()),
             };
             if (p.Label is int label)
                 item["label"] = label;

@@ -32,20 +32,18 @@ public static class ModelCheckpoint
     }
 
     /// <summary>
-    /// Reads a model file. Sizes are checked against the tensors in the file before the model is allocated, and
-    /// a non-finite weight is refused naming its tensor.
+    /// Reads a model file. Sizes are checked in 64-bit arithmetic and against the tensors in the file before the
+    /// model is allocated, and a non-finite weight is refused naming its tensor.
     /// </summary>
     public static LoadedModel Load(string path)
     {
         SafeTensorsFile file = SafeTensors.Read(path);
         ModelConfig config = file.Metadata.ContainsKey("hidden_size") ? ConfigFromMetadata(file) : ConfigFromShapes(file);
-        long stored = file.Tensors.Sum(t => (long)t.Data.Length);
-        if (stored < config.ParameterCount)
-            throw new SmnistException($"{file.Path}: the configuration ({config.Layers} layer(s) of {config.HiddenSize} units on {config.InputSize} inputs) needs {config.ParameterCount} weights, the file holds {stored}");
-        foreach (SafeTensor tensor in file.Tensors)
-            RequireFinite(file.Path, tensor.Name, tensor.Data);
+        // The layout is only a list of names and shapes; the weights are allocated once the file is known to hold them all.
+        CheckTensors(file, new ParameterLayout(config));
         var model = new SequenceClassifier<float>(config);
-        Fill(file, model.Layout, model.Parameters);
+        foreach (ParameterTensor slot in model.Layout.Tensors)
+            file.Get(slot.Name).Data.CopyTo(model.Parameters, slot.Offset);
         return new LoadedModel(model, SequenceFromMetadata(file, config));
     }
 
@@ -91,7 +89,8 @@ public static class ModelCheckpoint
     private static List<SafeTensor> Slices(ParameterLayout layout, float[] parameters) =>
         layout.Tensors.Select(t => new SafeTensor(t.Name, t.Shape, parameters.AsSpan(t.Offset, t.Length).ToArray())).ToList();
 
-    private static void Fill(SafeTensorsFile file, ParameterLayout layout, float[] parameters)
+    /// <summary>Every tensor of the layout present with its shape and finite values, and no other.</summary>
+    private static void CheckTensors(SafeTensorsFile file, ParameterLayout layout)
     {
         var expected = layout.Tensors.ToDictionary(t => t.Name);
         foreach (SafeTensor tensor in file.Tensors)
@@ -102,7 +101,7 @@ public static class ModelCheckpoint
             SafeTensor tensor = file.Get(slot.Name);
             if (!tensor.Shape.SequenceEqual(slot.Shape))
                 throw new SmnistException($"{file.Path}: tensor '{slot.Name}' has shape [{string.Join(", ", tensor.Shape)}], the configuration needs [{string.Join(", ", slot.Shape)}]");
-            tensor.Data.CopyTo(parameters, slot.Offset);
+            RequireFinite(file.Path, slot.Name, tensor.Data);
         }
     }
 

@@ -57,11 +57,11 @@ public sealed class Trainer : IDisposable
         var config = new ModelConfig(Sequence.Features, options.Hidden, options.Layers, ImageSet.Classes);
         if (initialWeights is not null && initialWeights.Model.Config != config)
             throw new SmnistException($"the initial weights are for {Describe(initialWeights.Model.Config)}, the options ask for {Describe(config)}");
+        // Weights, Adam's two moments and the workers' buffers, counted in 64-bit arithmetic before any of them is allocated.
+        int batchRows = Math.Min(options.BatchSize, Math.Max(1, train.Count));
+        MemoryBudget.Require(3 * sizeof(float) * config.ParameterCount + BatchRunner.EstimateBytes(config, Sequence.Steps, batchRows, options.Threads),
+            $"training {Describe(config)} in batches of {batchRows} on {options.Threads} threads");
         config.Validate();
-        // Weights, Adam's two moments and the workers' buffers, counted before any of them is allocated.
-        long batchRows = Math.Min(options.BatchSize, Math.Max(1, train.Count));
-        MemoryBudget.Require(3 * sizeof(float) * config.ParameterCount + BatchRunner.EstimateBytes(config, Sequence.Steps, (int)batchRows, options.Threads),
-            $"training {Describe(config)} in batches of {options.BatchSize} on {options.Threads} threads");
         Model = initialWeights?.Model ?? SequenceClassifier<float>.Initialize(config, options.Seed, options.ForgetBias);
 
         train = options.LimitTrain is int limitTrain ? train.Take(Math.Min(limitTrain, train.Count)) : train;
