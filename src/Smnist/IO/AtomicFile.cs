@@ -5,7 +5,8 @@ namespace Smnist.IO;
 /// <summary>
 /// Writes files so that readers only ever see the old content or the complete new content: the bytes go to a
 /// temporary file in the same directory (same file system, so the rename is atomic), are flushed to disk, and
-/// the temporary file is then renamed over the target. A failure part-way deletes the temporary file.
+/// the temporary file is then renamed over the target. A failure part-way deletes the temporary file; a failure to
+/// write (a full disk) is a <see cref="SmnistException"/> naming the target.
 /// </summary>
 public static class AtomicFile
 {
@@ -27,6 +28,12 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch (IOException e)
+        {
+            TryDelete(temporary);
+            // .NET names the temporary file ("No space left on device : '/run/.x.tmp'"); the user knows the target.
+            throw new SmnistException($"{fullPath}: cannot be written ({e.Message.Split(" : '")[0]}); the previous version, if any, is kept", e);
         }
         catch
         {

@@ -93,11 +93,12 @@ public sealed class RunFolderTests : IDisposable
     public void AFailedWriteLeavesNoTemporaryFile()
     {
         string target = _directory["file.bin"];
-        Assert.Throws<IOException>(() => AtomicFile.Write(target, stream =>
+        var error = Assert.Throws<SmnistException>(() => AtomicFile.Write(target, stream =>
         {
             stream.Write(new byte[1000]);
-            throw new IOException("No space left on device");
+            throw new IOException($"No space left on device : '{_directory.Path}/.file.bin.0123.tmp'");
         }));
+        Assert.Equal($"{target}: cannot be written (No space left on device); the previous version, if any, is kept", error.Message);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_directory.Path));
     }
 
