@@ -60,6 +60,12 @@ public static class Cli
     /// <summary>Exit code when training was stopped by SIGHUP (128 + 1), after saving as for Ctrl+C.</summary>
     public const int HungUp = 129;
 
+    /// <summary>
+    /// True while training runs, which stops after its current step when cancelled; at any other time an
+    /// interrupting signal ends the process at once, as it would without handlers.
+    /// </summary>
+    internal static volatile bool StopsGracefully;
+
     private static readonly Option<bool> Verbose = new("--verbose")
     {
         Description = "Show stack traces with errors",

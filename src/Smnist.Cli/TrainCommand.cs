@@ -158,12 +158,17 @@ internal sealed class TrainCommand
         TrainingResult result;
         try
         {
+            Cli.StopsGracefully = true;
             result = display.Run(() => trainer.Run(_context.Cancel));
         }
         catch (TrainingDivergedException e)
         {
             string kept = savedStep < 0 ? "no checkpoint was saved" : $"the last good checkpoint (step {savedStep}) is kept in {directory}";
             throw new SmnistException($"{e.Message}; {kept}; a lower --lr or --clip may help", e);
+        }
+        finally
+        {
+            Cli.StopsGracefully = false;
         }
         var written = SaveProgress(trainer, directory, losses);
         written.AddRange(WriteLossPlots(directory, losses));

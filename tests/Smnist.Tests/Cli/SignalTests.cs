@@ -19,8 +19,16 @@ public sealed partial class SignalTests : IDisposable
     ];
 
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();
+    private readonly List<Process> _started = [];
 
-    public void Dispose() => _directory.Dispose();
+    public void Dispose()
+    {
+        // A failed assertion must not leave a smnist process running.
+        foreach (Process process in _started)
+            if (!process.HasExited)
+                process.Kill();
+        _directory.Dispose();
+    }
 
     [Theory]
     [InlineData(SigTerm, 143)]
@@ -47,6 +55,17 @@ public sealed partial class SignalTests : IDisposable
     }
 
     [Fact]
+    public void ATerminationSignalOutsideTrainingEndsTheProcessAtOnce()
+    {
+        // A benchmark of a million steps runs for minutes; SIGTERM must not be swallowed by the training handler.
+        using Process smnist = Start(["bench", "--steps", "1000000", "--threads", "1"]);
+        Thread.Sleep(1000);
+        Assert.Equal(0, Kill(smnist.Id, SigTerm));
+        Assert.True(smnist.WaitForExit(10_000), "bench did not end after SIGTERM");
+        Assert.Equal(143, smnist.ExitCode);
+    }
+
+    [Fact]
     public void AKilledRunLeavesNoLockBehind()
     {
         string run = _directory["run"];
@@ -58,20 +77,22 @@ public sealed partial class SignalTests : IDisposable
         CliHarness.Succeeds(["train", "--out", run, "--force", "--max-steps", "1", .. Long]);
     }
 
-    private static Process Start(string[] args)
+    private Process Start(string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "smnist.dll"));
         foreach (string arg in args)
             start.ArgumentList.Add(arg);
-        return Process.Start(start)!;
+        Process process = Process.Start(start)!;
+        _started.Add(process);
+        return process;
     }
 
-    /// <summary>Reads stdout up to the line that announces training (the signal handlers are in place long before).</summary>
+    /// <summary>Reads stdout up to the first progress line: training has taken its first steps.</summary>
     private static void WaitForTraining(Process smnist)
     {
         while (smnist.StandardOutput.ReadLine() is string line)
-            if (line.StartsWith("training:", StringComparison.Ordinal))
+            if (line.StartsWith("epoch 1/", StringComparison.Ordinal))
                 return;
         Assert.Fail($"smnist ended before training (exit {smnist.ExitCode}): {smnist.StandardError.ReadToEnd()}");
     }
