@@ -3,12 +3,12 @@ using Smnist.Cli;
 
 // Ctrl+C, and the SIGTERM and SIGHUP that `timeout`, `docker stop`, systemd and batch schedulers send, ask training
 // to stop after the current step and save a checkpoint; the exit code is then 128 + the signal's number, as shells
-// report it. A second signal ends the process at once, as usual.
+// report it. A second signal, or one outside training, ends the process at once, as usual.
 using var interrupt = new CancellationTokenSource();
 int interruptExit = Cli.Interrupted;
 void Stop(PosixSignalContext signal, int exitCode)
 {
-    if (interrupt.IsCancellationRequested)
+    if (interrupt.IsCancellationRequested || !Cli.StopsGracefully)
         return;
     signal.Cancel = true;
     interruptExit = exitCode;

@@ -110,7 +110,8 @@ internal sealed class TrainCommand
         // Held until the run ends, so no other run writes into this folder meanwhile.
         using RunLock runLock = RunLock.Acquire(directory);
         RunCheckpoint.DeleteLeftovers(directory);
-        bool replacing = resumeDirectory is null && ReplacesExistingRun(directory, parsed.GetValue(_force));
+        if (resumeDirectory is null)
+            RefuseExistingRun(directory, parsed.GetValue(_force));
 
         var (train, test) = DataLoading.Load(_context, setup.Dataset, setup.DataDir);
         int? threads = parsed.GetValue(_threads);
@@ -121,9 +122,9 @@ internal sealed class TrainCommand
         List<LossPoint> losses;
         if (resumeDirectory is null)
         {
-            // Only now that the new run is ready: the old run's files (--force) must not outlive it beside the new ones.
-            if (replacing)
-                DeleteRunFiles(directory, RunFiles.All);
+            // Only now that the new run is ready: no file of an earlier run (replaced with --force, or killed before
+            // its first checkpoint) may outlive it beside the new ones.
+            DeleteRunFiles(directory, RunFiles.All);
             RunFiles.WriteJson(Path.Combine(directory, RunFiles.Config), ConfigJson(trainer, setup));
             losses = [];
         }
@@ -229,13 +230,12 @@ internal sealed class TrainCommand
         return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.ToString().ToLowerInvariant(), options, init, initPath, null);
     }
 
-    /// <summary>Whether <paramref name="directory"/> holds a run that --force replaces; without --force such a folder is refused. Checked under the run's lock.</summary>
-    private static bool ReplacesExistingRun(string directory, bool force)
+    /// <summary>A folder that holds a run is refused unless --force; checked under the run's lock.</summary>
+    private static void RefuseExistingRun(string directory, bool force)
     {
         bool holdsRun = File.Exists(Path.Combine(directory, ModelCheckpoint.ModelFileName)) || File.Exists(Path.Combine(directory, ModelCheckpoint.OptimizerFileName));
         if (holdsRun && !force)
             throw new SmnistException($"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {Cli.ShellWord(directory)} to continue it");
-        return holdsRun;
     }
 
     private static void DeleteRunFiles(string directory, IEnumerable<string> names)

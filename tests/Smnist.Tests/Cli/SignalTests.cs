@@ -25,8 +25,11 @@ public sealed partial class SignalTests : IDisposable
     {
         // A failed assertion must not leave a smnist process running.
         foreach (Process process in _started)
+        {
             if (!process.HasExited)
                 process.Kill();
+            process.Dispose();
+        }
         _directory.Dispose();
     }
 
@@ -36,7 +39,7 @@ public sealed partial class SignalTests : IDisposable
     public void ATerminationSignalSavesAResumableCheckpointAndExitsWithTheConventionalCode(int signal, int exitCode)
     {
         string run = _directory["run"];
-        using Process smnist = Start(["train", "--out", run, .. Long]);
+        Process smnist = Start(["train", "--out", run, .. Long]);
         WaitForTraining(smnist);
 
         Assert.Equal(0, Kill(smnist.Id, signal));
@@ -58,7 +61,7 @@ public sealed partial class SignalTests : IDisposable
     public void ATerminationSignalOutsideTrainingEndsTheProcessAtOnce()
     {
         // A benchmark of a million steps runs for minutes; SIGTERM must not be swallowed by the training handler.
-        using Process smnist = Start(["bench", "--steps", "1000000", "--threads", "1"]);
+        Process smnist = Start(["bench", "--steps", "1000000", "--threads", "1"]);
         Thread.Sleep(1000);
         Assert.Equal(0, Kill(smnist.Id, SigTerm));
         Assert.True(smnist.WaitForExit(10_000), "bench did not end after SIGTERM");
@@ -66,14 +69,20 @@ public sealed partial class SignalTests : IDisposable
     }
 
     [Fact]
-    public void AKilledRunLeavesNoLockBehind()
+    public void AKilledRunLeavesNoLockAndNoRecordOfAnEarlierRunBehind()
     {
+        // The record of a run killed before its first checkpoint, then a new run into the folder, killed too.
         string run = _directory["run"];
-        using Process smnist = Start(["train", "--out", run, .. Long]);
+        Directory.CreateDirectory(run);
+        string[] stale = ["step,epoch,loss", "1,1,9.5", "2,1,9.25"];
+        File.WriteAllLines(Path.Combine(run, "loss.csv"), stale);
+        Process smnist = Start(["train", "--out", run, .. Long]);
         WaitForTraining(smnist);
         Assert.Equal(0, Kill(smnist.Id, SigKill));
         smnist.WaitForExit();
 
+        string lossCsv = Path.Combine(run, "loss.csv");
+        Assert.False(File.Exists(lossCsv) && File.ReadAllLines(lossCsv).SequenceEqual(stale), "the earlier run's loss.csv survived beside the new run's files");
         CliHarness.Succeeds(["train", "--out", run, "--force", "--max-steps", "1", .. Long]);
     }
 
