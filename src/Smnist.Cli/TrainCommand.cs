@@ -246,9 +246,9 @@ internal sealed class TrainCommand
 
     private RunSetup ResumedRun(ParseResult parsed, string directory)
     {
-        string checkpoint = Path.Combine(directory, ModelCheckpoint.ModelFileName);
+        string checkpoint = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
         if (!File.Exists(checkpoint))
-            throw new SmnistException($"{directory}: no run to resume (no {ModelCheckpoint.ModelFileName})");
+            throw new SmnistException($"{directory}: no run to resume (no {ModelCheckpoint.OptimizerFileName})");
         JsonObject config = RunFiles.ReadJsonObject(Path.Combine(directory, RunFiles.Config));
         string datasetName = config["dataset"]?.GetValue<string>() ?? "mnist";
         if (!DataLoading.Kinds.TryGetValue(datasetName, out DatasetKind dataset))
