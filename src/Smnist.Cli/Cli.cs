@@ -54,6 +54,18 @@ public static class Cli
     /// <summary>Exit code when training was interrupted by Ctrl+C (130 = 128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
 
+    /// <summary>Exit code when training was stopped by SIGTERM (128 + 15), after saving as for Ctrl+C.</summary>
+    public const int Terminated = 143;
+
+    /// <summary>Exit code when training was stopped by SIGHUP (128 + 1), after saving as for Ctrl+C.</summary>
+    public const int HungUp = 129;
+
+    /// <summary>
+    /// True while training runs, which stops after its current step when cancelled; at any other time an
+    /// interrupting signal ends the process at once, as it would without handlers.
+    /// </summary>
+    internal static volatile bool StopsGracefully;
+
     private static readonly Option<bool> Verbose = new("--verbose")
     {
         Description = "Show stack traces with errors",
@@ -127,9 +139,11 @@ public static class Cli
         }
     }
 
-    /// <summary><paramref name="word"/> as one word for a POSIX shell: quoted when it holds blanks or quotes.</summary>
+    /// <summary><paramref name="word"/> as one word for a POSIX shell: in single quotes unless every character is plainly safe.</summary>
     internal static string ShellWord(string word) =>
-        word.Any(char.IsWhiteSpace) || word.Contains('\'') ? $"'{word.Replace("'", "'\\''")}'" : word;
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "_-./:=@%+,".Contains(c))
+            ? word
+            : $"'{word.Replace("'", "'\\''")}'";
 
     internal static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -28,7 +28,9 @@ internal static class CliOptions
                 var style = integral ? NumberStyles.Integer : NumberStyles.Float;
                 if (T.TryParse(token, style, CultureInfo.InvariantCulture, out T value) && value >= min && value <= max)
                     return value;
-                string bound = max == T.MaxValue ? $"at least {Format(min)}" : $"between {Format(min)} and {Format(max)}";
+                // A whole number too large for the type is out of range above, not "below the minimum".
+                bool tooLarge = integral && BigInteger.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out BigInteger big) && big > BigInteger.CreateTruncating(max);
+                string bound = tooLarge || max != T.MaxValue ? $"between {Format(min)} and {Format(max)}" : $"at least {Format(min)}";
                 result.AddError($"{name} must be {kind} {bound} (got '{token}')");
                 return null;
             },
@@ -61,9 +63,21 @@ internal static class CliOptions
     /// <summary>A flag (no value).</summary>
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description, Arity = ArgumentArity.Zero };
 
-    /// <summary>A path; existence is checked where it is used, so the message can say what the file was for.</summary>
+    /// <summary>A path, which must not be empty; existence is checked where it is used, so the message can say what the file was for.</summary>
     public static Option<string?> Path(string name, string helpName, string description) =>
-        new(name) { HelpName = helpName, Description = description };
+        new(name)
+        {
+            HelpName = helpName,
+            Description = description,
+            CustomParser = result =>
+            {
+                string token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (!string.IsNullOrWhiteSpace(token))
+                    return token;
+                result.AddError($"{name} needs a path, not an empty string");
+                return null;
+            },
+        };
 
     private static string Format<T>(T value) where T : INumber<T> =>
         (value is IFormattable formattable ? formattable.ToString(null, CultureInfo.InvariantCulture) : value.ToString()!).ToLowerInvariant();

@@ -70,7 +70,8 @@ internal static class EvalCommand
             ["augment_test"] = augment,
             ["samples"] = result.Samples,
             ["accuracy"] = result.Accuracy,
-            ["loss"] = result.Loss,
+            // Finite weights can still overflow the logits; JSON has no infinity, so such a loss is null.
+            ["loss"] = double.IsFinite(result.Loss) ? result.Loss : null,
             ["per_class_accuracy"] = perClass,
             ["confusion"] = confusion,
         };

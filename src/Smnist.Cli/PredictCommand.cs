@@ -3,16 +3,14 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text.Json.Nodes;
 using Smnist.Data;
-using Smnist.Imaging;
 using Smnist.IO;
 using Smnist.Training;
-using StbImageSharp;
 
 namespace Smnist.Cli;
 
 /// <summary>
-/// <c>smnist predict</c>: classifies image files (decoded here with StbImageSharp, so the library stays free of
-/// image formats, then brought to MNIST's convention by <see cref="DigitImage"/>) or a test-set image by index.
+/// <c>smnist predict</c>: classifies image files (decoded by <see cref="ImageFile"/>, so the library stays free of
+/// image formats) or a test-set image by index.
 /// </summary>
 internal static class PredictCommand
 {
@@ -21,7 +19,7 @@ internal static class PredictCommand
         var model = EvalCommand.ModelOption();
         var images = new Argument<string[]>("IMAGE")
         {
-            Description = "PNG or JPEG files of one digit each, any size, grey or colour, dark on light or light on dark",
+            Description = "PNG or JPEG files of one digit each, up to 4096×4096 pixels, grey or colour, dark on light or light on dark",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var index = CliOptions.Number("--index", "K", "Classify test-set image K instead of files", 0, int.MaxValue);
@@ -42,6 +40,7 @@ internal static class PredictCommand
             string modelPath = parsed.GetRequiredValue(model)!;
             LoadedModel loaded = ModelCheckpoint.Load(modelPath);
             var predictions = new List<Prediction>();
+            var failures = new List<(string Image, string Error)>();
             if (parsed.GetValue(index) is int k)
             {
                 ImageSet test = DataLoading.Load(context, parsed.GetValue(dataset) ?? DatasetKind.Mnist, parsed.GetValue(dataDir)).Test;
@@ -51,15 +50,26 @@ internal static class PredictCommand
             }
             else
             {
+                // One unreadable image does not hide the others: each failure is its own line, and the exit code says some failed.
                 foreach (string path in parsed.GetValue(images)!)
-                    predictions.Add(Predict(loaded, path, ReadImage(path), label: null));
+                {
+                    try
+                    {
+                        predictions.Add(Predict(loaded, path, ImageFile.ReadDigit(path), label: null));
+                    }
+                    catch (SmnistException e)
+                    {
+                        failures.Add((path, Cli.OneLine(e.Message)));
+                        context.Error.WriteLine($"error: {Cli.OneLine(e.Message)}");
+                    }
+                }
             }
 
             if (parsed.GetValue(json))
-                context.Output.WriteLine(Json(modelPath, predictions).ToJsonString());
+                context.Output.WriteLine(Json(modelPath, predictions, failures).ToJsonString());
             else
                 Print(context.Output, predictions);
-            return 0;
+            return failures.Count == 0 ? 0 : Cli.Failure;
         });
         return command;
     }
@@ -72,41 +82,7 @@ internal static class PredictCommand
         return new Prediction(source, TensorPrimitives.IndexOfMax<float>(probabilities), probabilities, label);
     }
 
-    /// <summary>Decodes an image file and brings it to MNIST's 28×28 white-on-black convention.</summary>
-    internal static byte[] ReadImage(string path)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new SmnistException($"{path}: cannot be read ({(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)})", e);
-        }
-
-        ImageResult decoded;
-        try
-        {
-            decoded = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlueAlpha);
-        }
-        catch (Exception e)
-        {
-            // StbImageSharp reports any undecodable input with a plain Exception.
-            throw new SmnistException($"{path}: not a readable PNG or JPEG image ({Cli.OneLine(e.Message)})", e);
-        }
-
-        try
-        {
-            return DigitImage.ToMnist(decoded.Data, decoded.Width, decoded.Height, channels: 4);
-        }
-        catch (SmnistException e)
-        {
-            throw new SmnistException($"{path}: {e.Message}", e);
-        }
-    }
-
-    private static JsonObject Json(string modelPath, List<Prediction> predictions)
+    private static JsonObject Json(string modelPath, List<Prediction> predictions, List<(string Image, string Error)> failures)
     {
         var items = new JsonArray();
         foreach (Prediction p in predictions)
@@ -115,13 +91,16 @@ internal static class PredictCommand
             {
                 ["image"] = p.Source,
                 ["digit"] = p.Digit,
-                ["probabilities"] = new JsonArray(p.Probabilities.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
+                ["probabilities"] = new JsonArray(p.Probabilities.Select(v => float.IsFinite(v) ? (JsonNode?)JsonValue.Create(v) : null).ToArray()),
             };
             if (p.Label is int label)
                 item["label"] = label;
             items.Add(item);
         }
-        return new JsonObject { ["model"] = modelPath, ["predictions"] = items };
+        var result = new JsonObject { ["model"] = modelPath, ["predictions"] = items };
+        if (failures.Count > 0)
+            result["errors"] = new JsonArray(failures.Select(f => (JsonNode?)new JsonObject { ["image"] = f.Image, ["error"] = f.Error }).ToArray());
+        return result;
     }
 
     private static void Print(TextWriter output, List<Prediction> predictions)

@@ -17,6 +17,12 @@ internal static class RunFiles
     public const string AccuracyPng = "accuracy.png";
     public const string ConfusionPng = "confusion.png";
 
+    /// <summary>What a finished run adds; removed when the run continues, since they would describe an older step.</summary>
+    public static readonly string[] Results = [Metrics, LossPng, LossSvg, AccuracyPng, ConfusionPng];
+
+    /// <summary>Every file a run writes.</summary>
+    public static readonly string[] All = [ModelCheckpoint.ModelFileName, ModelCheckpoint.OptimizerFileName, Config, LossCsv, .. Results];
+
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public static void WriteJson(string path, JsonNode node) => AtomicFile.WriteAllText(path, node.ToJsonString(Indented) + "\n");
@@ -51,7 +57,7 @@ internal static class RunFiles
     {
         var points = new List<LossPoint>();
         if (!File.Exists(path))
-            return points;
+            return lastStep == 0 ? points : throw new SmnistException($"{path}: missing, but the checkpoint is at step {lastStep}");
         int lineNumber = 0;
         foreach (string line in File.ReadLines(path))
         {
@@ -69,6 +75,12 @@ internal static class RunFiles
             if (step <= lastStep)
                 points.Add(new LossPoint(step, epoch, loss));
         }
+        // Steps 1..lastStep, each once and in order: anything else is not this checkpoint's record.
+        for (int k = 0; k < points.Count; k++)
+            if (points[k].Step != k + 1)
+                throw new SmnistException($"{path}: step {points[k].Step} on line {k + 2} breaks the sequence 1, 2, 3, ...; the file does not belong to this checkpoint");
+        if (points.Count != lastStep)
+            throw new SmnistException($"{path}: holds {points.Count} steps but the checkpoint is at step {lastStep}; the file does not belong to this checkpoint");
         return points;
     }
 }

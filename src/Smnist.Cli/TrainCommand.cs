@@ -53,7 +53,7 @@ internal sealed class TrainCommand
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
     private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes and sequence view are the defaults");
-    private readonly Option<string?> _resume = CliOptions.Path("--resume", "DIR", "Continue the run saved in DIR exactly (weights, optimizer, epoch, step, random state); only --max-steps and --data-dir may be given with it");
+    private readonly Option<string?> _resume = CliOptions.Path("--resume", "DIR", "Continue the run saved in DIR exactly (weights, optimizer, epoch, step, random state); only --max-steps, --data-dir and --threads (the result then differs in rounding) may be given with it");
     private readonly Option<string?> _out = CliOptions.Path("--out", "DIR", "Where to write the run's files [default: runs/<UTC timestamp>]");
     private readonly Option<bool> _force = CliOptions.Flag("--force", "Overwrite a run already in --out");
 
@@ -64,7 +64,7 @@ internal sealed class TrainCommand
     /// <summary>Options that decide the trajectory of a run; a resumed run keeps its own.</summary>
     private IEnumerable<Option> TrajectoryOptions =>
     [
-        _recipe, _epochs, _batchSize, _hidden, _layers, _lr, _schedule, _forgetBias, _clip, _weightDecay, _seed, _threads,
+        _recipe, _epochs, _batchSize, _hidden, _layers, _lr, _schedule, _forgetBias, _clip, _weightDecay, _seed,
         _augment, _noAugment, _augmentTest, _noShuffle, _limitTrain, _limitTest, _sequence, _dataset, _init, _out, _force,
     ];
 
@@ -105,21 +105,44 @@ internal sealed class TrainCommand
         var wall = Stopwatch.StartNew();
         string? resumeDirectory = parsed.GetValue(_resume);
         RunSetup setup = resumeDirectory is null ? NewRun(parsed) : ResumedRun(parsed, resumeDirectory);
+        string directory = setup.Directory;
+
+        // Held until the run ends, so no other run writes into this folder meanwhile.
+        using RunLock runLock = RunLock.Acquire(directory);
+        RunCheckpoint.DeleteLeftovers(directory);
+        if (resumeDirectory is null)
+            RefuseExistingRun(directory, parsed.GetValue(_force));
 
         var (train, test) = DataLoading.Load(_context, setup.Dataset, setup.DataDir);
+        int? threads = parsed.GetValue(_threads);
         using Trainer trainer = resumeDirectory is null
             ? new Trainer(setup.Options!, train, test, setup.Init)
-            : Trainer.Resume(resumeDirectory, train, test, parsed.GetValue(_maxSteps));
+            : Trainer.Resume(resumeDirectory, train, test, parsed.GetValue(_maxSteps), threads);
 
-        string directory = setup.Directory;
-        Directory.CreateDirectory(directory);
-        RunFiles.WriteJson(Path.Combine(directory, RunFiles.Config), ConfigJson(trainer, setup));
-        List<LossPoint> losses = resumeDirectory is null ? [] : RunFiles.ReadLossCsv(Path.Combine(directory, RunFiles.LossCsv), trainer.Step);
+        List<LossPoint> losses;
+        if (resumeDirectory is null)
+        {
+            // Only now that the new run is ready: no file of an earlier run (replaced with --force, or killed before
+            // its first checkpoint) may outlive it beside the new ones.
+            DeleteRunFiles(directory, RunFiles.All);
+            RunFiles.WriteJson(Path.Combine(directory, RunFiles.Config), ConfigJson(trainer, setup));
+            losses = [];
+        }
+        else
+        {
+            losses = RunFiles.ReadLossCsv(Path.Combine(directory, RunFiles.LossCsv), trainer.Step);
+            // Results describe a finished run; this one continues. The save brings every file level with the checkpoint.
+            DeleteRunFiles(directory, RunFiles.Results);
+            SaveProgress(trainer, directory, losses);
+            if (threads is not null && setup.Threads is int recorded && trainer.Options.Threads != recorded)
+                _context.Error.WriteLine($"note: the run was trained on {recorded} threads; on {trainer.Options.Threads} its result will differ (in rounding) from an uninterrupted run's");
+        }
 
         TrainingDisplay display = TrainingDisplay.Create(_context);
         display.Message(string.Create(CultureInfo.InvariantCulture,
             $"{(resumeDirectory is null ? "training" : $"resuming at step {trainer.Step}")}: {trainer.TrainCount} training and {trainer.TestCount} test images, " +
             $"{trainer.BatchesPerEpoch} steps per epoch, {trainer.TotalSteps} steps in all, {trainer.Options.EffectiveThreads} threads; writing to {directory}"));
+        long savedStep = resumeDirectory is null ? -1 : trainer.Step;
         trainer.StepCompleted += step =>
         {
             losses.Add(new LossPoint(step.Step, step.Epoch, (float)step.Loss));
@@ -130,9 +153,24 @@ internal sealed class TrainCommand
             display.EpochDone(epoch.Epoch, epoch.TrainLoss, epoch.TestAccuracy, epoch.TestLoss, epoch.Seconds);
             // A checkpoint per epoch: a crash loses at most one epoch, and --resume picks up from here.
             SaveProgress(trainer, directory, losses);
+            savedStep = trainer.Step;
         };
 
-        TrainingResult result = display.Run(() => trainer.Run(_context.Cancel));
+        TrainingResult result;
+        try
+        {
+            Cli.StopsGracefully = true;
+            result = display.Run(() => trainer.Run(_context.Cancel));
+        }
+        catch (TrainingDivergedException e)
+        {
+            string kept = savedStep < 0 ? "no checkpoint was saved" : $"the last good checkpoint (step {savedStep}) is kept in {directory}";
+            throw new SmnistException($"{e.Message}; {kept}; a lower --lr or --clip may help", e);
+        }
+        finally
+        {
+            Cli.StopsGracefully = false;
+        }
         var written = SaveProgress(trainer, directory, losses);
         written.AddRange(WriteLossPlots(directory, losses));
         string resumeCommand = $"{_context.Program} train --resume {Cli.ShellWord(directory)}";
@@ -153,7 +191,7 @@ internal sealed class TrainCommand
     }
 
     /// <summary>What a run needs before its trainer exists.</summary>
-    private sealed record RunSetup(string Directory, DatasetKind Dataset, string? DataDir, string Recipe, TrainingOptions? Options, LoadedModel? Init, string? InitPath);
+    private sealed record RunSetup(string Directory, DatasetKind Dataset, string? DataDir, string Recipe, TrainingOptions? Options, LoadedModel? Init, string? InitPath, int? Threads);
 
     private RunSetup NewRun(ParseResult parsed)
     {
@@ -189,24 +227,35 @@ internal sealed class TrainCommand
         options.Validate();
 
         string directory = parsed.GetValue(_out) ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
-        string existing = Path.Combine(directory, ModelCheckpoint.ModelFileName);
-        if (File.Exists(existing) && !parsed.GetValue(_force))
-            throw new SmnistException($"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {directory} to continue it");
+        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.ToString().ToLowerInvariant(), options, init, initPath, null);
+    }
 
-        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.ToString().ToLowerInvariant(), options, init, initPath);
+    /// <summary>A folder that holds a run is refused unless --force; checked under the run's lock.</summary>
+    private static void RefuseExistingRun(string directory, bool force)
+    {
+        bool holdsRun = File.Exists(Path.Combine(directory, ModelCheckpoint.ModelFileName)) || File.Exists(Path.Combine(directory, ModelCheckpoint.OptimizerFileName));
+        if (holdsRun && !force)
+            throw new SmnistException($"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {Cli.ShellWord(directory)} to continue it");
+    }
+
+    private static void DeleteRunFiles(string directory, IEnumerable<string> names)
+    {
+        foreach (string name in names)
+            File.Delete(Path.Combine(directory, name));
     }
 
     private RunSetup ResumedRun(ParseResult parsed, string directory)
     {
-        string checkpoint = Path.Combine(directory, ModelCheckpoint.ModelFileName);
+        string checkpoint = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
         if (!File.Exists(checkpoint))
-            throw new SmnistException($"{directory}: no run to resume (no {ModelCheckpoint.ModelFileName})");
+            throw new SmnistException($"{directory}: no run to resume (no {ModelCheckpoint.OptimizerFileName})");
         JsonObject config = RunFiles.ReadJsonObject(Path.Combine(directory, RunFiles.Config));
         string datasetName = config["dataset"]?.GetValue<string>() ?? "mnist";
         if (!DataLoading.Kinds.TryGetValue(datasetName, out DatasetKind dataset))
             throw new SmnistException($"{Path.Combine(directory, RunFiles.Config)}: unknown dataset '{datasetName}'");
         string? dataDir = parsed.GetValue(_dataDir) ?? config["data_dir"]?.GetValue<string>();
-        return new RunSetup(directory, dataset, dataDir, config["recipe"]?.GetValue<string>() ?? "best", null, null, config["init"]?.GetValue<string>());
+        return new RunSetup(directory, dataset, dataDir, config["recipe"]?.GetValue<string>() ?? "best", null, null, config["init"]?.GetValue<string>(),
+            config["threads"] is JsonValue threads && threads.TryGetValue(out int recorded) ? recorded : null);
     }
 
     /// <summary>Every option the run uses, after the recipe is applied (the trainer's own record of them).</summary>
@@ -245,11 +294,14 @@ internal sealed class TrainCommand
         };
     }
 
-    /// <summary>The checkpoint and loss.csv: everything --resume needs.</summary>
+    /// <summary>
+    /// loss.csv, then the checkpoint: everything --resume needs. In this order loss.csv always covers the checkpoint
+    /// beside it (--resume drops any steps past it), whenever the process is stopped.
+    /// </summary>
     private static List<string> SaveProgress(Trainer trainer, string directory, List<LossPoint> losses)
     {
-        trainer.SaveCheckpoint(directory);
         RunFiles.WriteLossCsv(Path.Combine(directory, RunFiles.LossCsv), losses);
+        trainer.SaveCheckpoint(directory);
         return
         [
             Path.Combine(directory, ModelCheckpoint.ModelFileName),

@@ -15,8 +15,11 @@ public static class Idx
     public const int ImagesMagic = 0x00000803;
     public const int LabelsMagic = 0x00000801;
 
-    /// <summary>No real set comes close; a larger count is a corrupt header, refused before any allocation.</summary>
-    public const int MaxCount = 10_000_000;
+    /// <summary>
+    /// The most items one file may declare: as many 28×28 images as one array can hold (about 2.7 million; no
+    /// real set comes close). A larger count is a corrupt header, refused before any allocation.
+    /// </summary>
+    public static int MaxCount { get; } = Array.MaxLength / ImageSet.Pixels;
 
     private const int ImagesHeaderLength = 16;
     private const int LabelsHeaderLength = 8;
@@ -61,7 +64,7 @@ public static class Idx
         }
         catch (InvalidDataException ex)
         {
-            throw new SmnistException($"{path}: corrupt gzip data ({ex.Message})", ex);
+            throw CorruptGzip(path, ex);
         }
     }
 
@@ -77,7 +80,7 @@ public static class Idx
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new SmnistException($"{path}: cannot be read ({ex.Message})", ex);
+            throw new SmnistException(Directory.Exists(path) ? $"{path}: is a folder, not a file." : $"{path}: cannot be read ({ex.Message})", ex);
         }
     }
 
@@ -108,7 +111,7 @@ public static class Idx
         }
         catch (InvalidDataException ex)
         {
-            throw new SmnistException($"{path}: corrupt gzip data ({ex.Message})", ex);
+            throw CorruptGzip(path, ex);
         }
         catch (IOException ex)
         {
@@ -140,9 +143,9 @@ public static class Idx
             throw new SmnistException($"{path}: truncated, {read} bytes is shorter than the {headerLength}-byte IDX {kind} header.");
         }
         int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
-        if (count is < 0 or > MaxCount)
+        if (count < 0 || count > MaxCount)
         {
-            throw new SmnistException($"{path}: header declares {count} items, outside 0..{MaxCount}.");
+            throw new SmnistException($"{path}: header declares {count} {kind}, outside 0..{MaxCount} (as many images as one array can hold).");
         }
         if (!images)
         {
@@ -154,7 +157,70 @@ public static class Idx
         {
             throw new SmnistException($"{path}: images are {rows}x{columns}, expected {ImageSet.Height}x{ImageSet.Width}.");
         }
-        return (long)count * ImageSet.Pixels;
+        long payload = (long)count * ImageSet.Pixels;
+        MemoryBudget.Require(payload, $"{path}: {count} images");
+        return payload;
+    }
+
+    /// <summary>
+    /// .NET reports every gzip failure as "unsupported compression method"; this names the real one by decoding
+    /// the deflate body on its own: if that succeeds, only the trailer's checksum or length can have failed.
+    /// </summary>
+    private static SmnistException CorruptGzip(string path, InvalidDataException ex)
+    {
+        string problem;
+        try
+        {
+            using FileStream file = OpenRead(path);
+            problem = GzipDefect(file);
+        }
+        catch (SmnistException)
+        {
+            problem = "damaged compressed data";
+        }
+        return new SmnistException($"{path}: corrupt gzip file ({problem}).", ex);
+    }
+
+    private static string GzipDefect(FileStream file)
+    {
+        Span<byte> header = stackalloc byte[10];
+        if (file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length)
+            return "truncated header";
+        if (header[2] != 8)
+            return $"compression method {header[2]}, not deflate (8)";
+        byte flags = header[3];
+        Span<byte> word = stackalloc byte[2];
+        if ((flags & 0x04) != 0) // FEXTRA: a length, then that many bytes
+        {
+            if (file.ReadAtLeast(word, 2, throwOnEndOfStream: false) < 2)
+                return "truncated header";
+            file.Seek(BinaryPrimitives.ReadUInt16LittleEndian(word), SeekOrigin.Current);
+        }
+        for (int bit = 0x08; bit <= 0x10; bit <<= 1) // FNAME, FCOMMENT: zero-terminated strings
+        {
+            if ((flags & bit) == 0)
+                continue;
+            int b;
+            while ((b = file.ReadByte()) > 0) { }
+            if (b < 0)
+                return "truncated header";
+        }
+        if ((flags & 0x02) != 0) // FHCRC
+            file.Seek(2, SeekOrigin.Current);
+        try
+        {
+            using var deflate = new DeflateStream(file, CompressionMode.Decompress);
+            byte[] buffer = new byte[1 << 16];
+            // Bounded like the reader: no more than the largest payload an IDX file may declare.
+            long total = 0;
+            int read;
+            while ((read = deflate.Read(buffer)) > 0 && (total += read) <= (long)MaxCount * ImageSet.Pixels + ImagesHeaderLength) { }
+        }
+        catch (InvalidDataException)
+        {
+            return "damaged compressed data";
+        }
+        return "the CRC-32 or length in its trailer does not match the content";
     }
 
     private static void CheckRawLength(long actual, long declared, string path, bool images)
@@ -186,6 +252,7 @@ public static class Idx
                 {
                     break;
                 }
+                // The header check keeps declared sizes within Array.MaxLength, so the cast cannot overflow.
                 Array.Resize(ref buffer, (int)Math.Min(declared, 2L * buffer.Length));
             }
             int read = content.Read(buffer, (int)total, buffer.Length - (int)total);

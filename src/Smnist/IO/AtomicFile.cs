@@ -5,10 +5,13 @@ namespace Smnist.IO;
 /// <summary>
 /// Writes files so that readers only ever see the old content or the complete new content: the bytes go to a
 /// temporary file in the same directory (same file system, so the rename is atomic), are flushed to disk, and
-/// the temporary file is then renamed over the target. A failure part-way deletes the temporary file.
+/// the temporary file is then renamed over the target. A failure part-way deletes the temporary file; a failure to
+/// write (a full disk) is a <see cref="SmnistException"/> naming the target.
 /// </summary>
 public static class AtomicFile
 {
+    private const string TemporarySuffix = ".tmp";
+
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -16,7 +19,7 @@ public static class AtomicFile
         string fullPath = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(fullPath)!;
         Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}{TemporarySuffix}");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -25,6 +28,12 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, fullPath, overwrite: true);
+        }
+        catch (IOException e)
+        {
+            TryDelete(temporary);
+            // .NET names the temporary file ("No space left on device : '/run/.x.tmp'"); the user knows the target.
+            throw new SmnistException($"{fullPath}: cannot be written ({e.Message.Split(" : '")[0]}); the previous version, if any, is kept", e);
         }
         catch
         {
@@ -39,6 +48,24 @@ public static class AtomicFile
             byte[] bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text);
             stream.Write(bytes);
         });
+
+    /// <summary>
+    /// Deletes the temporary files <see cref="Write"/> leaves in <paramref name="directory"/> when its process is
+    /// killed before it can clean up. Call it only while no other process writes there (under a run's lock).
+    /// </summary>
+    public static void DeleteTemporaries(string directory)
+    {
+        if (!Directory.Exists(directory))
+            return;
+        foreach (string path in Directory.EnumerateFiles(directory, $".*{TemporarySuffix}"))
+        {
+            // Only our own pattern: ".{name}.{32 hex digits}.tmp".
+            string name = Path.GetFileName(path);
+            int guidStart = name.Length - TemporarySuffix.Length - 32;
+            if (guidStart > 2 && name[guidStart - 1] == '.' && Guid.TryParseExact(name.AsSpan(guidStart, 32), "N", out _))
+                TryDelete(path);
+        }
+    }
 
     private static void TryDelete(string path)
     {

@@ -8,23 +8,47 @@ namespace Smnist.IO;
 /// <summary>A model read back from a checkpoint, with the sequence view it was trained on.</summary>
 public sealed record LoadedModel(SequenceClassifier<float> Model, SequenceLayout Sequence);
 
-/// <summary>An optimizer's saved state and the trainer state stored with it.</summary>
-public sealed record OptimizerState(long Step, float[] FirstMoment, float[] SecondMoment, IReadOnlyDictionary<string, string> Metadata);
-
 /// <summary>
 /// Model checkpoints in the safetensors format under the seed module's parameter names (see
 /// <see cref="ParameterLayout"/>), so a PyTorch user loads them straight into the seed's layout, and a file of
 /// just those tensors written from PyTorch loads here. The configuration and the sequence view go in
-/// <c>__metadata__</c> so the file alone rebuilds the model. The optimizer's state goes in a second file.
+/// <c>__metadata__</c> so the file alone rebuilds the model. What a run resumes from is a <see cref="RunCheckpoint"/>.
 /// </summary>
 public static class ModelCheckpoint
 {
     public const string ModelFileName = "model.safetensors";
     public const string OptimizerFileName = "optimizer.safetensors";
 
-    private const string FirstMomentName = "adam.exp_avg", SecondMomentName = "adam.exp_avg_sq";
+    /// <summary>Metadata key: the training step the weights are from (absent in files not written by a run).</summary>
+    public const string StepKey = "step";
 
-    public static void Save(string path, SequenceClassifier<float> model, SequenceLayout sequence)
+    /// <summary>Writes the weights; <paramref name="step"/>, when given, records the training step they are from.</summary>
+    public static void Save(string path, SequenceClassifier<float> model, SequenceLayout sequence, long? step = null)
+    {
+        Dictionary<string, string> metadata = Metadata(model, sequence);
+        if (step is long at)
+            metadata[StepKey] = Invariant(at);
+        SafeTensors.Write(path, Slices(model.Layout, model.Parameters), metadata);
+    }
+
+    /// <summary>
+    /// Reads a model file. Sizes are checked in 64-bit arithmetic and against the tensors in the file before the
+    /// model is allocated, and a non-finite weight is refused naming its tensor.
+    /// </summary>
+    public static LoadedModel Load(string path)
+    {
+        SafeTensorsFile file = SafeTensors.Read(path);
+        ModelConfig config = file.Metadata.ContainsKey("hidden_size") ? ConfigFromMetadata(file) : ConfigFromShapes(file);
+        // The layout is only a list of names and shapes; the weights are allocated once the file is known to hold them all.
+        CheckTensors(file, new ParameterLayout(config));
+        var model = new SequenceClassifier<float>(config);
+        foreach (ParameterTensor slot in model.Layout.Tensors)
+            file.Get(slot.Name).Data.CopyTo(model.Parameters, slot.Offset);
+        return new LoadedModel(model, SequenceFromMetadata(file, config));
+    }
+
+    /// <summary>The metadata that rebuilds a model: its sizes and its sequence view.</summary>
+    internal static Dictionary<string, string> Metadata(SequenceClassifier<float> model, SequenceLayout sequence)
     {
         ModelConfig config = model.Config;
         if (sequence.Features != config.InputSize)
@@ -41,42 +65,32 @@ public static class ModelCheckpoint
         };
         if (sequence.Permutation is int[] permutation)
             metadata["permutation"] = string.Join(',', permutation);
-        SafeTensors.Write(path, Slices(model.Layout, model.Parameters), metadata);
+        return metadata;
     }
 
-    public static LoadedModel Load(string path)
+    /// <summary>A model from flat <paramref name="weights"/> and the sizes and view in the metadata of <paramref name="file"/>.</summary>
+    internal static LoadedModel FromFlatWeights(SafeTensorsFile file, SafeTensor weights)
     {
-        SafeTensorsFile file = SafeTensors.Read(path);
-        ModelConfig config = file.Metadata.ContainsKey("hidden_size") ? ConfigFromMetadata(file) : ConfigFromShapes(file);
-        var model = new SequenceClassifier<float>(config);
-        Fill(file, model.Layout, model.Parameters);
-        return new LoadedModel(model, SequenceFromMetadata(file, config));
+        ModelConfig config = ConfigFromMetadata(file);
+        if (weights.Data.Length != config.ParameterCount)
+            throw new SmnistException($"{file.Path}: tensor '{weights.Name}' holds {weights.Data.Length} values, the configuration needs {config.ParameterCount}");
+        RequireFinite(file.Path, weights.Name, weights.Data);
+        return new LoadedModel(new SequenceClassifier<float>(config, weights.Data), SequenceFromMetadata(file, config));
     }
 
-    /// <summary>Saves Adam's moments and step, with <paramref name="trainerState"/> (string pairs) in the metadata.</summary>
-    public static void SaveOptimizer(string path, Adam adam, IReadOnlyDictionary<string, string> trainerState)
+    /// <summary>NaN or infinity in a checkpoint poisons every later result; refused naming the tensor.</summary>
+    internal static void RequireFinite(string path, string tensor, float[] values)
     {
-        var metadata = new Dictionary<string, string>(trainerState) { ["adam.step"] = Invariant(adam.Step) };
-        int count = adam.FirstMoment.Length;
-        SafeTensors.Write(path, [new SafeTensor(FirstMomentName, [count], adam.FirstMoment), new SafeTensor(SecondMomentName, [count], adam.SecondMoment)], metadata);
-    }
-
-    public static OptimizerState LoadOptimizer(string path, int parameterCount)
-    {
-        SafeTensorsFile file = SafeTensors.Read(path);
-        float[] first = file.Get(FirstMomentName).Data, second = file.Get(SecondMomentName).Data;
-        if (first.Length != parameterCount || second.Length != parameterCount)
-            throw new SmnistException($"{path}: the optimizer state is for {first.Length} parameters, the model has {parameterCount}");
-        long step = long.TryParse(file.Metadata.GetValueOrDefault("adam.step"), NumberStyles.None, CultureInfo.InvariantCulture, out long s)
-            ? s
-            : throw new SmnistException($"{path}: metadata 'adam.step' is missing or not a count");
-        return new OptimizerState(step, first, second, file.Metadata);
+        for (int k = 0; k < values.Length; k++)
+            if (!float.IsFinite(values[k]))
+                throw new SmnistException($"{path}: tensor '{tensor}' holds a non-finite value ({values[k].ToString(CultureInfo.InvariantCulture)}) at index {k}");
     }
 
     private static List<SafeTensor> Slices(ParameterLayout layout, float[] parameters) =>
         layout.Tensors.Select(t => new SafeTensor(t.Name, t.Shape, parameters.AsSpan(t.Offset, t.Length).ToArray())).ToList();
 
-    private static void Fill(SafeTensorsFile file, ParameterLayout layout, float[] parameters)
+    /// <summary>Every tensor of the layout present with its shape and finite values, and no other.</summary>
+    private static void CheckTensors(SafeTensorsFile file, ParameterLayout layout)
     {
         var expected = layout.Tensors.ToDictionary(t => t.Name);
         foreach (SafeTensor tensor in file.Tensors)
@@ -87,7 +101,7 @@ public static class ModelCheckpoint
             SafeTensor tensor = file.Get(slot.Name);
             if (!tensor.Shape.SequenceEqual(slot.Shape))
                 throw new SmnistException($"{file.Path}: tensor '{slot.Name}' has shape [{string.Join(", ", tensor.Shape)}], the configuration needs [{string.Join(", ", slot.Shape)}]");
-            tensor.Data.CopyTo(parameters, slot.Offset);
+            RequireFinite(file.Path, slot.Name, tensor.Data);
         }
     }
 

@@ -67,13 +67,9 @@ public static class SafeTensors
         {
             throw new SmnistException($"{path}: file not found");
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SmnistException($"{path}: cannot be read ({e.Message})", e);
-        }
-        catch (IOException e)
-        {
-            throw new SmnistException($"{path}: cannot be read ({e.Message})", e);
+            throw new SmnistException(Directory.Exists(path) ? $"{path}: is a folder, not a file" : $"{path}: cannot be read ({e.Message})", e);
         }
     }
 

@@ -13,6 +13,20 @@ public sealed record ModelConfig(int InputSize, int HiddenSize, int Layers = 1, 
         Require(HiddenSize, nameof(HiddenSize), 1, 1 << 14);
         Require(Layers, nameof(Layers), 1, 64);
         Require(Classes, nameof(Classes), 2, 1 << 16);
+        if (ParameterCount > Array.MaxLength)
+            throw new SmnistException($"a model of {Layers} layer(s) of {HiddenSize} units has {ParameterCount} parameters, more than one buffer can hold ({Array.MaxLength})");
+    }
+
+    /// <summary>Number of parameters, in 64-bit arithmetic so that no configuration in range overflows.</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long n = HiddenSize, count = (long)Classes * n + Classes;
+            for (int layer = 0; layer < Layers; layer++)
+                count += 4 * n * (n + LayerInputSize(layer)) + 4 * n;
+            return count;
+        }
     }
 
     /// <summary>Inputs of layer <paramref name="layer"/>: the image features for the first, the layer below's outputs above it.</summary>

@@ -39,6 +39,15 @@ public sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
         LogitsGrad = Allocate((long)maxBatch * config.Classes);
     }
 
+    /// <summary>Values the buffers of a workspace for <paramref name="maxBatch"/> rows hold, in 64-bit arithmetic (as allocated above).</summary>
+    public static long Values(ModelConfig config, int steps, int maxBatch)
+    {
+        long state = (long)maxBatch * config.HiddenSize;
+        long perLayer = steps * state * 4 + 2 * (steps + 1) * state + steps * state;
+        long shared = steps * state * 4 + 2 * state + steps * state * (config.Layers > 1 ? 2 : 1) + 2L * maxBatch * config.Classes;
+        return (long)steps * maxBatch * config.InputSize + config.Layers * perLayer + shared;
+    }
+
     public ModelConfig Config { get; }
 
     public int Steps { get; }

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Smnist.Data;
+using Smnist.Kernels;
 using Smnist.Nn;
 
 namespace Smnist.Training;
@@ -44,6 +45,20 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         }
         _packed = new PackedRecurrentWeights(model.Config);
         _pool = new WorkerPool(workers);
+    }
+
+    /// <summary>
+    /// Bytes a runner for <paramref name="config"/> allocates (workspaces, gradients, packed weights), computed in
+    /// 64-bit arithmetic before anything is allocated, so an impossible configuration is refused rather than crashing.
+    /// </summary>
+    public static long EstimateBytes(ModelConfig config, int steps, int maxBatch, int threads)
+    {
+        int workers = Math.Clamp(threads, 1, maxBatch);
+        int rowsPerWorker = (maxBatch + workers - 1) / workers;
+        long perWorker = Workspace<float>.Values(config, steps, Math.Min(rowsPerWorker, ChunkRows))
+            + config.ParameterCount * (rowsPerWorker > ChunkRows ? 2 : 1);
+        long packed = 2L * config.Layers * 4 * config.HiddenSize * (config.HiddenSize + Gemm.PanelWidth);
+        return sizeof(float) * (workers * perWorker + packed);
     }
 
     public SequenceClassifier<float> Model { get; }

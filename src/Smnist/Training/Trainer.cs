@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -14,6 +15,13 @@ public readonly record struct StepReport(long Step, int Epoch, int Batch, int Ba
 
 /// <summary>One epoch done (1-based): its mean training loss, the test figures and its wall time.</summary>
 public sealed record EpochReport(int Epoch, double TrainLoss, double TestAccuracy, double TestLoss, double Seconds);
+
+/// <summary>Training produced a non-finite loss or gradient; the weights are still those of the step before.</summary>
+public sealed class TrainingDivergedException(long step, double loss)
+    : SmnistException($"training diverged at step {step} (loss {loss.ToString(CultureInfo.InvariantCulture)}, or a non-finite gradient); stopped before updating the weights")
+{
+    public long Step { get; } = step;
+}
 
 /// <summary>How a run ended, and the final test evaluation when it finished.</summary>
 public sealed record TrainingResult(bool Completed, EvaluationResult? Test);
@@ -41,13 +49,19 @@ public sealed class Trainer : IDisposable
     public Trainer(TrainingOptions options, ImageSet train, ImageSet test, LoadedModel? initialWeights = null)
     {
         options.Validate();
-        Options = options;
+        // The thread count is part of a run's trajectory: resolved once, so a resume on another machine keeps it.
+        Options = options = options with { Threads = options.EffectiveThreads };
         Sequence = initialWeights?.Sequence ?? SequenceLayout.Create(options.Sequence, unchecked((int)options.Seed));
         if (Sequence.View != options.Sequence)
             throw new SmnistException($"the initial weights were trained on the {initialWeights!.Sequence.Name} view, not {SequenceLayout.NameOf(options.Sequence)}");
         var config = new ModelConfig(Sequence.Features, options.Hidden, options.Layers, ImageSet.Classes);
         if (initialWeights is not null && initialWeights.Model.Config != config)
             throw new SmnistException($"the initial weights are for {Describe(initialWeights.Model.Config)}, the options ask for {Describe(config)}");
+        // Weights, Adam's two moments and the workers' buffers, counted in 64-bit arithmetic before any of them is allocated.
+        int batchRows = Math.Min(options.BatchSize, Math.Max(1, train.Count));
+        MemoryBudget.Require(3 * sizeof(float) * config.ParameterCount + BatchRunner.EstimateBytes(config, Sequence.Steps, batchRows, options.Threads),
+            $"training {Describe(config)} in batches of {batchRows} on {options.Threads} threads");
+        config.Validate();
         Model = initialWeights?.Model ?? SequenceClassifier<float>.Initialize(config, options.Seed, options.ForgetBias);
 
         train = options.LimitTrain is int limitTrain ? train.Take(Math.Min(limitTrain, train.Count)) : train;
@@ -102,6 +116,9 @@ public sealed class Trainer : IDisposable
             {
                 float rate = LearningRateSchedules.At(Options.Schedule, Options.LearningRate, Step, ScheduledSteps);
                 double loss = _runner.TrainStep(batch);
+                // Checked before the update, so the weights stay those of the last good step.
+                if (!double.IsFinite(loss) || !float.IsFinite(TensorPrimitives.MaxMagnitude<float>(_runner.Gradient)))
+                    throw new TrainingDivergedException(Step + 1, loss);
                 if (Options.ClipNorm is float maxNorm)
                     GradientClipping.ClipGlobalNorm(_runner.Gradient, maxNorm);
                 _adam.Update(Model.Parameters, _runner.Gradient, rate);
@@ -139,11 +156,9 @@ public sealed class Trainer : IDisposable
         return Evaluator.Evaluate(_runner, loader);
     }
 
-    /// <summary>Writes model.safetensors and optimizer.safetensors (Adam's moments and where the run stands) into <paramref name="runDirectory"/>.</summary>
+    /// <summary>Saves the run's <see cref="RunCheckpoint"/> (weights, Adam's state, where the run stands) into <paramref name="runDirectory"/>.</summary>
     public void SaveCheckpoint(string runDirectory)
     {
-        Directory.CreateDirectory(runDirectory);
-        ModelCheckpoint.Save(Path.Combine(runDirectory, ModelCheckpoint.ModelFileName), Model, Sequence);
         var state = new Dictionary<string, string>
         {
             ["trainer.options"] = JsonSerializer.Serialize(Options, Json),
@@ -154,33 +169,46 @@ public sealed class Trainer : IDisposable
             ["trainer.train_seconds"] = TrainSeconds.ToString("R", CultureInfo.InvariantCulture),
             ["trainer.history"] = JsonSerializer.Serialize(_history, Json),
         };
-        ModelCheckpoint.SaveOptimizer(Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName), _adam, state);
+        RunCheckpoint.Save(runDirectory, Model, Sequence, _adam, state);
     }
 
     /// <summary>
     /// Continues the run saved in <paramref name="runDirectory"/> with its own options, except the step limit,
-    /// which <paramref name="maxSteps"/> replaces (null: run to the last epoch).
+    /// which <paramref name="maxSteps"/> replaces (null: run to the last epoch), and the worker count, which
+    /// <paramref name="threads"/> replaces when given (the result then differs from an uninterrupted run's in rounding).
     /// </summary>
-    public static Trainer Resume(string runDirectory, ImageSet train, ImageSet test, long? maxSteps = null)
+    public static Trainer Resume(string runDirectory, ImageSet train, ImageSet test, long? maxSteps = null, int? threads = null)
     {
-        string optimizerPath = Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName);
-        string modelPath = Path.Combine(runDirectory, ModelCheckpoint.ModelFileName);
-        if (!File.Exists(optimizerPath) || !File.Exists(modelPath))
-            throw new SmnistException($"{runDirectory}: nothing to resume (it needs {ModelCheckpoint.ModelFileName} and {ModelCheckpoint.OptimizerFileName})");
-        LoadedModel model = ModelCheckpoint.Load(modelPath);
-        OptimizerState saved = ModelCheckpoint.LoadOptimizer(optimizerPath, model.Model.Layout.Count);
-        TrainingOptions options = Read<TrainingOptions>(saved, optimizerPath, "trainer.options") with { MaxSteps = maxSteps };
-        var trainer = new Trainer(options, train, test, model);
-        trainer._adam.Restore(saved.Step, saved.FirstMoment, saved.SecondMoment);
-        trainer._epoch = ReadNumber<int>(saved, optimizerPath, "trainer.epoch");
-        trainer._batchInEpoch = ReadNumber<int>(saved, optimizerPath, "trainer.batch");
-        trainer._epochLossSum = ReadNumber<double>(saved, optimizerPath, "trainer.epoch_loss_sum");
-        trainer._epochLossCount = ReadNumber<int>(saved, optimizerPath, "trainer.epoch_loss_count");
-        trainer.TrainSeconds = ReadNumber<double>(saved, optimizerPath, "trainer.train_seconds");
-        trainer._history.AddRange(Read<List<EpochReport>>(saved, optimizerPath, "trainer.history"));
-        if (trainer._batchInEpoch > trainer.BatchesPerEpoch || trainer._epoch > options.Epochs)
-            throw new SmnistException($"{optimizerPath}: the saved position (epoch {trainer._epoch + 1}, batch {trainer._batchInEpoch}) does not fit this data");
+        SavedRun saved = RunCheckpoint.Load(runDirectory);
+        OptimizerState optimizer = saved.Optimizer;
+        string path = Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName);
+        TrainingOptions options = Read<TrainingOptions>(optimizer, path, "trainer.options") with { MaxSteps = maxSteps };
+        if (threads is int threadOverride)
+            options = options with { Threads = threadOverride };
+        var trainer = new Trainer(options, train, test, saved.Model);
+        trainer._adam.Restore(optimizer.Step, optimizer.FirstMoment, optimizer.SecondMoment);
+        trainer._epoch = ReadNumber<int>(optimizer, path, "trainer.epoch");
+        trainer._batchInEpoch = ReadNumber<int>(optimizer, path, "trainer.batch");
+        trainer._epochLossSum = ReadNumber<double>(optimizer, path, "trainer.epoch_loss_sum");
+        trainer._epochLossCount = ReadNumber<int>(optimizer, path, "trainer.epoch_loss_count");
+        trainer.TrainSeconds = ReadNumber<double>(optimizer, path, "trainer.train_seconds");
+        trainer._history.AddRange(Read<List<EpochReport>>(optimizer, path, "trainer.history"));
+        trainer.CheckPosition(path);
         return trainer;
+    }
+
+    /// <summary>The saved position must be one this run can reach: every count in range and all of them telling the same step.</summary>
+    private void CheckPosition(string path)
+    {
+        if (_epoch < 0 || _epoch > Options.Epochs || _batchInEpoch < 0 || _batchInEpoch > BatchesPerEpoch || (_epoch == Options.Epochs && _batchInEpoch != 0))
+            throw new SmnistException($"{path}: the saved position (epoch {_epoch + 1}, batch {_batchInEpoch}) does not fit this run's {Options.Epochs} epochs of {BatchesPerEpoch} batches");
+        long step = (long)_epoch * BatchesPerEpoch + _batchInEpoch;
+        if (Step != step || _epochLossCount != _batchInEpoch || _history.Count != _epoch
+            || !double.IsFinite(_epochLossSum) || !double.IsFinite(TrainSeconds) || TrainSeconds < 0)
+        {
+            throw new SmnistException($"{path}: the saved state disagrees with itself (Adam at step {Step}, the trainer at epoch {_epoch + 1} batch {_batchInEpoch}, " +
+                $"{_epochLossCount} losses this epoch, {_history.Count} finished epochs)");
+        }
     }
 
     public void Dispose()

@@ -69,14 +69,11 @@ public static class CliHarness
     /// <summary>A minimal PNG encoder (8-bit RGB, no filtering), so tests can make image files without a dependency.</summary>
     public static void WritePng(string path, byte[] rgb, int width, int height)
     {
-        using var file = File.Create(path);
-        file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
         var header = new byte[13];
         WriteBigEndian(header, 0, (uint)width);
         WriteBigEndian(header, 4, (uint)height);
         header[8] = 8; // bit depth
         header[9] = 2; // colour type: RGB
-        WriteChunk(file, "IHDR", header);
         using var compressed = new MemoryStream();
         using (var zlib = new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
         {
@@ -86,8 +83,16 @@ public static class CliHarness
                 zlib.Write(rgb, y * width * 3, width * 3);
             }
         }
-        WriteChunk(file, "IDAT", compressed.ToArray());
-        WriteChunk(file, "IEND", []);
+        WritePngChunks(path, ("IHDR", header), ("IDAT", compressed.ToArray()), ("IEND", []));
+    }
+
+    /// <summary>A PNG file of the given chunks (type, data), after the signature.</summary>
+    public static void WritePngChunks(string path, params (string Type, byte[] Data)[] chunks)
+    {
+        using var file = File.Create(path);
+        file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        foreach (var (type, data) in chunks)
+            WriteChunk(file, type, data);
     }
 
     private static void WriteChunk(Stream stream, string type, byte[] data)

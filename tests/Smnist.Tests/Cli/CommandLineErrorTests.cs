@@ -21,6 +21,11 @@ public sealed class CommandLineErrorTests : IDisposable
     [InlineData("give either image files or --index K", "predict", "--model", "m.safetensors")]
     [InlineData("--steps must be an integer between 1 and 1000000 (got '0')", "bench", "--steps", "0")]
     [InlineData("no command given", new string[0])]
+    [InlineData("--out needs a path, not an empty string", "train", "--out", "")]
+    [InlineData("--init needs a path, not an empty string", "train", "--init", "")]
+    [InlineData("--model needs a path, not an empty string", "eval", "--model", "")]
+    [InlineData("--model needs a path, not an empty string", "predict", "--model", "", "a.png")]
+    [InlineData("--limit-train must be an integer between 1 and 2147483647 (got '2147483648')", "train", "--limit-train", "2147483648")]
     public void InvalidCommandLinesAreUsageErrors(string message, params string[] args)
     {
         var outcome = CliHarness.Run(args);
@@ -141,6 +146,96 @@ public sealed class CommandLineErrorTests : IDisposable
         Assert.StartsWith($"error: {model}: file not found", outcome.Err);
         Assert.Contains("   at ", outcome.Err);
     }
+
+    [Fact]
+    public void AFolderGivenAsAModelIsNamedAsAFolder()
+    {
+        string folder = _directory["a-folder"];
+        Directory.CreateDirectory(folder);
+        var outcome = CliHarness.Run("eval", "--model", folder, "--data-dir", CliHarness.DataDir);
+        Assert.Equal(1, outcome.Exit);
+        AssertOneLine(outcome.Err, $"{folder}: is a folder, not a file");
+    }
+
+    [Theory]
+    [InlineData("eval", "--json")]
+    [InlineData("eval")]
+    [InlineData("predict", "--json", "--index", "0")]
+    public void NonFiniteWeightsAreRefusedAtLoad(params string[] command)
+    {
+        string run = _directory["small"];
+        CliHarness.Succeeds("train", "--data-dir", CliHarness.DataDir, "--out", run, "--hidden", "8", "--max-steps", "1",
+            "--limit-train", "32", "--limit-test", "32", "--threads", "1");
+        string model = Path.Combine(run, "model.safetensors");
+        Smnist.IO.SafeTensorsFile file = Smnist.IO.SafeTensors.Read(model);
+        file.Get("readout.bias").Data[4] = float.NaN;
+        Smnist.IO.SafeTensors.Write(model, file.Tensors, file.Metadata);
+
+        var outcome = CliHarness.Run([.. command, "--model", model, "--data-dir", CliHarness.DataDir]);
+        Assert.Equal(1, outcome.Exit);
+        AssertOneLine(outcome.Err, "tensor 'readout.bias' holds a non-finite value (NaN) at index 4");
+        Assert.Empty(outcome.Out);
+    }
+
+    [Fact]
+    public void AConfigurationThatCannotFitInMemoryIsRefused()
+    {
+        var outcome = CliHarness.Run("train", "--data-dir", CliHarness.DataDir, "--out", _directory["huge"], "--hidden", "4096", "--layers", "16", "--threads", "64");
+        Assert.Equal(1, outcome.Exit);
+        AssertOneLine(outcome.Err, "training 16 layer(s) of 4096 units on 28 inputs in batches of 32 on 64 threads would need");
+        Assert.False(File.Exists(_directory["huge/model.safetensors"]));
+    }
+
+    [Fact]
+    public void OneBadImageAmongSeveralDoesNotHideTheOthers()
+    {
+        string model = _directory["small/model.safetensors"];
+        CliHarness.Succeeds("train", "--data-dir", CliHarness.DataDir, "--out", _directory["small"], "--hidden", "8", "--max-steps", "1",
+            "--limit-train", "32", "--limit-test", "32", "--threads", "1");
+        string good = _directory["good.png"], bad = _directory["bad.png"], other = _directory["other.png"];
+        byte[] stroke = Enumerable.Range(0, 20 * 20 * 3).Select(k => (byte)(k / 3 % 20 == 10 ? 0 : 255)).ToArray();
+        CliHarness.WritePng(good, stroke, 20, 20);
+        File.WriteAllText(bad, "not an image");
+        CliHarness.WritePng(other, stroke, 20, 20);
+
+        var text = CliHarness.Run("predict", "--model", model, good, bad, other);
+        Assert.Equal(1, text.Exit);
+        AssertOneLine(text.Err, $"{bad}: not a readable PNG or JPEG image");
+        Assert.Contains($"{good}: ", text.Out);
+        Assert.Contains($"{other}: ", text.Out);
+
+        var json = CliHarness.Run("predict", "--model", model, "--json", good, bad, other);
+        Assert.Equal(1, json.Exit);
+        var parsed = System.Text.Json.Nodes.JsonNode.Parse(json.Out)!;
+        Assert.Equal(2, parsed["predictions"]!.AsArray().Count);
+        Assert.Equal(bad, (string?)parsed["errors"]![0]!["image"]);
+    }
+
+    [Fact]
+    public void ATruncatedPngSaysSo()
+    {
+        string model = _directory["small/model.safetensors"];
+        CliHarness.Succeeds("train", "--data-dir", CliHarness.DataDir, "--out", _directory["small"], "--hidden", "8", "--max-steps", "1",
+            "--limit-train", "32", "--limit-test", "32", "--threads", "1");
+        string image = _directory["cut.png"];
+        CliHarness.WritePng(image, Enumerable.Range(0, 40 * 40 * 3).Select(k => (byte)k).ToArray(), 40, 40);
+        byte[] bytes = File.ReadAllBytes(image);
+        File.WriteAllBytes(image, bytes[..(bytes.Length / 2)]);
+
+        var outcome = CliHarness.Run("predict", "--model", model, image);
+        Assert.Equal(1, outcome.Exit);
+        AssertOneLine(outcome.Err, $"{image}: truncated PNG: chunk 'IDAT' of");
+    }
+
+    [Theory]
+    [InlineData("runs/20260101T000000Z", "runs/20260101T000000Z")]
+    [InlineData("my runs/a", "'my runs/a'")]
+    [InlineData("runs/$HOME", "'runs/$HOME'")]
+    [InlineData("a;rm -rf x", "'a;rm -rf x'")]
+    [InlineData("it's", "'it'\\''s'")]
+    [InlineData("runs/*", "'runs/*'")]
+    [InlineData("", "''")]
+    public void PrintedPathsAreShellQuoted(string path, string word) => Assert.Equal(word, Smnist.Cli.Cli.ShellWord(path));
 
     private static void AssertOneLine(string stderr, string expected)
     {

@@ -66,7 +66,7 @@ public sealed class ResumeTests : IDisposable
         Assert.Contains("--resume continues a run exactly as it was configured; --hidden, --lr cannot be given with it", outcome.Err);
     }
 
-    private static void AssertSameParameters(string expectedRun, string actualRun)
+    internal static void AssertSameParameters(string expectedRun, string actualRun)
     {
         SafeTensorsFile expected = SafeTensors.Read(Path.Combine(expectedRun, "model.safetensors"));
         SafeTensorsFile actual = SafeTensors.Read(Path.Combine(actualRun, "model.safetensors"));

@@ -114,9 +114,9 @@ public class IdxTests
     {
         using var directory = new TemporaryDirectory();
         byte[] content = IdxBuilder.Images(2);
-        content[4] = 0x00; // count 0x00_98_96_80 = 10,000,000: 7.8 GB if trusted
-        content[5] = 0x98;
-        content[6] = 0x96;
+        content[4] = 0x00; // count 0x00_1E_84_80 = 2,000,000: 1.6 GB if trusted
+        content[5] = 0x1E;
+        content[6] = 0x84;
         content[7] = 0x80;
         string path = directory.File("liar");
         File.WriteAllBytes(path, gzip ? IdxBuilder.Gzip(content) : content);
@@ -127,6 +127,84 @@ public class IdxTests
 
         Assert.Contains("truncated", error.Message);
         Assert.True(allocated < 16 << 20, $"allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void A_raw_file_declaring_more_images_than_an_array_holds_is_refused()
+    {
+        using var directory = new TemporaryDirectory();
+        byte[] content = IdxBuilder.Images(2);
+        content[4] = 0x00; // count 0x00_2D_C6_C0 = 3,000,000: 2.35 GB, more than one byte array holds
+        content[5] = 0x2D;
+        content[6] = 0xC6;
+        content[7] = 0xC0;
+        string path = directory.File("three-million");
+        // As long as the header says (2.35 GB, sparse: no disk is used), so the length check alone does not stop it.
+        using (var file = File.Create(path))
+        {
+            file.Write(content);
+            file.SetLength(16 + 3_000_000L * 784);
+        }
+
+        var error = Assert.Throws<SmnistException>(() => Idx.ReadImages(path));
+
+        Assert.Contains("3000000 images", error.Message);
+        Assert.Contains(path, error.Message);
+    }
+
+    [Fact]
+    public void A_gzip_bomb_behind_a_huge_count_is_refused_before_decompressing()
+    {
+        using var directory = new TemporaryDirectory();
+        // 10,000,000 images declared; the content behind the header is 64 MB of zeros, which gzip shrinks to 64 KB.
+        byte[] header = IdxBuilder.Images(0);
+        header[4] = 0x00;
+        header[5] = 0x98;
+        header[6] = 0x96;
+        header[7] = 0x80;
+        string path = directory.File("bomb.gz");
+        using (var file = File.Create(path))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Optimal))
+        {
+            gzip.Write(header);
+            var zeros = new byte[1 << 20];
+            for (int k = 0; k < 64; k++)
+                gzip.Write(zeros);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<SmnistException>(() => Idx.ReadImages(path));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains("10000000 images", error.Message);
+        Assert.True(allocated < 4 << 20, $"allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void A_gzip_checksum_failure_is_named_as_one()
+    {
+        using var directory = new TemporaryDirectory();
+        byte[] compressed = IdxBuilder.Gzip(IdxBuilder.Labels(50));
+        compressed[^6] ^= 0x01; // inside the CRC-32 of the trailer
+        string path = directory.File("labels.gz");
+        File.WriteAllBytes(path, compressed);
+
+        var error = Assert.Throws<SmnistException>(() => Idx.ReadLabels(path));
+
+        Assert.Contains("CRC-32", error.Message);
+        Assert.DoesNotContain("unsupported compression method", error.Message);
+    }
+
+    [Fact]
+    public void A_folder_given_as_a_file_is_named_as_a_folder()
+    {
+        using var directory = new TemporaryDirectory();
+        string folder = directory.File("images-folder");
+        Directory.CreateDirectory(folder);
+
+        var error = Assert.Throws<SmnistException>(() => Idx.ReadImages(folder));
+
+        Assert.Contains("is a folder, not a file", error.Message);
     }
 
     [Fact]

@@ -83,4 +83,53 @@ public sealed class CheckpointTests : IDisposable
         var error = Assert.Throws<SmnistException>(() => ModelCheckpoint.Load(path));
         Assert.Contains("unexpected tensor 'lstm.1.forget.bias'", error.Message);
     }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    public void ANonFiniteWeightIsRefusedNamingItsTensor(float poison)
+    {
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(28, 5), seed: 4);
+        string path = Path.Combine(_directory, "poisoned.safetensors");
+        var tensors = TensorsOf(model);
+        tensors[2].Data[3] = poison;
+        SafeTensors.Write(path, tensors);
+
+        var error = Assert.Throws<SmnistException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains($"tensor '{tensors[2].Name}' holds a non-finite value", error.Message);
+    }
+
+    [Fact]
+    public void MetadataAskingForAnImpossibleModelIsRefusedBeforeAllocating()
+    {
+        // A tiny file whose metadata asks for 64 layers of 16384 units: 137 billion parameters.
+        string path = Path.Combine(_directory, "huge.safetensors");
+        SafeTensors.Write(path, [new SafeTensor("readout.bias", [2], [0f, 0f])], new Dictionary<string, string>
+        {
+            ["input_size"] = "28", ["hidden_size"] = "16384", ["layers"] = "64", ["classes"] = "10", ["sequence"] = "rows",
+        });
+        Assert.True(new FileInfo(path).Length < 300);
+
+        var error = Assert.Throws<SmnistException>(() => ModelCheckpoint.Load(path));
+        Assert.Contains("parameters, more than one buffer can hold", error.Message);
+    }
+
+    [Fact]
+    public void MetadataAskingForALargeModelIsCheckedAgainstTheFileBeforeAllocating()
+    {
+        // 16 layers of 2048 units would be 537 million parameters (2 GB); the file holds two numbers.
+        string path = Path.Combine(_directory, "large.safetensors");
+        SafeTensors.Write(path, [new SafeTensor("readout.bias", [2], [0f, 0f])], new Dictionary<string, string>
+        {
+            ["input_size"] = "28", ["hidden_size"] = "2048", ["layers"] = "16", ["classes"] = "10", ["sequence"] = "rows",
+        });
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<SmnistException>(() => ModelCheckpoint.Load(path));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains("missing", error.Message);
+        Assert.True(allocated < 16 << 20, $"allocated {allocated} bytes");
+    }
 }

@@ -99,6 +99,87 @@ public class TrainerTests
         Assert.Contains("initial weights", error.Message);
     }
 
+    [Fact]
+    public void ADivergingRunStopsBeforeTheBadUpdate()
+    {
+        using var trainer = new Trainer(Small(1), Train, Test);
+        trainer.Model.Parameters[0] = float.PositiveInfinity;  // as if training had blown up
+        float[] before = (float[])trainer.Model.Parameters.Clone();
+
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Run());
+
+        Assert.Equal(1, error.Step);
+        Assert.Equal(0, trainer.Step);
+        Assert.Equal(before, trainer.Model.Parameters);
+    }
+
+    [Fact]
+    public void TheResolvedThreadCountIsPartOfTheCheckpoint()
+    {
+        string directory = Directory.CreateTempSubdirectory("smnist-threads-").FullName;
+        try
+        {
+            using (var first = new Trainer(Small(0) with { MaxSteps = 2 }, Train, Test))
+            {
+                Assert.Equal(Environment.ProcessorCount, first.Options.Threads);
+                first.Run();
+                first.SaveCheckpoint(directory);
+            }
+            using var resumed = Trainer.Resume(directory, Train, Test);
+            Assert.Equal(Environment.ProcessorCount, resumed.Options.Threads);
+            using var overridden = Trainer.Resume(directory, Train, Test, threads: 3);
+            Assert.Equal(3, overridden.Options.Threads);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("trainer.epoch", "-1")]
+    [InlineData("trainer.batch", "-3")]
+    [InlineData("trainer.batch", "4")]      // a position that contradicts Adam's step (5)
+    [InlineData("adam.step", "9")]
+    [InlineData("trainer.epoch_loss_count", "2")]
+    [InlineData("trainer.history", "[{\"Epoch\":1,\"TrainLoss\":1,\"TestAccuracy\":0.5,\"TestLoss\":1,\"Seconds\":1}]")]
+    public void ASavedStateThatDisagreesWithItselfIsRefused(string key, string value)
+    {
+        string directory = Directory.CreateTempSubdirectory("smnist-position-").FullName;
+        try
+        {
+            using (var first = new Trainer(Small(1) with { MaxSteps = 5 }, Train, Test))
+            {
+                first.Run();
+                first.SaveCheckpoint(directory);
+            }
+            string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
+            SafeTensorsFile file = SafeTensors.Read(path);
+            var metadata = new Dictionary<string, string>(file.Metadata) { [key] = value };
+            SafeTensors.Write(path, file.Tensors, metadata);
+
+            var error = Assert.Throws<SmnistException>(() => Trainer.Resume(directory, Train, Test));
+            Assert.Contains(path, error.Message);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AConfigurationThatCannotFitInMemoryIsRefusedWithTheFigures()
+    {
+        // 16 layers of 4096 units: 2.1 billion parameters, each with Adam's two moments and a gradient per worker.
+        var options = Small(64) with { Hidden = 4096, Layers = 16 };
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<SmnistException>(() => new Trainer(options, Train, Test));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Matches(@"would need [\d.]+ GiB of memory; this machine has [\d.]+ GiB available", error.Message);
+        Assert.True(allocated < 16 << 20, $"allocated {allocated} bytes");
+    }
+
     private static float[] TrainedParameters(TrainingOptions options)
     {
         using var trainer = new Trainer(options, Train, Test);

@@ -1,0 +1,75 @@
+using System.Globalization;
+using Smnist.Data;
+using Smnist.Nn;
+using Smnist.Optim;
+
+namespace Smnist.IO;
+
+/// <summary>Adam's saved state and the trainer's, as read back from a <see cref="RunCheckpoint"/>.</summary>
+public sealed record OptimizerState(long Step, float[] FirstMoment, float[] SecondMoment, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>Everything a run resumes from, read back from one file, so its parts always belong to the same step.</summary>
+public sealed record SavedRun(LoadedModel Model, OptimizerState Optimizer);
+
+/// <summary>
+/// A run's checkpoint. Everything <c>--resume</c> needs — the weights, Adam's moments and step, the trainer's
+/// position and the sequence view — is one file, <see cref="ModelCheckpoint.OptimizerFileName"/>, replaced as a
+/// whole by an atomic rename, so it can never mix two saves. Then <see cref="ModelCheckpoint.ModelFileName"/>,
+/// the weights alone for eval, predict and PyTorch, is written with the same step in its metadata; a save cut
+/// between the two renames leaves that file one save behind, and the next <see cref="Save"/> (a resume starts with
+/// one) brings it level. Temporary files of a save that failed are deleted by the save, or, after a kill, by
+/// <see cref="DeleteLeftovers"/>.
+/// </summary>
+public static class RunCheckpoint
+{
+    /// <summary>Written into the checkpoint so that a file of an older layout is refused by name.</summary>
+    public const string FormatKey = "checkpoint.format";
+
+    private const string Format = "2";
+    private const string WeightsName = "weights", FirstMomentName = "adam.exp_avg", SecondMomentName = "adam.exp_avg_sq";
+    private const string AdamStepKey = "adam.step";
+
+    /// <summary>Saves the checkpoint, then the model file, into <paramref name="runDirectory"/>.</summary>
+    public static void Save(string runDirectory, SequenceClassifier<float> model, SequenceLayout sequence, Adam adam, IReadOnlyDictionary<string, string> trainerState)
+    {
+        Directory.CreateDirectory(runDirectory);
+        Dictionary<string, string> metadata = ModelCheckpoint.Metadata(model, sequence);
+        foreach (var (key, value) in trainerState)
+            metadata[key] = value;
+        metadata[FormatKey] = Format;
+        metadata[AdamStepKey] = adam.Step.ToString(CultureInfo.InvariantCulture);
+        int count = model.Layout.Count;
+        SafeTensors.Write(Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName),
+        [
+            new SafeTensor(WeightsName, [count], model.Parameters),
+            new SafeTensor(FirstMomentName, [count], adam.FirstMoment),
+            new SafeTensor(SecondMomentName, [count], adam.SecondMoment),
+        ], metadata);
+        ModelCheckpoint.Save(Path.Combine(runDirectory, ModelCheckpoint.ModelFileName), model, sequence, adam.Step);
+    }
+
+    /// <summary>Reads the checkpoint of <paramref name="runDirectory"/>; every defect is a one-line <see cref="SmnistException"/>.</summary>
+    public static SavedRun Load(string runDirectory)
+    {
+        string path = Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName);
+        if (!File.Exists(path))
+            throw new SmnistException($"{runDirectory}: nothing to resume (no {ModelCheckpoint.OptimizerFileName})");
+        SafeTensorsFile file = SafeTensors.Read(path);
+        if (file.Metadata.GetValueOrDefault(FormatKey) != Format)
+            throw new SmnistException($"{path}: written by an older smnist whose checkpoints cannot be resumed safely; its {ModelCheckpoint.ModelFileName} can still be evaluated or used with --init");
+        LoadedModel model = ModelCheckpoint.FromFlatWeights(file, file.Get(WeightsName));
+        int count = model.Model.Layout.Count;
+        float[] first = file.Get(FirstMomentName).Data, second = file.Get(SecondMomentName).Data;
+        if (first.Length != count || second.Length != count)
+            throw new SmnistException($"{path}: the optimizer state is for {first.Length} parameters, the model has {count}");
+        ModelCheckpoint.RequireFinite(path, FirstMomentName, first);
+        ModelCheckpoint.RequireFinite(path, SecondMomentName, second);
+        long step = long.TryParse(file.Metadata.GetValueOrDefault(AdamStepKey), NumberStyles.None, CultureInfo.InvariantCulture, out long s)
+            ? s
+            : throw new SmnistException($"{path}: metadata '{AdamStepKey}' is missing or not a count");
+        return new SavedRun(model, new OptimizerState(step, first, second, file.Metadata));
+    }
+
+    /// <summary>Deletes temporary files that a save killed part-way left in <paramref name="runDirectory"/>.</summary>
+    public static void DeleteLeftovers(string runDirectory) => AtomicFile.DeleteTemporaries(runDirectory);
+}
