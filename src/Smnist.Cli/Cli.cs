@@ -74,11 +74,13 @@ public static class Cli
             EvalCommand.Create(context),
             PredictCommand.Create(context),
             BenchCommand.Create(context),
+            ExplainCommand.Create(context),
+            ServeCommand.Create(context),
         };
         root.Options.Add(Verbose);
         root.SetAction(_ =>
         {
-            error.WriteLine("error: no command given; use train, eval, predict or bench (see 'smnist --help')");
+            error.WriteLine("error: no command given; use train, eval, predict, bench, explain or serve (see 'smnist --help')");
             return UsageError;
         });
 

@@ -18,7 +18,7 @@ internal static class PredictCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = EvalCommand.ModelOption();
+        var model = ShippedModels.ModelOption();
         var images = new Argument<string[]>("IMAGE")
         {
             Description = "PNG or JPEG files of one digit each, any size, grey or colour, dark on light or light on dark",
@@ -39,8 +39,8 @@ internal static class PredictCommand
         });
         command.SetAction(parsed =>
         {
-            string modelPath = parsed.GetRequiredValue(model)!;
-            LoadedModel loaded = ModelCheckpoint.Load(modelPath);
+            ModelChoice choice = ShippedModels.Load(parsed.GetValue(model));
+            LoadedModel loaded = choice.Loaded;
             var predictions = new List<Prediction>();
             if (parsed.GetValue(index) is int k)
             {
@@ -56,7 +56,7 @@ internal static class PredictCommand
             }
 
             if (parsed.GetValue(json))
-                context.Output.WriteLine(Json(modelPath, predictions).ToJsonString());
+                context.Output.WriteLine(Json(choice.Name, predictions).ToJsonString());
             else
                 Print(context.Output, predictions);
             return 0;
@@ -84,6 +84,18 @@ internal static class PredictCommand
         {
             throw new SmnistException($"{path}: cannot be read ({(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)})", e);
         }
+        return ToMnist(bytes, path);
+    }
+
+    /// <summary>Images wider or taller than this are refused before decoding: a small compressed file can decode to gigabytes.</summary>
+    internal const int MaxImageSide = 8192;
+
+    /// <summary>Decodes PNG or JPEG bytes and brings the digit to MNIST's 28×28 white-on-black convention; <paramref name="source"/> names it in messages.</summary>
+    internal static byte[] ToMnist(byte[] bytes, string source)
+    {
+        ImageInfo? info = ImageInfo.FromStream(new MemoryStream(bytes, writable: false));
+        if (info is { } size && (size.Width > MaxImageSide || size.Height > MaxImageSide))
+            throw new SmnistException($"{source}: the image is {size.Width}×{size.Height} pixels; at most {MaxImageSide} on each side are read");
 
         ImageResult decoded;
         try
@@ -93,7 +105,7 @@ internal static class PredictCommand
         catch (Exception e)
         {
             // StbImageSharp reports any undecodable input with a plain Exception.
-            throw new SmnistException($"{path}: not a readable PNG or JPEG image ({Cli.OneLine(e.Message)})", e);
+            throw new SmnistException($"{source}: not a readable PNG or JPEG image ({Cli.OneLine(e.Message)})", e);
         }
 
         try
@@ -102,7 +114,7 @@ internal static class PredictCommand
         }
         catch (SmnistException e)
         {
-            throw new SmnistException($"{path}: {e.Message}", e);
+            throw new SmnistException($"{source}: {e.Message}", e);
         }
     }
 

@@ -44,9 +44,13 @@ public static class ModelCheckpoint
         SafeTensors.Write(path, Slices(model.Layout, model.Parameters), metadata);
     }
 
-    public static LoadedModel Load(string path)
+    public static LoadedModel Load(string path) => Load(SafeTensors.Read(path));
+
+    /// <summary>Loads a model from a seekable stream (such as an embedded resource) named <paramref name="name"/> in messages.</summary>
+    public static LoadedModel Load(string name, Stream stream) => Load(SafeTensors.Read(name, stream));
+
+    private static LoadedModel Load(SafeTensorsFile file)
     {
-        SafeTensorsFile file = SafeTensors.Read(path);
         ModelConfig config = file.Metadata.ContainsKey("hidden_size") ? ConfigFromMetadata(file) : ConfigFromShapes(file);
         var model = new SequenceClassifier<float>(config);
         Fill(file, model.Layout, model.Parameters);
