@@ -107,6 +107,11 @@ internal sealed class ReadingServer : IAsyncDisposable
         foreach ((string path, PageAsset asset) in PageAsset.All)
             app.MapGet(path, http => asset.Write(http));
         app.MapPost("/api/read", Read);
+        app.MapMethods("/api/read", ["GET", "HEAD", "PUT", "DELETE", "PATCH"], http =>
+        {
+            http.Response.Headers.Allow = "POST";
+            return Error(http, StatusCodes.Status405MethodNotAllowed, "POST an image (image/png or image/jpeg) or {\"pixels\": [784 numbers]} to /api/read");
+        });
         app.MapGet("/api/model", Describe);
         app.MapGet("/api/sample", Sample);
         app.MapGet("/healthz", http => Json(http, StatusCodes.Status200OK, writer => writer.WriteString("status", "ok")));

@@ -59,6 +59,10 @@ pad.addEventListener('pointerdown', event => {
   if (event.button !== 0) return;
   event.preventDefault();
   pad.setPointerCapture(event.pointerId);
+  // The drawing changes: the answer shown, or still on its way, is for the old one.
+  requestNumber++;
+  stopPlayback();
+  delete prediction.dataset.digit;
   stroke = null;
   drawTo(padPoint(event));
 });
