@@ -54,7 +54,8 @@ internal static class ServeCommand
                     : $"open {server.Address}";
                 context.Output.WriteLine($"serving {choice.Name} ({choice.Loaded.Sequence.Name}): {open}  (Ctrl+C stops)");
                 context.Output.Flush();
-                context.Cancel.WaitHandle.WaitOne();
+                // Ctrl+C comes through the command's token; SIGTERM (a service manager, docker stop) stops the host itself.
+                WaitHandle.WaitAny([context.Cancel.WaitHandle, server.Stopping.WaitHandle]);
                 context.Error.WriteLine("stopping");
                 server.StopAsync().GetAwaiter().GetResult();
             }
@@ -62,7 +63,7 @@ internal static class ServeCommand
             {
                 server.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
-            return Cli.Interrupted;
+            return context.Cancel.IsCancellationRequested ? Cli.Interrupted : 0;
         });
         return command;
     }

@@ -82,6 +82,9 @@ internal sealed class ReadingServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Cancelled when the host begins to stop on its own, as on SIGTERM.</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
     public Task StopAsync() => _app.StopAsync();
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

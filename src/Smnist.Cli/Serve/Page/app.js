@@ -176,7 +176,7 @@ function play(reading) {
   }
   const start = performance.now();
   const tick = now => {
-    const step = Math.min(steps, 1 + Math.floor((now - start) / (READING_MS / steps)));
+    const step = Math.max(1, Math.min(steps, 1 + Math.floor((now - start) / (READING_MS / steps))));
     showStep(step);
     if (step < steps) playback.frame = requestAnimationFrame(tick);
     else finish();
@@ -202,6 +202,7 @@ function finish() {
   const { reading } = playback;
   const steps = reading.steps.length;
   const confidence = reading.probabilities[reading.digit];
+  drawInput(reading.input, steps + 1); // all read: nothing highlighted
   prediction.textContent = String(reading.digit);
   prediction.classList.remove('pending');
   prediction.dataset.digit = String(reading.digit);
@@ -272,6 +273,7 @@ function drawInput(values, step) {
     const x = (p % 28) * scale, y = Math.floor(p / 28) * scale;
     inputContext.fillRect(x, y, scale, scale);
   }
+  if (step > model.steps) return;
   if (model.sequence === 'rows') {
     inputContext.strokeRect(1, (step - 1) * scale + 1, inputCanvas.width - 2, scale - 2);
   } else {
