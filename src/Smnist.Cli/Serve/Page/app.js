@@ -166,7 +166,11 @@ async function request(url, init) {
 
 function play(reading) {
   stopPlayback();
-  $('status').textContent = '';
+  delete prediction.dataset.digit;
+  prediction.textContent = '…';
+  prediction.classList.add('pending');
+  for (const id of ['confidence', 'decided', 'status']) $(id).textContent = '';
+  $('replay').disabled = true;
   playback = { reading, shown: 0, drawnColumns: 0, images: maps.map(map => prepareMap(map, reading)), cellScale: cellScale(reading), frame: 0 };
   const steps = reading.steps.length;
   if (reducedMotion) {
@@ -192,7 +196,9 @@ function showStep(step) {
   const { reading } = playback;
   const steps = reading.steps.length;
   drawInput(reading.input, step);
-  drawBars(reading.steps[step - 1].probabilities);
+  const probabilities = reading.steps[step - 1].probabilities;
+  drawBars(probabilities);
+  prediction.textContent = String(probabilities.indexOf(Math.max(...probabilities))); // the answer so far, greyed
   drawMaps(step);
   $('step').textContent = `Reading ${unitName()} ${step} of ${steps}`;
   playback.shown = step;
