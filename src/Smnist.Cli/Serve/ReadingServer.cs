@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -144,17 +145,27 @@ internal sealed class ReadingServer : IAsyncDisposable
         }
         byte[] body = await ReadBody(http.Request);
 
-        byte[] image;
+        ReadOnlyMemory<byte> answer;
         try
         {
-            image = mediaType == "application/json" ? PixelsToMnist(body) : PredictCommand.ToMnist(body, "the image");
+            answer = Answer(mediaType, body, gates);
         }
         catch (SmnistException e)
         {
             await Error(http, StatusCodes.Status400BadRequest, Cli.OneLine(e.Message));
             return;
         }
-        await Trace(http, image, gates, extra: null);
+        await WriteJson(http, answer);
+    }
+
+    /// <summary>
+    /// The work of one <c>POST /api/read</c> once its body has arrived: the preparation predict does, the trace,
+    /// and its JSON. Bad input throws <see cref="SmnistException"/>.
+    /// </summary>
+    internal ReadOnlyMemory<byte> Answer(string mediaType, byte[] body, bool gates)
+    {
+        byte[] image = mediaType == "application/json" ? PixelsToMnist(body) : PredictCommand.ToMnist(body, "the image");
+        return TraceJsonOf(image, gates, extra: null);
     }
 
     private async Task Sample(HttpContext http)
@@ -175,11 +186,11 @@ internal sealed class ReadingServer : IAsyncDisposable
             return;
         }
         int label = _testImages.Labels[index];
-        await Trace(http, _testImages.Image(index).ToArray(), gates, writer =>
+        await WriteJson(http, TraceJsonOf(_testImages.Image(index).ToArray(), gates, writer =>
         {
             writer.WriteNumber("index", index);
             writer.WriteNumber("label", label);
-        });
+        }));
     }
 
     private Task Describe(HttpContext http)
@@ -208,8 +219,8 @@ internal sealed class ReadingServer : IAsyncDisposable
         });
     }
 
-    /// <summary>Reads the image with a pooled trace and answers with the trace's JSON.</summary>
-    private Task Trace(HttpContext http, byte[] image, bool gates, Action<Utf8JsonWriter>? extra)
+    /// <summary>Reads the image with a pooled trace; the trace's JSON, after <paramref name="extra"/> properties.</summary>
+    private ReadOnlyMemory<byte> TraceJsonOf(byte[] image, bool gates, Action<Utf8JsonWriter>? extra)
     {
         var buffer = new ArrayBufferWriter<byte>(gates ? 1 << 18 : 1 << 14);
         if (!_traces.TryTake(out ReadingTrace? trace))
@@ -227,9 +238,14 @@ internal sealed class ReadingServer : IAsyncDisposable
         {
             _traces.Add(trace);
         }
+        return buffer.WrittenMemory;
+    }
+
+    private static Task WriteJson(HttpContext http, ReadOnlyMemory<byte> json)
+    {
         http.Response.ContentType = "application/json";
-        http.Response.ContentLength = buffer.WrittenCount;
-        return http.Response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
+        http.Response.ContentLength = json.Length;
+        return http.Response.Body.WriteAsync(json).AsTask();
     }
 
     /// <summary>Reads the whole body; Kestrel's limit turns a longer one into a 413 (see the middleware).</summary>
@@ -283,16 +299,14 @@ internal sealed class ReadingServer : IAsyncDisposable
     private static Task Json(HttpContext http, int status, Action<Utf8JsonWriter> properties)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             properties(writer);
             writer.WriteEndObject();
         }
         http.Response.StatusCode = status;
-        http.Response.ContentType = "application/json";
-        http.Response.ContentLength = buffer.WrittenCount;
-        return http.Response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
+        return WriteJson(http, buffer.WrittenMemory);
     }
 
     private static Task Error(HttpContext http, int status, string message) =>
