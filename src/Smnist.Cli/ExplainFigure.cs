@@ -88,6 +88,7 @@ internal static class ExplainFigure
         image.Colormap = new ScottPlot.Colormaps.Grayscale();
         image.ManualRange = new ScottPlot.Range(0, 1);
         image.Extent = new CoordinateRect(0, ImageSet.Width, ImageSet.Height, 0);
+        image.FlipVertically = true; // the y axis runs downwards, so array row 0 must land at its top
         if (trace.Sequence.View == SequenceView.Rows)
         {
             var decided = plot.Add.Rectangle(0, ImageSet.Width, trace.DecidedAt - 1, trace.DecidedAt);
@@ -161,6 +162,7 @@ internal static class ExplainFigure
         }
         var map = plot.Add.Heatmap(grid);
         map.Extent = new CoordinateRect(0.5, steps + 0.5, units, 0);
+        map.FlipVertically = true; // unit 0 at the top, as the axis reads
         if (diverging)
         {
             // A few units' cells grow large; scaled to the 99th percentile, the others stay visible (the few clip).
