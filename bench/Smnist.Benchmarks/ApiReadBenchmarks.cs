@@ -5,6 +5,8 @@ using BenchmarkDotNet.Attributes;
 using SkiaSharp;
 using Smnist.Cli;
 using Smnist.Cli.Serve;
+using Smnist.Nn;
+using Smnist.Training;
 
 namespace Smnist.Benchmarks;
 
@@ -15,13 +17,15 @@ namespace Smnist.Benchmarks;
 /// The last benchmark is the whole request over a loopback socket as a client sees it (Kestrel and HttpClient
 /// included). One core (the trace itself runs on the request's thread).
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn]
 public class ApiReadBenchmarks
 {
     private ReadingServer _server = null!;
     private HttpClient _client = null!;
     private byte[] _padPng = null!;
     private byte[] _pixelsJson = null!;
+    private ReadingTrace _trace = null!;
+    private byte[] _image = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -30,6 +34,11 @@ public class ApiReadBenchmarks
         _client = new HttpClient { BaseAddress = _server.Address };
         _padPng = DrawnSeven();
         _pixelsJson = PixelsJson();
+        ModelChoice model = ShippedModels.Load(null);
+        var packed = new PackedRecurrentWeights(model.Loaded.Model.Config);
+        packed.Pack(model.Loaded.Model);
+        _trace = new ReadingTrace(model.Loaded.Model, model.Loaded.Sequence, packed);
+        _image = PredictCommand.ToMnist(_padPng, "the pad");
     }
 
     [GlobalCleanup]
@@ -38,6 +47,13 @@ public class ApiReadBenchmarks
         _client.Dispose();
         _server.StopAsync().GetAwaiter().GetResult();
         _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    [Benchmark(Description = "the trace alone (one forward pass, 28 readouts)")]
+    public int TraceOnly()
+    {
+        _trace.Read(_image);
+        return _trace.DecidedAt;
     }
 
     [Benchmark(Description = "server side: pad PNG, gates")]

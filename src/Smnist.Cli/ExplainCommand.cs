@@ -63,40 +63,41 @@ internal static class ExplainCommand
             Directory.CreateDirectory(folder);
             var trace = new ReadingTrace(choice.Loaded.Model, choice.Loaded.Sequence);
             bool asJson = parsed.GetValue(json);
-            using var stdout = new MemoryStream();
-            using var writer = new Utf8JsonWriter(stdout);
-            writer.WriteStartObject();
-            writer.WriteString("model", choice.Name);
-            writer.WriteStartArray("traces");
+            using var jsonText = new MemoryStream();
+            using var writer = new Utf8JsonWriter(jsonText);
+            if (asJson)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("model", choice.Name);
+                writer.WriteStartArray("traces");
+            }
             foreach ((string source, string name, byte[] image, int? label) in inputs)
             {
                 trace.Read(image);
-                string step = ExplainFigure.StepName(trace.Sequence);
-                float confidence = trace.Probabilities[trace.Digit];
                 string labelText = label is int known ? $" (label {known})" : "";
-                string png = Path.Combine(folder, $"explain-{name}.png");
                 string title = string.Create(CultureInfo.InvariantCulture,
-                    $"{source}{labelText}: {trace.Digit} ({confidence * 100:F1} %), decided at {step} {trace.DecidedAt} of {trace.Steps}");
+                    $"{source}{labelText}: {trace.Digit} ({trace.Probabilities[trace.Digit] * 100:F1} %), decided at {ExplainFigure.StepName(trace.Sequence)} {trace.DecidedAt} of {trace.Steps}");
+                string png = Path.Combine(folder, $"explain-{name}.png");
                 ExplainFigure.Write(trace, title, png, Path.ChangeExtension(png, ".svg"));
-                if (asJson)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("image", source);
-                    if (label is int l)
-                        writer.WriteNumber("label", l);
-                    TraceJson.WriteProperties(writer, trace, gates: true);
-                    writer.WriteEndObject();
-                }
-                else
+                if (!asJson)
                 {
                     context.Output.WriteLine($"{title} -> {png}");
+                    continue;
                 }
+                writer.WriteStartObject();
+                writer.WriteString("image", source);
+                if (label is int l)
+                    writer.WriteNumber("label", l);
+                TraceJson.WriteProperties(writer, trace, gates: true);
+                writer.WriteEndObject();
             }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-            writer.Flush();
             if (asJson)
-                context.Output.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
+            {
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+                writer.Flush();
+                context.Output.WriteLine(System.Text.Encoding.UTF8.GetString(jsonText.ToArray()));
+            }
             return 0;
         });
         return command;
