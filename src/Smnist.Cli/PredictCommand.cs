@@ -16,7 +16,7 @@ internal static class PredictCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = EvalCommand.ModelOption();
+        var model = ShippedModels.ModelOption();
         var images = new Argument<string[]>("IMAGE")
         {
             Description = "PNG or JPEG files of one digit each, up to 4096×4096 pixels, grey or colour, dark on light or light on dark",
@@ -37,8 +37,8 @@ internal static class PredictCommand
         });
         command.SetAction(parsed =>
         {
-            string modelPath = parsed.GetRequiredValue(model)!;
-            LoadedModel loaded = ModelCheckpoint.Load(modelPath);
+            ModelChoice choice = ShippedModels.Load(parsed.GetValue(model));
+            LoadedModel loaded = choice.Loaded;
             var predictions = new List<Prediction>();
             var failures = new List<(string Image, string Error)>();
             if (parsed.GetValue(index) is int k)
@@ -66,7 +66,7 @@ internal static class PredictCommand
             }
 
             if (parsed.GetValue(json))
-                context.Output.WriteLine(Json(modelPath, predictions, failures).ToJsonString());
+                context.Output.WriteLine(Json(choice.Name, predictions, failures).ToJsonString());
             else
                 Print(context.Output, predictions);
             return failures.Count == 0 ? 0 : Cli.Failure;
@@ -82,7 +82,7 @@ internal static class PredictCommand
         return new Prediction(source, TensorPrimitives.IndexOfMax<float>(probabilities), probabilities, label);
     }
 
-    private static JsonObject Json(string modelPath, List<Prediction> predictions, List<(string Image, string Error)> failures)
+    private static JsonObject Json(string model, List<Prediction> predictions, List<(string Image, string Error)> failures)
     {
         var items = new JsonArray();
         foreach (Prediction p in predictions)
@@ -97,7 +97,7 @@ internal static class PredictCommand
                 item["label"] = label;
             items.Add(item);
         }
-        var result = new JsonObject { ["model"] = modelPath, ["predictions"] = items };
+        var result = new JsonObject { ["model"] = model, ["predictions"] = items };
         if (failures.Count > 0)
             result["errors"] = new JsonArray(failures.Select(f => (JsonNode?)new JsonObject { ["image"] = f.Image, ["error"] = f.Error }).ToArray());
         return result;

@@ -35,9 +35,13 @@ public static class ModelCheckpoint
     /// Reads a model file. Sizes are checked in 64-bit arithmetic and against the tensors in the file before the
     /// model is allocated, and a non-finite weight is refused naming its tensor.
     /// </summary>
-    public static LoadedModel Load(string path)
+    public static LoadedModel Load(string path) => Load(SafeTensors.Read(path));
+
+    /// <summary>As <see cref="Load(string)"/>, from a seekable stream (such as an embedded resource) named <paramref name="name"/> in messages.</summary>
+    public static LoadedModel Load(string name, Stream stream) => Load(SafeTensors.Read(name, stream));
+
+    private static LoadedModel Load(SafeTensorsFile file)
     {
-        SafeTensorsFile file = SafeTensors.Read(path);
         ModelConfig config = file.Metadata.ContainsKey("hidden_size") ? ConfigFromMetadata(file) : ConfigFromShapes(file);
         // The layout is only a list of names and shapes; the weights are allocated once the file is known to hold them all.
         CheckTensors(file, new ParameterLayout(config));
