@@ -37,6 +37,33 @@ public sealed class TrainOptionsTests : IDisposable
         Assert.Equal("cosine", config.GetProperty("schedule").GetString());
         Assert.False(config.GetProperty("augment").GetBoolean());
         Assert.False(config.GetProperty("shuffle").GetBoolean());
+        Assert.Equal("rows", config.GetProperty("sequence").GetString());
+    }
+
+    [Theory]
+    [InlineData("pixels", false)]
+    [InlineData("permuted", true)]
+    public void PixelRecipesSetTheirViewAndTrainAFewSteps(string recipe, bool augment)
+    {
+        string run = _directory[recipe];
+        CliHarness.Succeeds(["train", "--recipe", recipe, "--out", run, "--max-steps", "3", "--data-dir", CliHarness.DataDir, "--limit-train", "96", "--limit-test", "32"]);
+        JsonElement config = Config(run);
+        Assert.Equal(recipe, config.GetProperty("recipe").GetString());
+        Assert.Equal(recipe, config.GetProperty("sequence").GetString());
+        Assert.Equal(16, config.GetProperty("epochs").GetInt32());
+        Assert.Equal(32, config.GetProperty("batch_size").GetInt32());
+        Assert.Equal(128, config.GetProperty("hidden").GetInt32());
+        Assert.Equal(1, config.GetProperty("layers").GetInt32());
+        Assert.Equal(1e-3, config.GetProperty("lr").GetDouble(), 6);
+        Assert.Equal("cosine", config.GetProperty("schedule").GetString());
+        Assert.Equal(1, config.GetProperty("forget_bias").GetDouble());
+        Assert.Equal(1, config.GetProperty("clip").GetDouble());
+        Assert.Equal(augment, config.GetProperty("augment").GetBoolean());
+
+        JsonElement metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json"))).RootElement;
+        Assert.Equal(3, metrics.GetProperty("steps").GetInt32());
+        Assert.True(double.IsFinite(metrics.GetProperty("final_train_loss").GetDouble()));
+        Assert.Equal(32, metrics.GetProperty("test_samples").GetInt32());
     }
 
     [Fact]
