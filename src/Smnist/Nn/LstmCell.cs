@@ -25,11 +25,12 @@ public static class LstmCell
         Span<T> cells,          // (T+1, B, n) c_0..c_T
         Span<T> tanhCells,      // (T, B, n) tanh(c_1..c_T)
         Span<T> outputs,        // (T+1, B, n) v_0..v_T
+        Span<T> stepInputs,     // scratch (B, n+d): z_t of the step in progress
         ReadOnlySpan<T> inputs, // (T, B, d)
         ReadOnlySpan<T> weight, // (4n, n+d)
         ReadOnlySpan<T> bias,   // (4n)
         int steps, int batch, int inputSize, int hiddenSize,
-        PackedMatrix? recurrentTransposed = null) // W's first n columns transposed, (n, 4n), packed; float only
+        PackedMatrix? weightTransposed = null) // W transposed, (n+d, 4n), packed; float only
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = hiddenSize, d = inputSize, g = 4 * n, columns = n + d;
@@ -37,19 +38,18 @@ public static class LstmCell
         cells[..stateBlock].Clear();
         outputs[..stateBlock].Clear();
 
-        int chunkSteps = ChunkSteps(steps, batch);
         for (int t = 0; t < steps; t++)
         {
-            // The input projection of a chunk of timesteps at once, (chunk·B, d) · (d, 4n), just before the steps
-            // that add to it, so their gates are still in cache.
-            if (t % chunkSteps == 0)
+            // Each step's pre-activations as one product, (B, n+d) · (n+d, 4n), over z_t = [v_{t-1}; x_t] gathered
+            // into rows: the input part rides along the recurrent product instead of taking a pass of its own.
+            for (int b = 0; b < batch; b++)
             {
-                int rows = Math.Min(chunkSteps, steps - t) * batch;
-                MatMul.Multiply(gates.Slice(t * gateBlock, rows * g), g, inputs.Slice(t * batch * d, rows * d), d, false, weight[n..], columns, true, rows, g, d, accumulate: false);
+                Span<T> z = stepInputs.Slice(b * columns, columns);
+                outputs.Slice(t * stateBlock + b * n, n).CopyTo(z);
+                inputs.Slice((t * batch + b) * d, d).CopyTo(z[n..]);
             }
             Span<T> stepGates = gates.Slice(t * gateBlock, gateBlock); // (B, 4n)
-            if (t > 0)
-                MatMul.Multiply(stepGates, g, outputs.Slice(t * stateBlock, stateBlock), n, false, weight, columns, true, batch, g, n, accumulate: true, recurrentTransposed);
+            MatMul.Multiply(stepGates, g, stepInputs, columns, false, weight, columns, true, batch, g, columns, accumulate: false, weightTransposed);
             for (int b = 0; b < batch; b++)
             {
                 Span<T> row = stepGates.Slice(b * g, g);

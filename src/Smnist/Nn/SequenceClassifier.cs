@@ -57,7 +57,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         for (int layer = 0; layer < config.Layers; layer++)
         {
             int d = config.LayerInputSize(layer);
-            LstmCell.Forward<T>(workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer],
+            LstmCell.Forward<T>(workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer], workspace.ChunkInputs,
                 LayerInputs(workspace, layer, batch), GateWeight(layer), GateBias(layer), steps, batch, d, n, packed?.Forward(layer));
         }
         Readout.Forward<T>(workspace.Logits, FinalOutput(workspace, batch), ReadoutWeight, ReadoutBias, batch, n, config.Classes);

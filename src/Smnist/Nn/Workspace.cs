@@ -67,7 +67,7 @@ public sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>(chunk, B, 4n) gradient of the gate pre-activations of one chunk of timesteps of the layer being swept back.</summary>
     internal T[] PreActivationGrad { get; }
 
-    /// <summary>(chunk, B, n+d) the inputs z_t = [v_{t-1}; x_t] of one chunk of timesteps, for its weight gradient.</summary>
+    /// <summary>(chunk, B, n+d) the inputs z_t = [v_{t-1}; x_t] of one step (forward) or one chunk of timesteps (for its weight gradient).</summary>
     internal T[] ChunkInputs { get; }
 
     /// <summary>(n+d, 4n) a layer's weight gradient as the products accumulate it, before it is transposed into place.</summary>
