@@ -11,9 +11,10 @@ namespace Smnist.Nn;
 /// z_t = [v_{t-1}; x_t]        f, i, o = σ(W_{f,i,o} z_t + b)     c̃_t = tanh(W_c z_t + b_c)
 /// c_t = f ⊙ c_{t-1} + i ⊙ c̃_t  v_t = o ⊙ tanh(c_t)              v_0 = c_0 = 0
 /// </code>
-/// The weight is the (4n, n+d) stack of the four gate matrices (see <see cref="ParameterLayout"/>): the input part
-/// of all timesteps is one matrix product, the recurrent part one product per timestep, with the recurrent weight
-/// packed once for all timesteps when the caller provides it.
+/// The weight is the (4n, n+d) stack of the four gate matrices (see <see cref="ParameterLayout"/>): each timestep's
+/// pre-activations are one matrix product over z_t, with the weight packed once for all timesteps when the caller
+/// provides it. Backpropagation takes the timesteps in chunks (<see cref="ChunkSteps"/>) and turns each chunk's
+/// gradients into weight, bias and input gradients while they are still in cache.
 /// </summary>
 public static class LstmCell
 {
