@@ -51,11 +51,11 @@ internal sealed class TrainCommand
     private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", 1, int.MaxValue);
     private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", 1, int.MaxValue);
     private readonly Option<SequenceView?> _sequence = CliOptions.Choice("--sequence",
-        "How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [recipe: rows best and seed, pixels, permuted]",
+        "How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [recipe: the pixels and permuted recipes name theirs, rows the others]",
         Enum.GetValues<SequenceView>().ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
-    private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes and sequence view are the defaults");
+    private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes, and its sequence view unless the recipe names one, are the defaults");
     private readonly Option<string?> _resume = CliOptions.Path("--resume", "DIR", "Continue the run saved in DIR exactly (weights, optimizer, epoch, step, random state); only --max-steps and --data-dir may be given with it");
     private readonly Option<double?> _checkpointEvery = CliOptions.Number("--checkpoint-every", "MINUTES",
         "Also save a resumable checkpoint within an epoch once this long has passed since the last one (every epoch's end saves one); 0 for epoch ends only", 0.0, 1e6, "default: 10");

@@ -77,6 +77,11 @@ public sealed class TrainOptionsTests : IDisposable
         Assert.Equal(12, Config(second).GetProperty("hidden").GetInt32());
         Assert.Equal(2, Config(second).GetProperty("layers").GetInt32());
 
+        // A pixel recipe names its view, which weights trained on rows cannot take.
+        var outcome = CliHarness.Run(["train", "--recipe", "pixels", "--out", _directory["third"], "--max-steps", "1", "--init", Path.Combine(first, "model.safetensors"), .. Tiny]);
+        Assert.Equal(1, outcome.Exit);
+        Assert.Contains("the initial weights were trained on the rows view, not pixels", outcome.Err);
+
         Assert.Equal(1, CliHarness.Run(["train", "--out", second, "--max-steps", "1", "--hidden", "8", .. Tiny]).Exit);
         CliHarness.Succeeds(["train", "--out", second, "--max-steps", "1", "--hidden", "8", "--force", .. Tiny]);
         Assert.Equal(8, Config(second).GetProperty("hidden").GetInt32());
