@@ -15,6 +15,8 @@ internal enum Recipe
 {
     Best,
     Seed,
+    Pixels,
+    Permuted,
 }
 
 /// <summary>
@@ -24,23 +26,24 @@ internal enum Recipe
 internal sealed class TrainCommand
 {
     private readonly Option<Recipe?> _recipe = CliOptions.Choice("--recipe",
-        "Starting values for every option below: best (Adam 2e-3, cosine decay, forget bias 1, 15 epochs) or seed (the notebook: Adam 1e-3, constant, nn.Linear init, 10 epochs) [default: best]",
-        new Dictionary<string, Recipe> { ["best"] = Recipe.Best, ["seed"] = Recipe.Seed });
-    private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", 1, 10_000, "recipe: 15 best, 10 seed");
+        "Starting values for every option below: best (rows; Adam 2e-3, cosine decay, forget bias 1, 15 epochs), seed (the notebook: Adam 1e-3, constant, nn.Linear init, 10 epochs), " +
+        "pixels (784 steps of one pixel; Adam 1e-3, cosine, forget bias 1, clip 1, no augmentation, 16 epochs) or permuted (the pixels recipe on permuted pixels, with augmentation) [default: best]",
+        new Dictionary<string, Recipe> { ["best"] = Recipe.Best, ["seed"] = Recipe.Seed, ["pixels"] = Recipe.Pixels, ["permuted"] = Recipe.Permuted });
+    private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", 1, 10_000, "recipe: 15 best, 10 seed, 16 pixels and permuted");
     private readonly Option<int?> _batchSize = CliOptions.Number("--batch-size", "N", "Examples per training step", 1, 65_536, "default: 32");
     private readonly Option<int?> _hidden = CliOptions.Number("--hidden", "N", "LSTM units per layer", 1, 4096, "default: 128");
     private readonly Option<int?> _layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", 1, 16, "default: 1");
-    private readonly Option<float?> _lr = CliOptions.Number("--lr", "RATE", "Adam learning rate", 1e-8f, 10f, "recipe: 2e-3 best, 1e-3 seed");
+    private readonly Option<float?> _lr = CliOptions.Number("--lr", "RATE", "Adam learning rate", 1e-8f, 10f, "recipe: 2e-3 best, 1e-3 the others");
     private readonly Option<LearningRateSchedule?> _schedule = CliOptions.Choice("--schedule",
-        "Learning rate over the run: constant, or cosine decay to zero over all steps, per step [recipe: cosine best, constant seed]",
+        "Learning rate over the run: constant, or cosine decay to zero over all steps, per step [recipe: constant seed, cosine the others]",
         new Dictionary<string, LearningRateSchedule> { ["constant"] = LearningRateSchedule.Constant, ["cosine"] = LearningRateSchedule.Cosine });
     private readonly Option<float?> _forgetBias = CliOptions.Number("--forget-bias", "B",
-        "Initial forget-gate bias; without it the gates keep nn.Linear's uniform init", -100f, 100f, "recipe: 1 best, none seed");
-    private readonly Option<float?> _clip = CliOptions.Number("--clip", "N", "Clip the global gradient norm to N", 1e-6f, 1e6f, "default: no clipping");
+        "Initial forget-gate bias; without it the gates keep nn.Linear's uniform init", -100f, 100f, "recipe: none seed, 1 the others");
+    private readonly Option<float?> _clip = CliOptions.Number("--clip", "N", "Clip the global gradient norm to N", 1e-6f, 1e6f, "recipe: 1 pixels and permuted, no clipping the others");
     private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", 0f, 1f, "default: 0");
     private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, "default: 1");
     private readonly Option<int?> _threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", 0, 256, "default: 0");
-    private readonly Option<bool> _augment = CliOptions.Flag("--augment", "Random affine augmentation of training images, as the seed (±10°, ±5% shift, 0.95-1.05 scale) [default: on]");
+    private readonly Option<bool> _augment = CliOptions.Flag("--augment", "Random affine augmentation of training images, as the seed (±10°, ±5% shift, 0.95-1.05 scale) [recipe: off pixels, on the others]");
     private readonly Option<bool> _noAugment = CliOptions.Flag("--no-augment", "Train on the images as they are");
     private readonly Option<bool> _augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the seed's protocol) instead of the clean test set");
     private readonly Option<bool> _noShuffle = CliOptions.Flag("--no-shuffle", "Keep the training set's order in every epoch");
@@ -48,14 +51,19 @@ internal sealed class TrainCommand
     private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", 1, int.MaxValue);
     private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", 1, int.MaxValue);
     private readonly Option<SequenceView?> _sequence = CliOptions.Choice("--sequence",
-        "How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [default: rows]",
+        "How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [recipe: the pixels and permuted recipes name theirs, rows the others]",
         Enum.GetValues<SequenceView>().ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
-    private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes and sequence view are the defaults");
-    private readonly Option<string?> _resume = CliOptions.Path("--resume", "DIR", "Continue the run saved in DIR exactly (weights, optimizer, epoch, step, random state); only --max-steps, --data-dir and --threads (the result then differs in rounding) may be given with it");
+    private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes, and its sequence view unless the recipe names one, are the defaults");
+    private readonly Option<string?> _resume = CliOptions.Path("--resume", "DIR", "Continue the run saved in DIR exactly (weights, optimizer, epoch, step, random state); only --max-steps, --data-dir, --checkpoint-every and --threads (the result then differs in rounding) may be given with it");
+    private readonly Option<double?> _checkpointEvery = CliOptions.Number("--checkpoint-every", "MINUTES",
+        "Also save a resumable checkpoint within an epoch once this long has passed since the last one (every epoch's end saves one); 0 for epoch ends only", 0.0, 1e6, "default: 10");
     private readonly Option<string?> _out = CliOptions.Path("--out", "DIR", "Where to write the run's files [default: runs/<UTC timestamp>]");
     private readonly Option<bool> _force = CliOptions.Flag("--force", "Overwrite a run already in --out");
+
+    /// <summary>Checkpoints within an epoch when it runs longer than this (the 784-step views take minutes per epoch).</summary>
+    private const double DefaultCheckpointMinutes = 10;
 
     private readonly CliContext _context;
 
@@ -78,7 +86,7 @@ internal sealed class TrainCommand
             train._recipe, train._epochs, train._batchSize, train._hidden, train._layers, train._lr, train._schedule,
             train._forgetBias, train._clip, train._weightDecay, train._seed, train._threads, train._augment, train._noAugment,
             train._augmentTest, train._noShuffle, train._maxSteps, train._limitTrain, train._limitTest, train._sequence,
-            train._dataset, train._dataDir, train._init, train._resume, train._out, train._force,
+            train._dataset, train._dataDir, train._init, train._resume, train._checkpointEvery, train._out, train._force,
         ];
         foreach (Option option in all)
             command.Options.Add(option);
@@ -156,6 +164,14 @@ internal sealed class TrainCommand
             savedStep = trainer.Step;
         };
 
+        double checkpointMinutes = parsed.GetValue(_checkpointEvery) ?? DefaultCheckpointMinutes;
+        trainer.CheckpointInterval = checkpointMinutes > 0 ? TimeSpan.FromMinutes(checkpointMinutes) : null;
+        trainer.CheckpointDue += () =>
+        {
+            SaveProgress(trainer, directory, losses);
+            savedStep = trainer.Step;
+        };
+
         TrainingResult result;
         try
         {
@@ -196,7 +212,7 @@ internal sealed class TrainCommand
     private RunSetup NewRun(ParseResult parsed)
     {
         Recipe recipe = parsed.GetValue(_recipe) ?? Recipe.Best;
-        TrainingOptions baseline = TrainingOptions.ForRecipe(recipe == Recipe.Best ? "best" : "seed");
+        TrainingOptions baseline = TrainingOptions.ForRecipe(recipe.ToString().ToLowerInvariant());
 
         string? initPath = parsed.GetValue(_init);
         LoadedModel? init = initPath is null ? null : ModelCheckpoint.Load(initPath);
@@ -221,7 +237,8 @@ internal sealed class TrainCommand
             MaxSteps = parsed.GetValue(_maxSteps) ?? baseline.MaxSteps,
             LimitTrain = parsed.GetValue(_limitTrain) ?? baseline.LimitTrain,
             LimitTest = parsed.GetValue(_limitTest) ?? baseline.LimitTest,
-            Sequence = parsed.GetValue(_sequence) ?? init?.Sequence.View ?? baseline.Sequence,
+            // The pixel recipes name their view; the others leave it to --init's weights.
+            Sequence = parsed.GetValue(_sequence) ?? (recipe is Recipe.Pixels or Recipe.Permuted ? null : init?.Sequence.View) ?? baseline.Sequence,
             Dataset = parsed.GetValue(_dataset) ?? baseline.Dataset,
         };
         options.Validate();

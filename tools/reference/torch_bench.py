@@ -1,12 +1,12 @@
 """PyTorch side of smnist's speed comparison, for any batch and hidden size.
 
 The same model and loop as ../../../shared/anchors/torch_seed_bench.py (the seed's own LSTM cell, or
-torch.nn.LSTM, then nn.Linear(n, 10); Adam 1e-3; cross-entropy; 28 rows of 28 pixels; data already in memory),
-with the batch and hidden sizes as arguments. Prints one JSON object. Install libopenblas0-pthread beside
+torch.nn.LSTM, then nn.Linear(n, 10); Adam 1e-3; cross-entropy; data already in memory), with the batch and
+hidden sizes and the sequence view (28 rows of 28 pixels, 784 pixels, or 784 permuted pixels) as arguments. Prints one JSON object. Install libopenblas0-pthread beside
 python3-torch: Debian's torch otherwise runs on the reference BLAS, about ten times slower.
 
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
-      /usr/bin/python3 torch_bench.py custom|builtin STEPS MNIST_DIR BATCH HIDDEN [THREADS]
+      /usr/bin/python3 torch_bench.py custom|builtin STEPS MNIST_DIR BATCH HIDDEN [THREADS] [rows|pixels|permuted]
 """
 import gzip, json, os, sys, time
 import numpy as np
@@ -15,6 +15,7 @@ import torch, torch.nn as nn
 mode, steps, data = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 batch, hidden = int(sys.argv[4]), int(sys.argv[5])
 threads = int(sys.argv[6]) if len(sys.argv) > 6 else 1
+sequence = sys.argv[7] if len(sys.argv) > 7 else "rows"
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -28,6 +29,10 @@ def idx(name, offset):
 
 
 X = torch.from_numpy(idx("train-images-idx3-ubyte", 16).reshape(-1, 28, 28).astype(np.float32) / 255)
+if sequence != "rows":
+    X = X.reshape(-1, 784, 1)
+    if sequence == "permuted":
+        X = X[:, torch.randperm(784)].contiguous()
 Y = torch.from_numpy(idx("train-labels-idx1-ubyte", 8).astype(np.int64))
 
 
@@ -59,7 +64,7 @@ class Net(nn.Module):
         return self.readout(v)
 
 
-net = Net(mode == "builtin", n=hidden)
+net = Net(mode == "builtin", d=X.shape[2], n=hidden)
 opt = torch.optim.Adam(net.parameters(), lr=1e-3); loss_fn = nn.CrossEntropyLoss()
 span = (X.shape[0] // batch) * batch
 
@@ -73,5 +78,5 @@ for i in range(10): step(i)
 t = time.perf_counter()
 for i in range(steps): step(i)
 dt = time.perf_counter() - t
-print(json.dumps({"mode": mode, "batch_size": batch, "hidden": hidden, "threads": threads,
+print(json.dumps({"mode": mode, "sequence": sequence, "batch_size": batch, "hidden": hidden, "threads": threads,
                   "samples_per_second": steps * batch / dt, "ms_per_step": dt / steps * 1e3}))

@@ -11,22 +11,27 @@ namespace Smnist.Nn;
 /// z_t = [v_{t-1}; x_t]        f, i, o = σ(W_{f,i,o} z_t + b)     c̃_t = tanh(W_c z_t + b_c)
 /// c_t = f ⊙ c_{t-1} + i ⊙ c̃_t  v_t = o ⊙ tanh(c_t)              v_0 = c_0 = 0
 /// </code>
-/// The weight is the (4n, n+d) stack of the four gate matrices (see <see cref="ParameterLayout"/>): the input part
-/// of all timesteps is one matrix product, the recurrent part one product per timestep, with the recurrent weight
-/// packed once for all timesteps when the caller provides it.
+/// The weight is the (4n, n+d) stack of the four gate matrices (see <see cref="ParameterLayout"/>): each timestep's
+/// pre-activations are one matrix product over z_t, with the weight packed once for all timesteps when the caller
+/// provides it. Backpropagation takes the timesteps in chunks (<see cref="ChunkSteps"/>) and turns each chunk's
+/// gradients into weight, bias and input gradients while they are still in cache.
 /// </summary>
 public static class LstmCell
 {
+    /// <summary>Rows (timesteps × batch rows) of a chunk of timesteps.</summary>
+    private const int ChunkRows = 256;
+
     public static void Forward<T>(
         Span<T> gates,          // (T, B, 4n) activated f, i, o, c̃ per row
         Span<T> cells,          // (T+1, B, n) c_0..c_T
         Span<T> tanhCells,      // (T, B, n) tanh(c_1..c_T)
         Span<T> outputs,        // (T+1, B, n) v_0..v_T
+        Span<T> stepInputs,     // scratch (B, n+d): z_t of the step in progress
         ReadOnlySpan<T> inputs, // (T, B, d)
         ReadOnlySpan<T> weight, // (4n, n+d)
         ReadOnlySpan<T> bias,   // (4n)
         int steps, int batch, int inputSize, int hiddenSize,
-        PackedMatrix? recurrentTransposed = null) // W's first n columns transposed, (n, 4n), packed; float only
+        PackedMatrix? weightTransposed = null) // W transposed, (n+d, 4n), packed; float only
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = hiddenSize, d = inputSize, g = 4 * n, columns = n + d;
@@ -34,14 +39,18 @@ public static class LstmCell
         cells[..stateBlock].Clear();
         outputs[..stateBlock].Clear();
 
-        // The input projection of every timestep at once: (T·B, d) · (d, 4n).
-        MatMul.Multiply(gates, g, inputs, d, false, weight[n..], columns, true, steps * batch, g, d, accumulate: false);
-
         for (int t = 0; t < steps; t++)
         {
+            // Each step's pre-activations as one product, (B, n+d) · (n+d, 4n), over z_t = [v_{t-1}; x_t] gathered
+            // into rows: the input part rides along the recurrent product instead of taking a pass of its own.
+            for (int b = 0; b < batch; b++)
+            {
+                Span<T> z = stepInputs.Slice(b * columns, columns);
+                outputs.Slice(t * stateBlock + b * n, n).CopyTo(z);
+                inputs.Slice((t * batch + b) * d, d).CopyTo(z[n..]);
+            }
             Span<T> stepGates = gates.Slice(t * gateBlock, gateBlock); // (B, 4n)
-            if (t > 0)
-                MatMul.Multiply(stepGates, g, outputs.Slice(t * stateBlock, stateBlock), n, false, weight, columns, true, batch, g, n, accumulate: true, recurrentTransposed);
+            MatMul.Multiply(stepGates, g, stepInputs, columns, false, weight, columns, true, batch, g, columns, accumulate: false, weightTransposed);
             for (int b = 0; b < batch; b++)
             {
                 Span<T> row = stepGates.Slice(b * g, g);
@@ -62,7 +71,9 @@ public static class LstmCell
         Span<T> weightGrad,             // (4n, n+d), overwritten
         Span<T> biasGrad,               // (4n), overwritten
         Span<T> inputGrad,              // (T, B, d), overwritten; empty when the input needs no gradient
-        Span<T> preActivationGrad,      // scratch (T, B, 4n)
+        Span<T> preActivationGrad,      // scratch (ChunkSteps(T, B), B, 4n): one chunk of timesteps
+        Span<T> chunkInputs,            // scratch (ChunkSteps(T, B), B, n+d): z_t = [v_{t-1}; x_t] of one chunk
+        Span<T> weightGradTransposed,   // scratch (n+d, 4n)
         Span<T> stateGrad,              // scratch (2, B, n)
         ReadOnlySpan<T> outputGrad,     // (T, B, n) dL/dv_1..dL/dv_T from above
         ReadOnlySpan<T> gates,          // (T, B, 4n) from Forward
@@ -81,42 +92,63 @@ public static class LstmCell
         Span<T> cellGrad = stateGrad.Slice(stateBlock, stateBlock);      // (B, n) dL/dc_t through c_t's use at t+1
         recurrentGrad.Clear();
         cellGrad.Clear();
-
-        for (int t = steps - 1; t >= 0; t--)
-        {
-            Span<T> stepGrad = preActivationGrad.Slice(t * gateBlock, gateBlock); // (B, 4n)
-            for (int b = 0; b < batch; b++)
-            {
-                int state = b * n;
-                BackwardState(
-                    stepGrad.Slice(b * g, g),
-                    cellGrad.Slice(state, n),
-                    outputGrad.Slice(t * stateBlock + state, n),
-                    recurrentGrad.Slice(state, n),
-                    gates.Slice(t * gateBlock + b * g, g),
-                    tanhCells.Slice(t * stateBlock + state, n),
-                    cells.Slice(t * stateBlock + state, n), n);
-            }
-            if (t > 0)
-                MatMul.Multiply(recurrentGrad, n, stepGrad, g, false, weight, columns, false, batch, n, g, accumulate: false, recurrent);
-        }
-
-        // Weight gradients of all timesteps as single products. Step 0 reads v_0 = 0, so the recurrent part skips it.
-        int recurrentRows = (steps - 1) * batch;
-        if (recurrentRows > 0)
-            MatMul.Multiply(weightGrad, columns, preActivationGrad[gateBlock..], g, true, outputs.Slice(stateBlock, recurrentRows * n), n, false, g, n, recurrentRows, accumulate: false);
-        else
-            for (int r = 0; r < g; r++)
-                weightGrad.Slice(r * columns, n).Clear();
-        MatMul.Multiply(weightGrad[n..], columns, preActivationGrad, g, true, inputs, d, false, g, d, steps * batch, accumulate: false);
-
         biasGrad[..g].Clear();
-        for (int r = 0; r < steps * batch; r++)
-            TensorPrimitives.Add(biasGrad[..g], preActivationGrad.Slice(r * g, g), biasGrad[..g]);
 
-        if (!inputGrad.IsEmpty)
-            MatMul.Multiply(inputGrad, d, preActivationGrad, g, false, weight[n..], columns, false, steps * batch, d, g, accumulate: false);
+        // Swept back a chunk of timesteps at a time: the chunk's pre-activation gradients, still in cache, go into the
+        // weight, bias and input gradients as a few larger products before the next (earlier) chunk. The first chunk
+        // swept (the latest timesteps) overwrites the weight gradient, the others add to it.
+        int chunkSteps = ChunkSteps(steps, batch);
+        for (int end = steps; end > 0; end -= chunkSteps)
+        {
+            int first = Math.Max(0, end - chunkSteps);
+            for (int t = end - 1; t >= first; t--)
+            {
+                Span<T> stepGrad = preActivationGrad.Slice((t - first) * gateBlock, gateBlock); // (B, 4n)
+                for (int b = 0; b < batch; b++)
+                {
+                    int state = b * n;
+                    BackwardState(
+                        stepGrad.Slice(b * g, g),
+                        cellGrad.Slice(state, n),
+                        outputGrad.Slice(t * stateBlock + state, n),
+                        recurrentGrad.Slice(state, n),
+                        gates.Slice(t * gateBlock + b * g, g),
+                        tanhCells.Slice(t * stateBlock + state, n),
+                        cells.Slice(t * stateBlock + state, n), n);
+                }
+                if (t > 0)
+                    MatMul.Multiply(recurrentGrad, n, stepGrad, g, false, weight, columns, false, batch, n, g, accumulate: false, recurrent);
+            }
+
+            // The chunk's weight gradient as one product over its z_t gathered into rows, transposed,
+            // (n+d, chunk·B) · (chunk·B, 4n): the kernel then packs the gradient rows as they lie and wastes fewer columns.
+            int rows = (end - first) * batch;
+            ReadOnlySpan<T> chunkGrad = preActivationGrad[..(rows * g)]; // (chunk·B, 4n)
+            for (int r = 0; r < rows; r++)
+            {
+                Span<T> z = chunkInputs.Slice(r * columns, columns);
+                outputs.Slice(first * stateBlock + r * n, n).CopyTo(z);
+                inputs.Slice((first * batch + r) * d, d).CopyTo(z[n..]);
+            }
+            MatMul.Multiply(weightGradTransposed, g, chunkInputs, columns, true, chunkGrad, g, false, columns, g, rows, accumulate: end < steps);
+            for (int r = 0; r < rows; r++)
+                TensorPrimitives.Add(biasGrad[..g], chunkGrad.Slice(r * g, g), biasGrad[..g]);
+            if (!inputGrad.IsEmpty)
+                MatMul.Multiply(inputGrad.Slice(first * batch * d, rows * d), d, chunkGrad, g, false, weight[n..], columns, false, rows, d, g, accumulate: false);
+        }
+        for (int r = 0; r < g; r++)
+            for (int c = 0; c < columns; c++)
+                weightGrad[r * columns + c] = weightGradTransposed[c * g + r];
     }
+
+    /// <summary>
+    /// Timesteps the passes take as one chunk for <paramref name="batch"/> rows: about <see cref="ChunkRows"/> rows of
+    /// 4n gates, so that a chunk of activations or gradients stays in cache between the timestep loop and the products over it.
+    /// </summary>
+    public static int ChunkSteps(int steps, int batch) => Math.Clamp(ChunkRows / batch, 1, steps);
+
+    /// <summary>Rows of the largest chunk for any batch of 1 to <paramref name="maxBatch"/> rows: what the gradient scratch needs.</summary>
+    internal static int MaxChunkRows(int steps, int maxBatch) => (int)Math.Min((long)steps * maxBatch, Math.Max(ChunkRows, maxBatch));
 
     /// <summary>c_t, tanh(c_t) and v_t of one batch row from its activated gates and c_{t-1}.</summary>
     private static void UpdateState<T>(Span<T> cell, Span<T> tanhCell, Span<T> output, ReadOnlySpan<T> gates, ReadOnlySpan<T> previousCell, int n)

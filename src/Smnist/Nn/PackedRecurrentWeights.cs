@@ -3,9 +3,8 @@ using Smnist.Kernels;
 namespace Smnist.Nn;
 
 /// <summary>
-/// The recurrent part of every layer's gate weight (its first n columns), packed for the matrix kernel in both
-/// orientations the timestep products use: transposed (n, 4n) for the forward pass, as stored (4n, n) for
-/// backpropagation. Pack once per training step, after the parameters last changed; read-only afterwards, so
+/// Every layer's gate weight packed for the matrix kernel as the timestep products use it: the whole weight transposed,
+/// (n+d, 4n), for the forward pass; its recurrent part (the first n columns) as stored, (4n, n), for backpropagation. Pack once per training step, after the parameters last changed; read-only afterwards, so
 /// every worker thread shares it.
 /// </summary>
 public sealed class PackedRecurrentWeights
@@ -21,7 +20,7 @@ public sealed class PackedRecurrentWeights
         _backward = new PackedMatrix[config.Layers];
         for (int layer = 0; layer < config.Layers; layer++)
         {
-            _forward[layer] = new PackedMatrix(n, 4 * n);
+            _forward[layer] = new PackedMatrix(n + config.LayerInputSize(layer), 4 * n);
             _backward[layer] = new PackedMatrix(4 * n, n);
         }
     }

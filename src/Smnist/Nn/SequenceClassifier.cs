@@ -57,7 +57,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         for (int layer = 0; layer < config.Layers; layer++)
         {
             int d = config.LayerInputSize(layer);
-            LstmCell.Forward<T>(workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer],
+            LstmCell.Forward<T>(workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer], workspace.ChunkInputs,
                 LayerInputs(workspace, layer, batch), GateWeight(layer), GateBias(layer), steps, batch, d, n, packed?.Forward(layer));
         }
         Readout.Forward<T>(workspace.Logits, FinalOutput(workspace, batch), ReadoutWeight, ReadoutBias, batch, n, config.Classes);
@@ -94,7 +94,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
             int d = config.LayerInputSize(layer);
             LstmCell.Backward<T>(
                 gradient.Slice(Layout.GateWeightOffset(layer), 4 * n * (n + d)), gradient.Slice(Layout.GateBiasOffset(layer), 4 * n),
-                layer > 0 ? lowerGrad : [], workspace.PreActivationGrad, workspace.StateGrad,
+                layer > 0 ? lowerGrad : [], workspace.PreActivationGrad, workspace.ChunkInputs, workspace.WeightGradTransposed, workspace.StateGrad,
                 outputGrad, workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer],
                 LayerInputs(workspace, layer, batch), GateWeight(layer), steps, batch, d, n, packed?.Backward(layer));
             Span<T> swap = outputGrad;

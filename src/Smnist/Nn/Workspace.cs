@@ -31,7 +31,11 @@ public sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
             TanhCells[layer] = Allocate(steps * state);
             Outputs[layer] = Allocate((steps + 1) * state);
         }
-        PreActivationGrad = Allocate(steps * state * 4);
+        int chunkRows = LstmCell.MaxChunkRows(steps, maxBatch);
+        PreActivationGrad = Allocate((long)chunkRows * n * 4);
+        int widestInput = n + Math.Max(config.InputSize, config.Layers > 1 ? n : 0);
+        ChunkInputs = Allocate((long)chunkRows * widestInput);
+        WeightGradTransposed = Allocate((long)widestInput * n * 4);
         StateGrad = Allocate(2 * state);
         OutputGrad = Allocate(steps * state);
         LowerOutputGrad = config.Layers > 1 ? Allocate(steps * state) : [];
@@ -69,8 +73,14 @@ public sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Per layer (T+1, B, n) outputs v_0..v_T.</summary>
     internal T[][] Outputs { get; }
 
-    /// <summary>(T, B, 4n) gradient of the gate pre-activations of the layer being swept back.</summary>
+    /// <summary>(chunk, B, 4n) gradient of the gate pre-activations of one chunk of timesteps of the layer being swept back.</summary>
     internal T[] PreActivationGrad { get; }
+
+    /// <summary>(chunk, B, n+d) the inputs z_t = [v_{t-1}; x_t] of one step (forward) or one chunk of timesteps (for its weight gradient).</summary>
+    internal T[] ChunkInputs { get; }
+
+    /// <summary>(n+d, 4n) a layer's weight gradient as the products accumulate it, before it is transposed into place.</summary>
+    internal T[] WeightGradTransposed { get; }
 
     /// <summary>(2, B, n) gradients carried back through time.</summary>
     internal T[] StateGrad { get; }

@@ -104,10 +104,25 @@ public sealed class Trainer : IDisposable
 
     public event Action<EpochReport>? EpochCompleted;
 
+    /// <summary>
+    /// Time between checkpoints within an epoch; null for none. The clock restarts after every
+    /// <see cref="EpochCompleted"/> (whose handlers save one), so with an interval longer than an epoch no
+    /// checkpoint falls within epochs.
+    /// </summary>
+    public TimeSpan? CheckpointInterval { get; set; }
+
+    /// <summary>
+    /// Raised after a step, between steps of an epoch, once <see cref="CheckpointInterval"/> has passed since the last
+    /// checkpoint: the trainer is in a resumable state, save it with <see cref="SaveCheckpoint"/>. Its time does not
+    /// count as training time.
+    /// </summary>
+    public event Action? CheckpointDue;
+
     /// <summary>Trains until the last epoch or the step limit, or until <paramref name="cancel"/> fires (checked after each step).</summary>
     public TrainingResult Run(CancellationToken cancel = default)
     {
         var stepClock = new Stopwatch();
+        var sinceCheckpoint = Stopwatch.StartNew();
         while (_epoch < Options.Epochs && Step < TotalSteps)
         {
             var epochClock = Stopwatch.StartNew();
@@ -128,6 +143,13 @@ public sealed class Trainer : IDisposable
                 StepCompleted?.Invoke(new StepReport(Step, _epoch + 1, _batchInEpoch, BatchesPerEpoch, loss, batch.Size, rate));
                 if (cancel.IsCancellationRequested || Step >= TotalSteps)
                     break;
+                if (CheckpointInterval is TimeSpan interval && sinceCheckpoint.Elapsed >= interval && _batchInEpoch < BatchesPerEpoch)
+                {
+                    stepClock.Stop();
+                    CheckpointDue?.Invoke();
+                    stepClock.Start();
+                    sinceCheckpoint.Restart();
+                }
             }
             TrainSeconds += stepClock.Elapsed.TotalSeconds;
             if (_batchInEpoch < BatchesPerEpoch)
@@ -141,6 +163,7 @@ public sealed class Trainer : IDisposable
             _epochLossSum = 0;
             _epochLossCount = 0;
             EpochCompleted?.Invoke(report);
+            sinceCheckpoint.Restart();
             if (_epoch == Options.Epochs || Step >= TotalSteps)
                 return new TrainingResult(true, test);
             if (cancel.IsCancellationRequested)

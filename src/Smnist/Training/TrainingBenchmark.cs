@@ -6,21 +6,22 @@ using Smnist.Optim;
 namespace Smnist.Training;
 
 /// <summary>Measured speed of whole training steps.</summary>
-public sealed record BenchmarkResult(int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
+public sealed record BenchmarkResult(SequenceView Sequence, int Layers, int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
 
 public static class TrainingBenchmark
 {
     /// <summary>
-    /// Times whole training steps (forward, backward, Adam) on MNIST-shaped data already in memory (28 rows of 28
-    /// pixels, as prepared batches), after untimed warm-up steps: at least <paramref name="warmupSteps"/> and
-    /// <paramref name="warmupSeconds"/>, long enough for tiered compilation to settle, so the figure is the
-    /// steady speed a training run sees.
+    /// Times whole training steps (forward, backward, Adam) on MNIST-shaped data already in memory (the images in
+    /// the <paramref name="view"/> sequence view, as prepared batches), after untimed warm-up steps: at least
+    /// <paramref name="warmupSteps"/> and <paramref name="warmupSeconds"/>, long enough for tiered compilation to
+    /// settle, so the figure is the steady speed a training run sees.
     /// </summary>
-    public static BenchmarkResult Run(int batchSize = 32, int hidden = 128, int steps = 200, int threads = 0, int warmupSteps = 20, double warmupSeconds = 1.5)
+    public static BenchmarkResult Run(int batchSize = 32, int hidden = 128, int steps = 200, int threads = 0, int warmupSteps = 20, double warmupSeconds = 1.5,
+        SequenceView view = SequenceView.Rows, int layers = 1)
     {
-        if (batchSize < 1 || hidden < 1 || steps < 1 || threads < 0 || warmupSteps < 0 || warmupSeconds < 0)
-            throw new SmnistException("bench needs a positive batch size, hidden size and step count, and threads ≥ 0");
-        SequenceLayout sequence = SequenceLayout.Create(SequenceView.Rows);
+        if (batchSize < 1 || hidden < 1 || steps < 1 || threads < 0 || warmupSteps < 0 || warmupSeconds < 0 || layers < 1)
+            throw new SmnistException("bench needs a positive batch size, hidden size, layer count and step count, and threads ≥ 0");
+        SequenceLayout sequence = SequenceLayout.Create(view, permutationSeed: 1);
         var images = new byte[batchSize * 4 * ImageSet.Pixels];
         var labels = new byte[batchSize * 4];
         var random = DeterministicRandom.For(7, RandomStreams.Synthetic, 0);
@@ -34,7 +35,7 @@ public static class TrainingBenchmark
         foreach (Batch batch in loader.Epoch(0))
             batches.Add(Copy(batch, sequence));
 
-        var model = SequenceClassifier<float>.Initialize(new ModelConfig(sequence.Features, hidden), seed: 1);
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(sequence.Features, hidden, layers), seed: 1);
         int workers = threads > 0 ? threads : Environment.ProcessorCount;
         using var runner = new BatchRunner(model, sequence.Steps, batchSize, workers);
         var adam = new Adam(model.Layout.Count);
@@ -45,7 +46,7 @@ public static class TrainingBenchmark
         for (int k = 0; k < steps; k++)
             Step(runner, adam, batches[k % batches.Count]);
         double seconds = clock.Elapsed.TotalSeconds;
-        return new BenchmarkResult(batchSize, hidden, steps, runner.Workers, steps * batchSize / seconds, seconds * 1000 / steps);
+        return new BenchmarkResult(view, layers, batchSize, hidden, steps, runner.Workers, steps * batchSize / seconds, seconds * 1000 / steps);
     }
 
     private static Batch Copy(Batch batch, SequenceLayout sequence)

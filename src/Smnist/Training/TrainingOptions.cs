@@ -58,12 +58,30 @@ public sealed record TrainingOptions
         ForgetBias = null,
     };
 
-    /// <summary>The options of the recipe called <paramref name="name"/>: "best" or "seed".</summary>
+    /// <summary>
+    /// One pixel per step (784 steps): Adam 1e-3 with cosine decay, forget-gate bias 1, gradient norm clipped to 1,
+    /// no augmentation, 16 epochs.
+    /// </summary>
+    public static TrainingOptions PixelsRecipe { get; } = new()
+    {
+        Sequence = SequenceView.Pixels,
+        Epochs = 16,
+        LearningRate = 1e-3f,
+        ClipNorm = 1f,
+        Augment = false,
+    };
+
+    /// <summary>The pixels recipe on the permuted view, with the seed's augmentation.</summary>
+    public static TrainingOptions PermutedRecipe { get; } = PixelsRecipe with { Sequence = SequenceView.Permuted, Augment = true };
+
+    /// <summary>The options of the recipe called <paramref name="name"/>: "best", "seed", "pixels" or "permuted".</summary>
     public static TrainingOptions ForRecipe(string name) => name switch
     {
         "best" => BestRecipe,
         "seed" => SeedRecipe,
-        _ => throw new SmnistException($"unknown recipe '{name}'; expected best or seed"),
+        "pixels" => PixelsRecipe,
+        "permuted" => PermutedRecipe,
+        _ => throw new SmnistException($"unknown recipe '{name}'; expected best, seed, pixels or permuted"),
     };
 
     /// <summary>Worker threads actually used: <see cref="Threads"/>, or one per processor.</summary>

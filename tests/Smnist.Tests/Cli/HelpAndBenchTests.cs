@@ -12,14 +12,14 @@ public sealed class HelpAndBenchTests
         [
             "--recipe", "--epochs", "--batch-size", "--hidden", "--layers", "--lr", "--schedule", "--forget-bias", "--clip",
             "--weight-decay", "--seed", "--threads", "--augment", "--no-augment", "--augment-test", "--no-shuffle", "--max-steps",
-            "--limit-train", "--limit-test", "--sequence", "--dataset", "--data-dir", "--init", "--resume", "--out", "--force",
+            "--limit-train", "--limit-test", "--sequence", "--dataset", "--data-dir", "--init", "--resume", "--checkpoint-every", "--out", "--force",
         ];
         foreach (string option in options)
             Assert.Contains(option, outcome.Out);
-        Assert.Contains("<best|seed>", outcome.Out);
+        Assert.Contains("<best|seed|pixels|permuted>", outcome.Out);
         Assert.Contains("<rows|pixels|permuted>", outcome.Out);
         Assert.Contains("[1 to 65536; default: 32]", outcome.Out);
-        Assert.Contains("[1 to 10000; recipe: 15 best, 10 seed]", outcome.Out);
+        Assert.Contains("[1 to 10000; recipe: 15 best, 10 seed, 16 pixels and permuted]", outcome.Out);
     }
 
     [Fact]
@@ -30,6 +30,17 @@ public sealed class HelpAndBenchTests
         Assert.True(json.RootElement.GetProperty("samples_per_second").GetDouble() > 0);
         Assert.True(json.RootElement.GetProperty("ms_per_step").GetDouble() > 0);
         Assert.Equal(4, json.RootElement.GetProperty("batch_size").GetInt32());
+    }
+
+    [Fact]
+    public void BenchJsonNamesTheSequenceAndLayers()
+    {
+        var outcome = CliHarness.Succeeds("bench", "--sequence", "permuted", "--layers", "2", "--batch-size", "2", "--hidden", "4", "--steps", "2", "--threads", "2", "--json");
+        using JsonDocument json = JsonDocument.Parse(outcome.Out);
+        Assert.Equal("permuted", json.RootElement.GetProperty("sequence").GetString());
+        Assert.Equal(2, json.RootElement.GetProperty("layers").GetInt32());
+        Assert.Equal(2, json.RootElement.GetProperty("threads").GetInt32());
+        Assert.True(json.RootElement.GetProperty("samples_per_second").GetDouble() > 0);
     }
 
     [Fact]

@@ -37,6 +37,33 @@ public sealed class TrainOptionsTests : IDisposable
         Assert.Equal("cosine", config.GetProperty("schedule").GetString());
         Assert.False(config.GetProperty("augment").GetBoolean());
         Assert.False(config.GetProperty("shuffle").GetBoolean());
+        Assert.Equal("rows", config.GetProperty("sequence").GetString());
+    }
+
+    [Theory]
+    [InlineData("pixels", false)]
+    [InlineData("permuted", true)]
+    public void PixelRecipesSetTheirViewAndTrainAFewSteps(string recipe, bool augment)
+    {
+        string run = _directory[recipe];
+        CliHarness.Succeeds(["train", "--recipe", recipe, "--out", run, "--max-steps", "3", "--data-dir", CliHarness.DataDir, "--limit-train", "96", "--limit-test", "32"]);
+        JsonElement config = Config(run);
+        Assert.Equal(recipe, config.GetProperty("recipe").GetString());
+        Assert.Equal(recipe, config.GetProperty("sequence").GetString());
+        Assert.Equal(16, config.GetProperty("epochs").GetInt32());
+        Assert.Equal(32, config.GetProperty("batch_size").GetInt32());
+        Assert.Equal(128, config.GetProperty("hidden").GetInt32());
+        Assert.Equal(1, config.GetProperty("layers").GetInt32());
+        Assert.Equal(1e-3, config.GetProperty("lr").GetDouble(), 6);
+        Assert.Equal("cosine", config.GetProperty("schedule").GetString());
+        Assert.Equal(1, config.GetProperty("forget_bias").GetDouble());
+        Assert.Equal(1, config.GetProperty("clip").GetDouble());
+        Assert.Equal(augment, config.GetProperty("augment").GetBoolean());
+
+        JsonElement metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json"))).RootElement;
+        Assert.Equal(3, metrics.GetProperty("steps").GetInt32());
+        Assert.True(double.IsFinite(metrics.GetProperty("final_train_loss").GetDouble()));
+        Assert.Equal(32, metrics.GetProperty("test_samples").GetInt32());
     }
 
     [Fact]
@@ -49,6 +76,11 @@ public sealed class TrainOptionsTests : IDisposable
         CliHarness.Succeeds(["train", "--out", second, "--max-steps", "1", "--init", Path.Combine(first, "model.safetensors"), .. Tiny]);
         Assert.Equal(12, Config(second).GetProperty("hidden").GetInt32());
         Assert.Equal(2, Config(second).GetProperty("layers").GetInt32());
+
+        // A pixel recipe names its view, which weights trained on rows cannot take.
+        var outcome = CliHarness.Run(["train", "--recipe", "pixels", "--out", _directory["third"], "--max-steps", "1", "--init", Path.Combine(first, "model.safetensors"), .. Tiny]);
+        Assert.Equal(1, outcome.Exit);
+        Assert.Contains("the initial weights were trained on the rows view, not pixels", outcome.Err);
 
         Assert.Equal(1, CliHarness.Run(["train", "--out", second, "--max-steps", "1", "--hidden", "8", .. Tiny]).Exit);
         CliHarness.Succeeds(["train", "--out", second, "--max-steps", "1", "--hidden", "8", "--force", .. Tiny]);

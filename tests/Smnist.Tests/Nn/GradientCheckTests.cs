@@ -14,6 +14,8 @@ public class GradientCheckTests
                     foreach (int layers in new[] { 1, 2 })
                         foreach (int batch in new[] { 1, 3, 32 })
                             data.Add(d, n, steps, layers, batch);
+        // Enough rows that the passes take the timesteps in several chunks (2, then 1: LstmCell.ChunkSteps).
+        data.Add(2, 2, 3, 2, 100);
         return data;
     }
 

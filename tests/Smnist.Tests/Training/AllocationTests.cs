@@ -8,15 +8,16 @@ namespace Smnist.Tests.Training;
 public class AllocationTests
 {
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void ATrainingStepAllocatesNothing(int threads)
+    [InlineData(1, SequenceView.Rows)]
+    [InlineData(2, SequenceView.Rows)]
+    [InlineData(2, SequenceView.Pixels)]
+    public void ATrainingStepAllocatesNothing(int threads, SequenceView view)
     {
-        SequenceLayout rows = SequenceLayout.Create(SequenceView.Rows);
-        using var loader = new BatchLoader(SyntheticDigits.Create(64, seed: 3), rows, 32, shuffle: false, augment: false, seed: 1);
+        SequenceLayout sequence = SequenceLayout.Create(view);
+        using var loader = new BatchLoader(SyntheticDigits.Create(64, seed: 3), sequence, 32, shuffle: false, augment: false, seed: 1);
         Batch batch = loader.Epoch(0).First();
-        var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, 32), seed: 1);
-        using var runner = new BatchRunner(model, rows.Steps, 32, threads);
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(sequence.Features, 32), seed: 1);
+        using var runner = new BatchRunner(model, sequence.Steps, 32, threads);
         var adam = new Adam(model.Layout.Count);
         // Past tiered compilation's call counting and re-JIT, which allocate on their own.
         var warmUp = System.Diagnostics.Stopwatch.StartNew();

@@ -63,6 +63,40 @@ public class TrainerTests
     }
 
     [Fact]
+    public void CheckpointsWithinEpochsResumeExactly()
+    {
+        TrainingOptions options = Small(2) with { MaxSteps = 17 };
+        float[] uninterrupted = TrainedParameters(options);
+
+        string directory = Directory.CreateTempSubdirectory("smnist-checkpoint-").FullName;
+        try
+        {
+            var due = new List<long>();
+            using (var first = new Trainer(options, Train, Test) { CheckpointInterval = TimeSpan.Zero })
+            {
+                // Keep the checkpoint of step 9, the third batch of the second epoch (7 batches per epoch).
+                first.CheckpointDue += () =>
+                {
+                    due.Add(first.Step);
+                    if (first.Step == 9)
+                        first.SaveCheckpoint(directory);
+                };
+                first.Run();
+            }
+            // Every step but an epoch's last (its end saves anyway) and the run's last.
+            Assert.Equal([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 16], due);
+            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 17);
+            Assert.Equal(9, resumed.Step);
+            resumed.Run();
+            Assert.Equal(uninterrupted, resumed.Model.Parameters);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void CancellationStopsAfterTheCurrentStep()
     {
         using var cancel = new CancellationTokenSource();
