@@ -87,11 +87,13 @@ public static class Cli
             PredictCommand.Create(context),
             BenchCommand.Create(context),
             ExportCommand.Create(context),
+            ExplainCommand.Create(context),
+            ServeCommand.Create(context),
         };
         root.Options.Add(Verbose);
         root.SetAction(_ =>
         {
-            error.WriteLine("error: no command given; use train, eval, predict, bench or export (see 'smnist --help')");
+            error.WriteLine("error: no command given; use train, eval, predict, bench, export, explain or serve (see 'smnist --help')");
             return UsageError;
         });
 

@@ -16,7 +16,7 @@ internal static class PredictCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = EvalCommand.ModelOption();
+        var model = ShippedModels.ModelOption();
         var images = new Argument<string[]>("IMAGE")
         {
             Description = "PNG or JPEG files of one digit each, up to 4096×4096 pixels, grey or colour, dark on light or light on dark",
@@ -37,8 +37,8 @@ internal static class PredictCommand
         });
         command.SetAction(parsed =>
         {
-            string modelPath = parsed.GetRequiredValue(model)!;
-            LoadedModel loaded = ModelCheckpoint.Load(modelPath);
+            ModelChoice choice = ShippedModels.Load(parsed.GetValue(model));
+            LoadedModel loaded = choice.Loaded;
             var predictions = new List<Prediction>();
             var failures = new List<(string Image, string Error)>();
             if (parsed.GetValue(index) is int k)
@@ -66,7 +66,7 @@ internal static class PredictCommand
             }
 
             if (parsed.GetValue(json))
-                context.Output.WriteLine(Json(modelPath, predictions, failures).ToJsonString());
+                context.Output.WriteLine(Json(choice.Name, predictions, failures).ToJsonString());
             else
                 Print(context.Output, predictions);
             return failures.Count == 0 ? 0 : Cli.Failure;

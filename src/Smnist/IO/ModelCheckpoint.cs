@@ -31,22 +31,6 @@ public static class ModelCheckpoint
         SafeTensors.Write(path, Slices(model.Layout, model.Parameters), metadata);
     }
 
-    /// <summary>
-    /// Reads a model file. Sizes are checked in 64-bit arithmetic and against the tensors in the file before the
-    /// model is allocated, and a non-finite weight is refused naming its tensor.
-    /// </summary>
-    public static LoadedModel Load(string path)
-    {
-        SafeTensorsFile file = SafeTensors.Read(path);
-        ModelConfig config = file.Metadata.ContainsKey("hidden_size") ? ConfigFromMetadata(file) : ConfigFromShapes(file);
-        // The layout is only a list of names and shapes; the weights are allocated once the file is known to hold them all.
-        CheckTensors(file, new ParameterLayout(config));
-        var model = new SequenceClassifier<float>(config);
-        foreach (ParameterTensor slot in model.Layout.Tensors)
-            file.Get(slot.Name).Data.CopyTo(model.Parameters, slot.Offset);
-        return new LoadedModel(model, SequenceFromMetadata(file, config));
-    }
-
     /// <summary>The metadata that rebuilds a model: its sizes and its sequence view.</summary>
     internal static Dictionary<string, string> Metadata(SequenceClassifier<float> model, SequenceLayout sequence)
     {
@@ -76,6 +60,26 @@ public static class ModelCheckpoint
             throw new SmnistException($"{file.Path}: tensor '{weights.Name}' holds {weights.Data.Length} values, the configuration needs {config.ParameterCount}");
         RequireFinite(file.Path, weights.Name, weights.Data);
         return new LoadedModel(new SequenceClassifier<float>(config, weights.Data), SequenceFromMetadata(file, config));
+    }
+
+    /// <summary>
+    /// Reads a model file. Sizes are checked in 64-bit arithmetic and against the tensors in the file before the
+    /// model is allocated, and a non-finite weight is refused naming its tensor.
+    /// </summary>
+    public static LoadedModel Load(string path) => Load(SafeTensors.Read(path));
+
+    /// <summary>Loads a model from a seekable stream (such as an embedded resource) named <paramref name="name"/> in messages.</summary>
+    public static LoadedModel Load(string name, Stream stream) => Load(SafeTensors.Read(name, stream));
+
+    private static LoadedModel Load(SafeTensorsFile file)
+    {
+        ModelConfig config = file.Metadata.ContainsKey("hidden_size") ? ConfigFromMetadata(file) : ConfigFromShapes(file);
+        // The layout is only a list of names and shapes; the weights are allocated once the file is known to hold them all.
+        CheckTensors(file, new ParameterLayout(config));
+        var model = new SequenceClassifier<float>(config);
+        foreach (ParameterTensor slot in model.Layout.Tensors)
+            file.Get(slot.Name).Data.CopyTo(model.Parameters, slot.Offset);
+        return new LoadedModel(model, SequenceFromMetadata(file, config));
     }
 
     /// <summary>NaN or infinity in a checkpoint poisons every later result; refused naming the tensor.</summary>

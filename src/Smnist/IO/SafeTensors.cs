@@ -73,12 +73,16 @@ public static class SafeTensors
         }
     }
 
-    private static SafeTensorsFile Read(string path, FileStream stream)
+    /// <summary>
+    /// Reads and validates a file from a seekable <paramref name="stream"/> (such as an embedded resource);
+    /// <paramref name="name"/> stands for the path in messages.
+    /// </summary>
+    public static SafeTensorsFile Read(string name, Stream stream)
     {
         long fileLength = stream.Length;
         if (fileLength < 8)
         {
-            throw Invalid(path, $"file is {fileLength} bytes, too short for a safetensors file (at least 8)");
+            throw Invalid(name, $"file is {fileLength} bytes, too short for a safetensors file (at least 8)");
         }
 
         Span<byte> lengthBytes = stackalloc byte[8];
@@ -86,17 +90,17 @@ public static class SafeTensors
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > MaxHeaderBytes)
         {
-            throw Invalid(path, $"header length {headerLength} exceeds the limit of {MaxHeaderBytes} bytes");
+            throw Invalid(name, $"header length {headerLength} exceeds the limit of {MaxHeaderBytes} bytes");
         }
         if ((long)headerLength > fileLength - 8)
         {
-            throw Invalid(path, $"header length {headerLength} runs past the end of the file ({fileLength} bytes)");
+            throw Invalid(name, $"header length {headerLength} runs past the end of the file ({fileLength} bytes)");
         }
 
         byte[] header = new byte[headerLength];
         stream.ReadExactly(header);
         long dataLength = fileLength - 8 - (long)headerLength;
-        var (entries, metadata) = ParseHeader(path, header, dataLength);
+        var (entries, metadata) = ParseHeader(name, header, dataLength);
 
         var tensors = new List<SafeTensor>(entries.Count);
         foreach (HeaderEntry entry in entries)
@@ -110,7 +114,7 @@ public static class SafeTensors
             }
             tensors.Add(new SafeTensor(entry.Name, entry.Shape, data));
         }
-        return new SafeTensorsFile(path, tensors, metadata);
+        return new SafeTensorsFile(name, tensors, metadata);
     }
 
     private sealed record HeaderEntry(string Name, int[] Shape, long Begin, long End)

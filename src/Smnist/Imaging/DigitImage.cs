@@ -38,26 +38,31 @@ public static class DigitImage
 
         int count = width * height;
         var colour = new float[count];
-        var alpha = new float[count];
         bool hasAlpha = channels is 2 or 4;
         double opaqueSum = 0, opaqueWeight = 0;
-        for (int i = 0; i < count; i++)
+        bool opaque = true;
+        for (int i = 0, at = 0; i < count; i++, at += channels)
         {
-            ReadOnlySpan<byte> p = pixels.Slice(i * channels, channels);
             colour[i] = channels >= 3
-                ? (0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2]) / 255f
-                : p[0] / 255f;
-            alpha[i] = hasAlpha ? p[channels - 1] / 255f : 1f;
-            opaqueSum += colour[i] * alpha[i];
-            opaqueWeight += alpha[i];
+                ? (0.299f * pixels[at] + 0.587f * pixels[at + 1] + 0.114f * pixels[at + 2]) / 255f
+                : pixels[at] / 255f;
+            if (!hasAlpha)
+                continue;
+            float alpha = pixels[at + channels - 1] / 255f;
+            opaque &= alpha == 1f;
+            opaqueSum += colour[i] * alpha;
+            opaqueWeight += alpha;
         }
-        if (!hasAlpha)
+        if (opaque)
             return colour;
 
         // A digit drawn on a transparent canvas: dark strokes are meant to be seen on light, and light strokes on dark.
         float background = opaqueWeight > 0 && opaqueSum / opaqueWeight < 0.5 ? 1f : 0f;
-        for (int i = 0; i < count; i++)
-            colour[i] = alpha[i] * colour[i] + (1 - alpha[i]) * background;
+        for (int i = 0, at = channels - 1; i < count; i++, at += channels)
+        {
+            float alpha = pixels[at] / 255f;
+            colour[i] = alpha * colour[i] + (1 - alpha) * background;
+        }
         return colour;
     }
 
@@ -88,17 +93,50 @@ public static class DigitImage
     internal static float BorderMedian(float[] grey, int width, int height)
     {
         int band = Math.Max(1, Math.Min(width, height) / 20);
-        var border = new List<float>();
+        int inner = Math.Max(0, width - 2 * band) * Math.Max(0, height - 2 * band);
+        var border = new float[width * height - inner];
+        int count = 0;
         for (int y = 0; y < height; y++)
         {
+            bool wholeRow = y < band || y >= height - band;
             for (int x = 0; x < width; x++)
             {
-                if (x < band || y < band || x >= width - band || y >= height - band)
-                    border.Add(grey[y * width + x]);
+                if (wholeRow || x < band || x >= width - band)
+                    border[count++] = grey[y * width + x];
             }
         }
-        border.Sort();
-        return border[border.Count / 2];
+        return Select(border, count / 2);
+    }
+
+    /// <summary>The value that would stand at <paramref name="k"/> if <paramref name="values"/> were sorted (Hoare's selection, in place).</summary>
+    private static float Select(float[] values, int k)
+    {
+        int left = 0, right = values.Length - 1;
+        while (left < right)
+        {
+            float pivot = values[(left + right) >>> 1];
+            int i = left, j = right;
+            while (i <= j)
+            {
+                while (values[i] < pivot)
+                    i++;
+                while (values[j] > pivot)
+                    j--;
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (k <= j)
+                right = j;
+            else if (k >= i)
+                left = i;
+            else
+                return values[k];
+        }
+        return values[k];
     }
 
     /// <summary>The smallest rectangle [left, right) × [top, bottom) holding every ink pixel, or null if there is none.</summary>

@@ -77,6 +77,27 @@ public sealed class DigitImageTests
         Assert.InRange(columns, 6, 8);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 5)]
+    [InlineData(28, 28)]
+    [InlineData(280, 280)]
+    [InlineData(41, 997)]
+    public void TheBorderMedianIsTheMiddleOfTheSortedBorder(int width, int height)
+    {
+        var random = new Random(width * 1000 + height);
+        // Few distinct values, so the selection meets many ties.
+        float[] grey = Enumerable.Range(0, width * height).Select(_ => random.Next(8) / 7f).ToArray();
+        int band = Math.Max(1, Math.Min(width, height) / 20);
+        var border = new List<float>();
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                if (x < band || y < band || x >= width - band || y >= height - band)
+                    border.Add(grey[y * width + x]);
+        border.Sort();
+        Assert.Equal(border[border.Count / 2], DigitImage.BorderMedian(grey, width, height));
+    }
+
     [Fact]
     public void FlatImageIsAUserError()
     {

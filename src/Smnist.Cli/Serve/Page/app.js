@@ -1,0 +1,393 @@
+// The draw-a-digit page: draw on #pad, and every finished stroke sends the pad to POST api/read; the answer's
+// trace is then played back step by step (the image being read, the ten probabilities, the gate heat maps).
+'use strict';
+
+const $ = id => document.getElementById(id);
+const pad = $('pad');
+const padContext = pad.getContext('2d');
+const inputCanvas = $('input');
+const inputContext = inputCanvas.getContext('2d');
+const prediction = $('prediction');
+const STROKE_WIDTH = 20;        // on the 280-pixel pad: about two MNIST pixels once the digit is fitted into 20×20
+const READING_MS = 1400;        // how long the playback of one reading takes, whatever the number of steps
+const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+const maps = [
+  { canvas: $('map-forget'), key: 'forget', diverging: false },
+  { canvas: $('map-input'), key: 'input_gate', diverging: false },
+  { canvas: $('map-output'), key: 'output', diverging: false },
+  { canvas: $('map-cell'), key: 'cell', diverging: true },
+];
+
+let model = null;        // GET api/model
+let readAt = null;       // per image pixel, the timestep (1..T) that reads it
+let requestNumber = 0;   // answers to older requests are dropped
+let playback = null;     // the reading being played
+let stroke = null;       // the last point of the stroke being drawn
+
+// ---- the pad ----
+
+function clearPad() {
+  padContext.fillStyle = '#000';
+  padContext.fillRect(0, 0, pad.width, pad.height);
+}
+
+function padPoint(event) {
+  const box = pad.getBoundingClientRect();
+  return { x: (event.clientX - box.left) * pad.width / box.width, y: (event.clientY - box.top) * pad.height / box.height };
+}
+
+function drawTo(point) {
+  padContext.strokeStyle = '#fff';
+  padContext.fillStyle = '#fff';
+  padContext.lineWidth = STROKE_WIDTH;
+  padContext.lineCap = 'round';
+  padContext.lineJoin = 'round';
+  if (stroke === null) {
+    padContext.beginPath();
+    padContext.arc(point.x, point.y, STROKE_WIDTH / 2, 0, 2 * Math.PI);
+    padContext.fill();
+  } else {
+    padContext.beginPath();
+    padContext.moveTo(stroke.x, stroke.y);
+    padContext.lineTo(point.x, point.y);
+    padContext.stroke();
+  }
+  stroke = point;
+}
+
+pad.addEventListener('pointerdown', event => {
+  if (event.button !== 0) return;
+  event.preventDefault();
+  pad.setPointerCapture(event.pointerId);
+  // The drawing changes: the answer shown, or still on its way, is for the old one.
+  requestNumber++;
+  stopPlayback();
+  delete prediction.dataset.digit;
+  stroke = null;
+  drawTo(padPoint(event));
+});
+
+pad.addEventListener('pointermove', event => {
+  if (stroke === null) return;
+  const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+  for (const e of events.length ? events : [event]) drawTo(padPoint(e));
+});
+
+function endStroke() {
+  if (stroke === null) return;
+  stroke = null;
+  $('source').textContent = 'Your drawing.';
+  pad.toBlob(blob => send(blob, 'image/png', false), 'image/png');
+}
+pad.addEventListener('pointerup', endStroke);
+pad.addEventListener('pointercancel', endStroke);
+
+pad.addEventListener('keydown', event => {
+  if (event.key === 'Escape' || event.key === 'Delete' || event.key === 'Backspace') {
+    event.preventDefault();
+    clearAll();
+  }
+});
+
+/** Shows a 28×28 image (values 0..1) on the pad, so that further strokes add to it. */
+function paintOnPad(values) {
+  const small = document.createElement('canvas');
+  small.width = small.height = 28;
+  small.getContext('2d').putImageData(greyImage(values, () => 1), 0, 0);
+  clearPad();
+  padContext.imageSmoothingEnabled = true;
+  padContext.drawImage(small, 0, 0, pad.width, pad.height);
+}
+
+// ---- buttons ----
+
+function clearAll() {
+  requestNumber++;
+  stopPlayback();
+  clearPad();
+  showIdle();
+  $('source').textContent = 'Draw one digit, large, in the middle of the pad.';
+}
+
+$('clear').addEventListener('click', clearAll);
+
+$('sample').addEventListener('click', async () => {
+  if (!model || model.test_images === 0) return;
+  const index = Math.floor(Math.random() * model.test_images);
+  const answer = await request(`api/sample?index=${index}&gates=true`, undefined);
+  if (!answer) return;
+  paintOnPad(answer.input);
+  $('source').textContent = `Test image ${answer.index}, labelled ${answer.label}.`;
+  prediction.dataset.index = String(answer.index);
+  play(answer);
+});
+
+$('upload').addEventListener('click', () => $('upload-file').click());
+$('upload-file').addEventListener('change', event => {
+  const file = event.target.files[0];
+  event.target.value = '';
+  if (!file) return;
+  $('source').textContent = `Uploaded: ${file.name}.`;
+  send(file, file.type || 'application/octet-stream', true);
+});
+
+$('replay').addEventListener('click', () => { if (playback) play(playback.reading); });
+
+// ---- the API ----
+
+async function send(body, type, showOnPad) {
+  const answer = await request('api/read?gates=true', { method: 'POST', headers: { 'Content-Type': type }, body });
+  if (!answer) return;
+  if (showOnPad) paintOnPad(answer.input);
+  delete prediction.dataset.index;
+  play(answer);
+}
+
+/** Fetches JSON; returns null (and shows why) on failure, or when a newer request has been made meanwhile. */
+async function request(url, init) {
+  const number = ++requestNumber;
+  showPending();
+  try {
+    const response = await fetch(url, init);
+    const answer = await response.json();
+    if (number !== requestNumber) return null;
+    if (!response.ok) {
+      showError(answer.error || `the server answered ${response.status}`);
+      return null;
+    }
+    return answer;
+  } catch (error) {
+    if (number === requestNumber) showError(`the server did not answer (${error.message})`);
+    return null;
+  }
+}
+
+// ---- playing a reading ----
+
+function play(reading) {
+  stopPlayback();
+  delete prediction.dataset.digit;
+  prediction.textContent = '…';
+  prediction.classList.add('pending');
+  for (const id of ['confidence', 'decided', 'status']) $(id).textContent = '';
+  $('replay').disabled = true;
+  playback = { reading, shown: 0, drawnColumns: 0, images: maps.map(map => prepareMap(map, reading)), cellScale: cellScale(reading), frame: 0 };
+  const steps = reading.steps.length;
+  if (reducedMotion) {
+    showStep(steps);
+    finish();
+    return;
+  }
+  const start = performance.now();
+  const tick = now => {
+    const step = Math.max(1, Math.min(steps, 1 + Math.floor((now - start) / (READING_MS / steps))));
+    showStep(step);
+    if (step < steps) playback.frame = requestAnimationFrame(tick);
+    else finish();
+  };
+  playback.frame = requestAnimationFrame(tick);
+}
+
+function stopPlayback() {
+  if (playback) cancelAnimationFrame(playback.frame);
+}
+
+function showStep(step) {
+  const { reading } = playback;
+  const steps = reading.steps.length;
+  drawInput(reading.input, step);
+  const probabilities = reading.steps[step - 1].probabilities;
+  drawBars(probabilities);
+  prediction.textContent = String(probabilities.indexOf(Math.max(...probabilities))); // the answer so far, greyed
+  drawMaps(step);
+  $('step').textContent = `Reading ${unitName()} ${step} of ${steps}`;
+  playback.shown = step;
+}
+
+function finish() {
+  const { reading } = playback;
+  const steps = reading.steps.length;
+  const confidence = reading.probabilities[reading.digit];
+  drawInput(reading.input, steps + 1); // all read: nothing highlighted
+  prediction.textContent = String(reading.digit);
+  prediction.classList.remove('pending');
+  prediction.dataset.digit = String(reading.digit);
+  $('confidence').textContent = `${(confidence * 100).toFixed(1)} % sure`;
+  $('decided').textContent = `decided at ${unitName()} ${reading.decided_at} of ${steps}`;
+  $('step').textContent = `Read all ${steps} ${unitName()}s.`;
+  $('replay').disabled = false;
+}
+
+function unitName() {
+  return model && model.sequence !== 'rows' ? 'pixel' : 'row';
+}
+
+function showPending() {
+  stopPlayback();
+  delete prediction.dataset.digit;
+  prediction.textContent = '…';
+  prediction.classList.add('pending');
+  $('status').textContent = '';
+}
+
+function showIdle() {
+  delete prediction.dataset.digit;
+  delete prediction.dataset.index;
+  prediction.textContent = '–';
+  prediction.classList.add('pending');
+  for (const id of ['confidence', 'decided', 'status']) $(id).textContent = '';
+  $('step').innerHTML = '&nbsp;';
+  $('replay').disabled = true;
+  playback = null;
+  inputContext.fillStyle = '#000';
+  inputContext.fillRect(0, 0, inputCanvas.width, inputCanvas.height);
+  drawBars(new Array(10).fill(0));
+  for (const map of maps) map.canvas.getContext('2d').clearRect(0, 0, map.canvas.width, map.canvas.height);
+}
+
+function showError(message) {
+  prediction.textContent = '?';
+  $('status').textContent = message;
+}
+
+// ---- drawing the reading ----
+
+/** A 28×28 grey ImageData; brightness(pixel) scales each pixel. */
+function greyImage(values, brightness) {
+  const image = new ImageData(28, 28);
+  for (let p = 0; p < 784; p++) {
+    const v = Math.round(255 * values[p] * brightness(p));
+    image.data[4 * p] = image.data[4 * p + 1] = image.data[4 * p + 2] = v;
+    image.data[4 * p + 3] = 255;
+  }
+  return image;
+}
+
+/** The image as read: pixels not yet read are dimmed, the ones read at this step outlined. */
+function drawInput(values, step) {
+  const small = document.createElement('canvas');
+  small.width = small.height = 28;
+  small.getContext('2d').putImageData(greyImage(values, p => (readAt[p] <= step ? 1 : 0.3)), 0, 0);
+  const scale = inputCanvas.width / 28;
+  inputContext.imageSmoothingEnabled = false;
+  inputContext.drawImage(small, 0, 0, inputCanvas.width, inputCanvas.height);
+  inputContext.strokeStyle = '#ff8c1a';
+  inputContext.lineWidth = 2;
+  inputContext.fillStyle = 'rgba(255, 140, 26, 0.25)';
+  for (let p = 0; p < 784; p++) {
+    if (readAt[p] !== step) continue;
+    const x = (p % 28) * scale, y = Math.floor(p / 28) * scale;
+    inputContext.fillRect(x, y, scale, scale);
+  }
+  if (step > model.steps) return;
+  if (model.sequence === 'rows') {
+    inputContext.strokeRect(1, (step - 1) * scale + 1, inputCanvas.width - 2, scale - 2);
+  } else {
+    for (let p = 0; p < 784; p++)
+      if (readAt[p] === step) inputContext.strokeRect((p % 28) * scale, Math.floor(p / 28) * scale, scale, scale);
+  }
+}
+
+const bars = [];
+function buildBars() {
+  for (let digit = 0; digit < 10; digit++) {
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    bar.innerHTML = '<span class="value"></span><div class="fill"></div><span class="label"></span>';
+    bar.querySelector('.label').textContent = String(digit);
+    $('bars').appendChild(bar);
+    bars.push(bar);
+  }
+}
+
+function drawBars(probabilities) {
+  let top = 0;
+  for (let digit = 1; digit < 10; digit++) if (probabilities[digit] > probabilities[top]) top = digit;
+  probabilities.forEach((p, digit) => {
+    const bar = bars[digit];
+    bar.querySelector('.fill').style.height = `${(p * 85).toFixed(1)}%`;
+    bar.querySelector('.value').textContent = p >= 0.005 ? `${Math.round(p * 100)}%` : '';
+    bar.classList.toggle('top', p > 0 && digit === top);
+  });
+  $('bars').setAttribute('aria-label', `Probabilities: ${probabilities.map((p, d) => `${d}: ${Math.round(p * 100)}%`).join(', ')}`);
+}
+
+function prepareMap(map, reading) {
+  const rows = reading[map.key];
+  map.canvas.width = rows.length;          // one column per step
+  map.canvas.height = rows[0].length;      // one row per unit
+  const context = map.canvas.getContext('2d');
+  context.clearRect(0, 0, map.canvas.width, map.canvas.height);
+  return context.createImageData(map.canvas.width, map.canvas.height);
+}
+
+/** The 99th percentile of |c|: a few units' cells grow large, and scaled to them the others would vanish. */
+function cellScale(reading) {
+  const magnitudes = reading.cell.flat().map(Math.abs).sort((a, b) => a - b);
+  return Math.max(1e-6, magnitudes[Math.floor(0.99 * (magnitudes.length - 1))]);
+}
+
+/** Fills the heat maps' columns up to this step. */
+function drawMaps(step) {
+  const { reading, images } = playback;
+  maps.forEach((map, m) => {
+    const image = images[m];
+    const rows = reading[map.key];
+    const units = rows[0].length, steps = rows.length;
+    for (let t = playback.drawnColumns; t < step; t++) {
+      for (let unit = 0; unit < units; unit++) {
+        const value = rows[t][unit];
+        const [r, g, b] = map.diverging ? diverging(value / playback.cellScale) : viridis(value);
+        const at = 4 * (unit * steps + t);
+        image.data[at] = r; image.data[at + 1] = g; image.data[at + 2] = b; image.data[at + 3] = 255;
+      }
+    }
+    map.canvas.getContext('2d').putImageData(image, 0, 0);
+  });
+  playback.drawnColumns = Math.max(playback.drawnColumns, step);
+}
+
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+function viridis(v) {
+  const x = Math.min(1, Math.max(0, v)) * (VIRIDIS.length - 1);
+  const k = Math.min(VIRIDIS.length - 2, Math.floor(x)), f = x - k;
+  return VIRIDIS[k].map((c, i) => Math.round(c + f * (VIRIDIS[k + 1][i] - c)));
+}
+
+function diverging(v) {
+  const x = Math.min(1, Math.max(-1, v));
+  const blue = [33, 102, 172], white = [247, 247, 247], red = [178, 24, 43];
+  const [from, to, f] = x < 0 ? [white, blue, -x] : [white, red, x];
+  return from.map((c, i) => Math.round(c + f * (to[i] - c)));
+}
+
+// ---- start ----
+
+async function start() {
+  buildBars();
+  clearPad();
+  showIdle();
+  try {
+    const response = await fetch('api/model');
+    model = await response.json();
+  } catch (error) {
+    $('model-line').textContent = `The server did not answer (${error.message}).`;
+    return;
+  }
+  readAt = new Array(784);
+  for (let element = 0; element < 784; element++) {
+    const pixel = model.permutation ? model.permutation[element] : element;
+    readAt[pixel] = Math.floor(element / model.features) + 1;
+  }
+  const reads = model.sequence === 'rows' ? `${model.steps} rows of ${model.features} pixels, one row per step`
+    : model.sequence === 'pixels' ? `${model.steps} pixels, one per step` : `${model.steps} pixels, one per step, in a fixed shuffled order`;
+  $('model-line').textContent = `Model ${model.name}: ${model.layers} LSTM layer${model.layers > 1 ? 's' : ''} of ${model.hidden_size} units ` +
+    `reading ${reads}; ${model.parameters.toLocaleString('en')} parameters.`;
+  $('units').textContent = String(model.hidden_size);
+  if (model.test_images === 0) {
+    $('sample').disabled = true;
+    $('sample').title = 'The server has no test images.';
+  }
+}
+
+start();

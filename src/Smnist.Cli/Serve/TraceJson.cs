@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Smnist.Nn;
+using Smnist.Training;
+
+namespace Smnist.Cli.Serve;
+
+/// <summary>
+/// A <see cref="ReadingTrace"/> as JSON, in the form both <c>POST /api/read</c> and <c>smnist explain --json</c>
+/// give: <c>digit</c>, <c>probabilities</c> (K), <c>decided_at</c> (a timestep t in 1..T), <c>input</c> (784
+/// values in 0..1, row-major, as read) and <c>steps</c> (T entries, each with its <c>probabilities</c>); with
+/// gates, also <c>forget</c>, <c>input_gate</c>, <c>output</c> and <c>cell</c> of the last layer, each T rows of
+/// n units.
+/// </summary>
+internal static class TraceJson
+{
+    /// <summary>Writes the trace's properties into the object the writer has open.</summary>
+    public static void WriteProperties(Utf8JsonWriter writer, ReadingTrace trace, bool gates)
+    {
+        writer.WriteNumber("digit", trace.Digit);
+        WriteArray(writer, "probabilities", trace.Probabilities);
+        writer.WriteNumber("decided_at", trace.DecidedAt);
+        WriteArray(writer, "input", trace.Input);
+        writer.WriteStartArray("steps");
+        for (int t = 1; t <= trace.Steps; t++)
+        {
+            writer.WriteStartObject();
+            WriteArray(writer, "probabilities", trace.StepProbabilities(t));
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        if (!gates)
+            return;
+        int last = trace.Config.Layers - 1;
+        WriteGate(writer, "forget", trace, last, ParameterLayout.Forget);
+        WriteGate(writer, "input_gate", trace, last, ParameterLayout.Input);
+        WriteGate(writer, "output", trace, last, ParameterLayout.Output);
+        writer.WriteStartArray("cell");
+        for (int t = 1; t <= trace.Steps; t++)
+            WriteValues(writer, trace.Cell(last, t));
+        writer.WriteEndArray();
+    }
+
+    private static void WriteGate(Utf8JsonWriter writer, string name, ReadingTrace trace, int layer, int gate)
+    {
+        writer.WriteStartArray(name);
+        for (int t = 1; t <= trace.Steps; t++)
+            WriteValues(writer, trace.Gate(layer, gate, t));
+        writer.WriteEndArray();
+    }
+
+    private static void WriteArray(Utf8JsonWriter writer, string name, ReadOnlySpan<float> values)
+    {
+        writer.WritePropertyName(name);
+        WriteValues(writer, values);
+    }
+
+    private static void WriteValues(Utf8JsonWriter writer, ReadOnlySpan<float> values)
+    {
+        writer.WriteStartArray();
+        foreach (float value in values)
+            writer.WriteNumberValue(value);
+        writer.WriteEndArray();
+    }
+}

@@ -1,0 +1,142 @@
+using System.Numerics.Tensors;
+using Smnist.Data;
+using Smnist.Nn;
+
+namespace Smnist.Training;
+
+/// <summary>
+/// How a model reads one image, step by step: after <see cref="Read"/>, for every timestep t = 1..T and every
+/// layer, the activated gates f, i, o, c̃, the cell state c_t and the output v_t of every unit, and the ten class
+/// probabilities softmax(R v_t + r) the readout would give if the sequence stopped at t. One forward pass plus
+/// the readout of every step; all buffers are allocated once, so one instance reads image after image without
+/// allocating. Not thread-safe: one instance per concurrent reader (the model itself is shared read-only).
+/// </summary>
+public sealed class ReadingTrace
+{
+    private readonly SequenceClassifier<float> _model;
+    private readonly PackedRecurrentWeights? _packed;
+    private readonly Workspace<float> _workspace;
+    private readonly float[] _input;             // (784) the image in 0..1, row-major
+    private readonly float[] _stepProbabilities; // (T, K)
+
+    /// <summary>A trace of <paramref name="model"/> reading images in the <paramref name="sequence"/> view.</summary>
+    /// <param name="model">The model; shared read-only.</param>
+    /// <param name="sequence">The view the model was trained on.</param>
+    /// <param name="packed">The model's recurrent weights already packed (shared by all traces of one model), or null.</param>
+    public ReadingTrace(SequenceClassifier<float> model, SequenceLayout sequence, PackedRecurrentWeights? packed = null)
+    {
+        if (sequence.Features != model.Config.InputSize)
+            throw new ArgumentException($"the {sequence.Name} view feeds {sequence.Features} features, the model reads {model.Config.InputSize}", nameof(sequence));
+        if (packed is not null && packed.Config != model.Config)
+            throw new ArgumentException("the packed weights were sized for another model configuration", nameof(packed));
+        _model = model;
+        _packed = packed;
+        Sequence = sequence;
+        _workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1);
+        _input = new float[ImageSet.Pixels];
+        _stepProbabilities = new float[sequence.Steps * model.Config.Classes];
+    }
+
+    public ModelConfig Config => _model.Config;
+
+    public SequenceLayout Sequence { get; }
+
+    /// <summary>T, the number of timesteps.</summary>
+    public int Steps => Sequence.Steps;
+
+    /// <summary>The class the model gives at the last step.</summary>
+    public int Digit { get; private set; }
+
+    /// <summary>
+    /// The first timestep t (1..T) from which the most probable class is the final <see cref="Digit"/> at every
+    /// later step: the answer no longer changes after it.
+    /// </summary>
+    public int DecidedAt { get; private set; }
+
+    /// <summary>(784) the image as read: row-major, 0 = background, 1 = full ink.</summary>
+    public ReadOnlySpan<float> Input => _input;
+
+    /// <summary>(K) the class probabilities at the last step: the model's output.</summary>
+    public ReadOnlySpan<float> Probabilities => StepProbabilities(Steps);
+
+    /// <summary>Runs the model on one 28×28 image in MNIST's convention (white digit on black) and records the trace.</summary>
+    public void Read(ReadOnlySpan<byte> image)
+    {
+        if (image.Length != ImageSet.Pixels)
+            throw new ArgumentException($"an image has {ImageSet.Pixels} pixels, not {image.Length}", nameof(image));
+        for (int pixel = 0; pixel < ImageSet.Pixels; pixel++)
+            _input[pixel] = image[pixel] / 255f;
+        for (int element = 0; element < ImageSet.Pixels; element++)
+            _workspace.Inputs[element] = _input[Sequence.PixelAt(element)];
+        _model.Forward(_workspace, batch: 1, _packed);
+
+        ModelConfig config = Config;
+        int n = config.HiddenSize, classes = config.Classes, steps = Steps;
+        ReadOnlySpan<float> parameters = _model.Parameters;
+        // (T, n) v_1..v_T of the last layer, read out all at once into (T, K).
+        ReadOnlySpan<float> outputs = _workspace.Outputs[config.Layers - 1].AsSpan(n, steps * n);
+        Readout.Forward<float>(_stepProbabilities, outputs,
+            parameters.Slice(_model.Layout.ReadoutWeightOffset, classes * n), parameters.Slice(_model.Layout.ReadoutBiasOffset, classes),
+            steps, n, classes);
+        for (int t = 0; t < steps; t++)
+        {
+            Span<float> row = _stepProbabilities.AsSpan(t * classes, classes);
+            TensorPrimitives.SoftMax(row, row);
+        }
+
+        Digit = TensorPrimitives.IndexOfMax(Probabilities);
+        int decided = steps;
+        while (decided > 1 && TensorPrimitives.IndexOfMax(StepProbabilities(decided - 1)) == Digit)
+            decided--;
+        DecidedAt = decided;
+    }
+
+    /// <summary>(K) the class probabilities if the sequence stopped at timestep <paramref name="t"/> (1..T).</summary>
+    public ReadOnlySpan<float> StepProbabilities(int t)
+    {
+        CheckStep(t);
+        int classes = Config.Classes;
+        return _stepProbabilities.AsSpan((t - 1) * classes, classes);
+    }
+
+    /// <summary>
+    /// (n) the activated gate <paramref name="gate"/> (<see cref="ParameterLayout.Forget"/>, Input, Output or
+    /// Candidate) of <paramref name="layer"/> at timestep <paramref name="t"/> (1..T).
+    /// </summary>
+    public ReadOnlySpan<float> Gate(int layer, int gate, int t)
+    {
+        CheckStep(t);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)gate, (uint)ParameterLayout.Candidate, nameof(gate));
+        int n = Config.HiddenSize;
+        return _workspace.Gates[CheckLayer(layer)].AsSpan((t - 1) * 4 * n + gate * n, n);
+    }
+
+    /// <summary>(n) the cell state c_t of <paramref name="layer"/> (t in 1..T).</summary>
+    public ReadOnlySpan<float> Cell(int layer, int t)
+    {
+        CheckStep(t);
+        int n = Config.HiddenSize;
+        return _workspace.Cells[CheckLayer(layer)].AsSpan(t * n, n);
+    }
+
+    /// <summary>(n) the output v_t of <paramref name="layer"/> (t in 1..T).</summary>
+    public ReadOnlySpan<float> Output(int layer, int t)
+    {
+        CheckStep(t);
+        int n = Config.HiddenSize;
+        return _workspace.Outputs[CheckLayer(layer)].AsSpan(t * n, n);
+    }
+
+    private void CheckStep(int t)
+    {
+        if (t < 1 || t > Steps)
+            throw new ArgumentOutOfRangeException(nameof(t), t, $"timesteps run from 1 to {Steps}");
+    }
+
+    private int CheckLayer(int layer)
+    {
+        if ((uint)layer >= (uint)Config.Layers)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"the model has layers 0 to {Config.Layers - 1}");
+        return layer;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Smnist.Cli;
+using Smnist.Cli.Serve;
+using Smnist.Data;
+using Smnist.Tests.Cli;
+using Xunit.Abstractions;
+
+namespace Smnist.Tests.Serve;
+
+/// <summary>
+/// One server and one headless Debian chromium for the browser tests. Without /usr/bin/chromium the tests are
+/// skipped, except under CI=true, where that is a failure: CI installs it.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    private IPlaywright? _playwright;
+
+    internal ReadingServer Server { get; private set; } = null!;
+
+    public IBrowser? Browser { get; private set; }
+
+    /// <summary>Where the tests save their screenshots.</summary>
+    public string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "browser");
+
+    public async Task InitializeAsync()
+    {
+        Server = await ReadingServer.StartAsync(ShippedModels.Load(null), DataAcquisition.ReadDirectory(CliHarness.DataDir).Test, IPAddress.Loopback, port: 0);
+        if (!File.Exists(Chromium))
+        {
+            if (Environment.GetEnvironmentVariable("CI") == "true")
+                throw new InvalidOperationException($"{Chromium} is missing; CI must install Debian's chromium package (apt-get install chromium)");
+            return;
+        }
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Headless = true });
+        Directory.CreateDirectory(ScreenshotFolder);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+            await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        await Server.StopAsync();
+        await Server.DisposeAsync();
+    }
+}
+
+/// <summary>The draw-a-digit page in a real browser, drawn on with the mouse as a person would.</summary>
+public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper output) : IClassFixture<BrowserFixture>
+{
+    /// <summary>Strokes in pad pixels (the pad is 280×280): each inner array is one press-drag-release.</summary>
+    public static TheoryData<int, string> Digits() => new()
+    {
+        { 1, "140,40 140,240" },
+        { 7, "70,55 210,55 | 210,55 115,235" },
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(Digits))]
+    public async Task ADigitDrawnWithTheMouseIsReadAsThatDigit(int digit, string strokes)
+    {
+        IPage page = await OpenPage();
+        ILocator pad = page.Locator("#pad");
+        LocatorBoundingBoxResult box = (await pad.BoundingBoxAsync())!;
+        double scale = box.Width / 280;
+        foreach (string stroke in strokes.Split('|'))
+        {
+            (double X, double Y)[] points = stroke.Trim().Split(' ')
+                .Select(p => p.Split(',')).Select(p => (box.X + double.Parse(p[0]) * scale, box.Y + double.Parse(p[1]) * scale)).ToArray();
+            await page.Mouse.MoveAsync((float)points[0].X, (float)points[0].Y);
+            await page.Mouse.DownAsync();
+            foreach ((double x, double y) in points.Skip(1))
+                await page.Mouse.MoveAsync((float)x, (float)y, new MouseMoveOptions { Steps = 25 });
+            await page.Mouse.UpAsync();
+        }
+
+        string read = await FinishedDigit(page);
+        await Screenshot(page, $"drawn-{digit}.png");
+        Assert.Equal(digit.ToString(), read);
+        Assert.Equal("", await page.Locator("#status").TextContentAsync());
+        Assert.Contains("decided at row", await page.Locator("#decided").TextContentAsync());
+
+        await page.Locator("#clear").ClickAsync();
+        Assert.Null(await page.Locator("#prediction").GetAttributeAsync("data-digit"));
+    }
+
+    [SkippableFact]
+    public async Task TheSampleButtonReadsATestImageAsTheApiDoes()
+    {
+        IPage page = await OpenPage();
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            // From the keyboard: focus the button and press Enter.
+            await page.Locator("#sample").FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
+            string digit = await FinishedDigit(page);
+            string index = (await page.Locator("#prediction").GetAttributeAsync("data-index"))!;
+            using var client = new HttpClient { BaseAddress = fixture.Server.Address };
+            JsonNode api = JsonNode.Parse(await client.GetStringAsync($"api/sample?index={index}"))!;
+            Assert.Equal((int)api["digit"]!, int.Parse(digit));
+            Assert.Contains($"Test image {index}, labelled {(int)api["label"]!}", await page.Locator("#source").TextContentAsync());
+        }
+        await Screenshot(page, "sample.png");
+    }
+
+    [SkippableFact]
+    public async Task AnUploadedImageIsRead()
+    {
+        IPage page = await OpenPage();
+        using var files = CliHarness.TempDir();
+        ImageSet test = DataAcquisition.ReadDirectory(CliHarness.DataDir).Test;
+        // Dark ink on white, as a photo of paper would be.
+        byte[] rgb = test.Image(0).ToArray().SelectMany(p => Enumerable.Repeat((byte)(255 - p), 3)).ToArray();
+        string path = files["digit.png"];
+        CliHarness.WritePng(path, rgb, 28, 28);
+        await page.Locator("#upload-file").SetInputFilesAsync(path);
+        string digit = await FinishedDigit(page);
+        JsonNode predicted = JsonNode.Parse(CliHarness.Succeeds("predict", "--json", path).Out)!;
+        Assert.Equal((int)predicted["predictions"]![0]!["digit"]!, int.Parse(digit));
+    }
+
+    [SkippableFact]
+    public async Task OnAPhoneSizedScreenNothingSpillsSideways()
+    {
+        IPage page = await OpenPage(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 375, Height = 740 }, HasTouch = true, IsMobile = true });
+        await page.Locator("#sample").TapAsync();
+        await FinishedDigit(page);
+        int scrollWidth = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
+        Assert.True(scrollWidth <= 375, $"the page is {scrollWidth} pixels wide on a 375-pixel screen");
+        await Screenshot(page, "phone.png", fullPage: true);
+    }
+
+    private async Task<IPage> OpenPage(BrowserNewPageOptions? options = null)
+    {
+        Skip.If(fixture.Browser is null, $"{BrowserFixture.Chromium} is not installed (apt-get install chromium)");
+        IPage page = await fixture.Browser!.NewPageAsync(options ?? new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
+        var problems = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") problems.Add(message.Text); };
+        page.PageError += (_, error) => problems.Add(error);
+        await page.GotoAsync(fixture.Server.Address.ToString());
+        await page.Locator("#model-line", new PageLocatorOptions { HasTextString = "Model " }).WaitForAsync();
+        Assert.Empty(problems);
+        return page;
+    }
+
+    private static async Task<string> FinishedDigit(IPage page)
+    {
+        ILocator finished = page.Locator("#prediction[data-digit]");
+        await finished.WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+        return (await finished.GetAttributeAsync("data-digit"))!;
+    }
+
+    private async Task Screenshot(IPage page, string name, bool fullPage = false)
+    {
+        string path = Path.Combine(fixture.ScreenshotFolder, name);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = fullPage });
+        output.WriteLine($"screenshot: {path}");
+    }
+}
