@@ -52,7 +52,7 @@ internal sealed class TrainCommand
     private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", 1, int.MaxValue);
     private readonly Option<SequenceView?> _sequence = CliOptions.Choice("--sequence",
         "How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [recipe: the pixels and permuted recipes name theirs, rows the others]",
-        Enum.GetValues<SequenceView>().ToDictionary(SequenceLayout.NameOf));
+        Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom).ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
     private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes, and its sequence view unless the recipe names one, are the defaults");
@@ -176,7 +176,7 @@ internal sealed class TrainCommand
         try
         {
             Cli.StopsGracefully = true;
-            result = display.Run(() => trainer.Run(_context.Cancel));
+            result = display.Run(() => trainer.Fit(_context.Cancel));
         }
         catch (TrainingDivergedException e)
         {

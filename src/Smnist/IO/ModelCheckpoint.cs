@@ -150,9 +150,12 @@ public static class ModelCheckpoint
             if (file.Metadata.TryGetValue("sequence", out string? name))
             {
                 SequenceView view = SequenceLayout.Parse(name);
-                sequence = view == SequenceView.Permuted
-                    ? SequenceLayout.FromPermutation(ParsePermutation(file))
-                    : SequenceLayout.Create(view);
+                sequence = view switch
+                {
+                    SequenceView.Permuted => SequenceLayout.FromPermutation(ParsePermutation(file)),
+                    SequenceView.Custom => SequenceLayout.Custom(MetadataInt(file, "steps") is int steps and >= 1 ? steps : throw new SmnistException("metadata 'steps' must be at least 1"), config.InputSize),
+                    _ => SequenceLayout.Create(view),
+                };
             }
             else
             {

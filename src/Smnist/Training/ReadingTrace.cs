@@ -25,6 +25,8 @@ public sealed class ReadingTrace
     /// <param name="packed">The model's recurrent weights already packed (shared by all traces of one model), or null.</param>
     public ReadingTrace(SequenceClassifier<float> model, SequenceLayout sequence, PackedRecurrentWeights? packed = null)
     {
+        if (!sequence.ReadsImages)
+            throw new SmnistException($"the model reads its own sequences of {sequence.Steps} × {sequence.Features} values, not images");
         if (sequence.Features != model.Config.InputSize)
             throw new ArgumentException($"the {sequence.Name} view feeds {sequence.Features} features, the model reads {model.Config.InputSize}", nameof(sequence));
         if (packed is not null && packed.Config != model.Config)

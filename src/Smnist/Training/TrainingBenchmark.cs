@@ -51,7 +51,7 @@ public static class TrainingBenchmark
 
     private static Batch Copy(Batch batch, SequenceLayout sequence)
     {
-        var copy = new Batch(sequence, batch.Capacity) { Size = batch.Size, Index = batch.Index };
+        var copy = new Batch(sequence.Steps, sequence.Features, batch.Capacity) { Size = batch.Size, Index = batch.Index };
         batch.Inputs.CopyTo(copy.Inputs, 0);
         batch.Labels.CopyTo(copy.Labels, 0);
         return copy;
