@@ -52,6 +52,12 @@ public sealed class InMemorySequenceSource : ISequenceSource
     /// <inheritdoc/>
     public int Classes { get; }
 
+    /// <summary>Example <paramref name="index"/>: (T, d) values, a copy.</summary>
+    public float[] Sequence(int index) => _inputs.AsSpan(checked(index * Steps * Features), Steps * Features).ToArray();
+
+    /// <summary>The class of example <paramref name="index"/>.</summary>
+    public int Label(int index) => _labels[index];
+
     /// <inheritdoc/>
     public void Fill(ReadOnlySpan<int> examples, BatchPosition position, Span<float> inputs, Span<int> labels)
     {
