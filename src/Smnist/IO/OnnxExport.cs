@@ -80,7 +80,7 @@ public static class OnnxExport
             IrVersion = IrVersion,
             ProducerName = "smnist",
             ProducerVersion = typeof(OnnxExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
-            DocString = $"smnist LSTM classifier, {sequence.Name} view: input [batch, {sequence.Steps}, {sequence.Features}] of pixels in [0, 1] in natural order, output logits [batch, {config.Classes}].",
+            DocString = $"smnist LSTM classifier, {sequence.Name} view: input [batch, {sequence.Steps}, {sequence.Features}] {(sequence.ReadsImages ? " of pixels in [0, 1] in natural order" : "")}, output logits [batch, {config.Classes}].",
             Graph = graph,
         };
         onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
