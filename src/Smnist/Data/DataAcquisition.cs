@@ -17,6 +17,7 @@ namespace Smnist.Data;
 /// </summary>
 public static class DataAcquisition
 {
+    /// <summary>The environment variable that names the data folder when none is given.</summary>
     public const string DataDirectoryVariable = "SMNIST_DATA";
 
     /// <summary>Training and test sets of <paramref name="kind"/>, acquiring the files if needed.</summary>

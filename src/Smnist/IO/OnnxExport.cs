@@ -21,11 +21,13 @@ namespace Smnist.IO;
 /// </remarks>
 public static class OnnxExport
 {
+    /// <summary>The ONNX operator set written.</summary>
     public const int Opset = 17;
 
     /// <summary>ONNX IR version 8 is the one that came with opset 17 (ONNX 1.12).</summary>
     private const long IrVersion = 8;
 
+    /// <summary>Names of the graph's input ([batch, T, d]) and output ([batch, classes]).</summary>
     public const string InputName = "input", OutputName = "logits";
 
     /// <summary>For ONNX's gate blocks i, o, f, c: the block of ours each comes from.</summary>

@@ -10,7 +10,7 @@ namespace Smnist.Kernels;
 /// k in order, so results are bit-identical for identical inputs whatever the shape, alignment or blocking.
 /// C must not overlap A or B.
 /// </summary>
-public static unsafe class Gemm
+internal static unsafe class Gemm
 {
     /// <summary>Depth of a packed block: a (Kc, Nr) B panel and a (Kc, Mr) A panel stay in L1.</summary>
     private const int Kc = 256;

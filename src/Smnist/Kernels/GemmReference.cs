@@ -4,7 +4,7 @@ namespace Smnist.Kernels;
 /// The naive matrix product: a plain triple loop in float arithmetic. It is the baseline that <see cref="Gemm"/>
 /// is tested and benchmarked against, and the scalar reference path of the engine.
 /// </summary>
-public static class GemmReference
+internal static class GemmReference
 {
     /// <summary>
     /// C (m, n) = op(A) (m, k) · op(B) (k, n), plus the old C when <paramref name="accumulate"/>.

@@ -16,7 +16,7 @@ namespace Smnist.Nn;
 /// provides it. Backpropagation takes the timesteps in chunks (<see cref="ChunkSteps"/>) and turns each chunk's
 /// gradients into weight, bias and input gradients while they are still in cache.
 /// </summary>
-public static class LstmCell
+internal static class LstmCell
 {
     /// <summary>Rows (timesteps × batch rows) of a chunk of timesteps.</summary>
     private const int ChunkRows = 256;

@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace Smnist.Nn;
 
 /// <summary>The linear readout of the last layer's final output: logits = v_T · Rᵀ + r.</summary>
-public static class Readout
+internal static class Readout
 {
     public static void Forward<T>(
         Span<T> logits,         // (B, K)

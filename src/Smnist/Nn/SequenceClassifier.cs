@@ -9,6 +9,7 @@ namespace Smnist.Nn;
 /// </summary>
 public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>A model of <paramref name="config"/> over <paramref name="parameters"/> (zeros when null).</summary>
     public SequenceClassifier(ModelConfig config, T[]? parameters = null)
     {
         Layout = new ParameterLayout(config);
@@ -17,8 +18,10 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         Parameters = parameters ?? new T[Layout.Count];
     }
 
+    /// <summary>The model's sizes.</summary>
     public ModelConfig Config => Layout.Config;
 
+    /// <summary>Where each named tensor lies in <see cref="Parameters"/>.</summary>
     public ParameterLayout Layout { get; }
 
     /// <summary>All parameters, flat; see <see cref="Layout"/> for where each tensor lives.</summary>
@@ -49,7 +52,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     /// Runs the network on <paramref name="workspace"/>'s inputs (T, B, d); logits land in its (B, K) Logits.
     /// <paramref name="packed"/> (float only) must hold the current recurrent weights.
     /// </summary>
-    public void Forward(Workspace<T> workspace, int batch, PackedRecurrentWeights? packed = null)
+    internal void Forward(Workspace<T> workspace, int batch, PackedRecurrentWeights? packed = null)
     {
         CheckWorkspace(workspace, batch);
         ModelConfig config = Config;
@@ -64,7 +67,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>The summed cross-entropy of the last forward pass against <paramref name="labels"/>.</summary>
-    public double Loss(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch) =>
+    internal double Loss(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch) =>
         CrossEntropy.Forward<T>(workspace.Logits, labels, batch, Config.Classes);
 
     /// <summary>
@@ -73,7 +76,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     /// <see cref="Parameters"/>; every entry overwritten). A mean over a batch split between workers uses
     /// lossScale = 1 / whole batch. <paramref name="packed"/> as for <see cref="Forward"/>.
     /// </summary>
-    public void Backward(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch, T lossScale, Span<T> gradient, PackedRecurrentWeights? packed = null)
+    internal void Backward(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch, T lossScale, Span<T> gradient, PackedRecurrentWeights? packed = null)
     {
         CheckWorkspace(workspace, batch);
         if (gradient.Length != Layout.Count)

@@ -39,8 +39,10 @@ public sealed class ReadingTrace
         _stepProbabilities = new float[sequence.Steps * model.Config.Classes];
     }
 
+    /// <summary>The traced model's sizes.</summary>
     public ModelConfig Config => _model.Config;
 
+    /// <summary>The view images are read in.</summary>
     public SequenceLayout Sequence { get; }
 
     /// <summary>T, the number of timesteps.</summary>

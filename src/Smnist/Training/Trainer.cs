@@ -20,6 +20,7 @@ public sealed record EpochReport(int Epoch, double TrainLoss, double TestAccurac
 public sealed class TrainingDivergedException(long step, double loss)
     : SmnistException($"training diverged at step {step} (loss {loss.ToString(CultureInfo.InvariantCulture)}, or a non-finite gradient); stopped before updating the weights")
 {
+    /// <summary>The step (1-based) whose loss or gradient was not finite.</summary>
     public long Step { get; } = step;
 }
 

@@ -9,11 +9,17 @@ namespace Smnist.Training;
 /// </summary>
 public sealed record TrainingOptions
 {
+    /// <summary>Passes over the training set.</summary>
     public int Epochs { get; init; } = 15;
+    /// <summary>Examples per training step.</summary>
     public int BatchSize { get; init; } = 32;
+    /// <summary>Units per LSTM layer.</summary>
     public int Hidden { get; init; } = 128;
+    /// <summary>Stacked LSTM layers.</summary>
     public int Layers { get; init; } = 1;
+    /// <summary>Adam's base learning rate.</summary>
     public float LearningRate { get; init; } = 2e-3f;
+    /// <summary>How the learning rate changes over the run.</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
 
     /// <summary>Initial forget-gate bias; null keeps nn.Linear's uniform initialisation.</summary>
@@ -31,19 +37,25 @@ public sealed record TrainingOptions
     /// <summary>Worker threads for the training step; 0 for one per processor.</summary>
     public int Threads { get; init; }
 
+    /// <summary>Images only: warp each training image with a random rotation, shift and scale, as the seed notebook does.</summary>
     public bool Augment { get; init; } = true;
 
     /// <summary>Evaluate on augmented test images, as the seed notebook does; off gives the clean test set papers report.</summary>
     public bool AugmentTest { get; init; }
 
+    /// <summary>Shuffle the training examples every epoch (seeded).</summary>
     public bool Shuffle { get; init; } = true;
 
     /// <summary>Stop after this many training steps in all; null to run every epoch.</summary>
     public long? MaxSteps { get; init; }
 
+    /// <summary>Images only: train on the first this many images; null for all.</summary>
     public int? LimitTrain { get; init; }
+    /// <summary>Images only: test on the first this many images; null for all.</summary>
     public int? LimitTest { get; init; }
+    /// <summary>Images only: how an image is read over time.</summary>
     public SequenceView Sequence { get; init; } = SequenceView.Rows;
+    /// <summary>Images only: which image set (the command line loads it; recorded with the run).</summary>
     public DatasetKind Dataset { get; init; } = DatasetKind.Mnist;
 
     /// <summary>Adam 2e-3 with per-step cosine decay to zero over 15 epochs and forget-gate bias 1.</summary>
