@@ -116,10 +116,10 @@ internal sealed class TrainCommand
         string directory = setup.Directory;
 
         // Held until the run ends, so no other run writes into this folder meanwhile.
-        using RunLock runLock = RunLock.Acquire(directory);
-        RunCheckpoint.DeleteLeftovers(directory);
-        if (resumeDirectory is null)
-            RefuseExistingRun(directory, parsed.GetValue(_force));
+        using RunDirectory run = resumeDirectory is null
+            ? RunDirectory.Create(directory, parsed.GetValue(_force),
+                $"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {Cli.ShellWord(directory)} to continue it")
+            : RunDirectory.Open(directory);
 
         var (train, test) = DataLoading.Load(_context, setup.Dataset, setup.DataDir);
         int? threads = parsed.GetValue(_threads);
@@ -127,21 +127,15 @@ internal sealed class TrainCommand
             ? new Trainer(setup.Options!, train, test, setup.Init)
             : Trainer.Resume(resumeDirectory, train, test, parsed.GetValue(_maxSteps), threads);
 
-        List<LossPoint> losses;
         if (resumeDirectory is null)
         {
             // Only now that the new run is ready: no file of an earlier run (replaced with --force, or killed before
             // its first checkpoint) may outlive it beside the new ones.
-            DeleteRunFiles(directory, RunFiles.All);
-            RunFiles.WriteJson(Path.Combine(directory, RunFiles.Config), ConfigJson(trainer, setup));
-            losses = [];
+            run.Begin(trainer, setup.Recipe, setup.DataDir, setup.InitPath, Plots.RunFiles);
         }
         else
         {
-            losses = RunFiles.ReadLossCsv(Path.Combine(directory, RunFiles.LossCsv), trainer.Step);
-            // Results describe a finished run; this one continues. The save brings every file level with the checkpoint.
-            DeleteRunFiles(directory, RunFiles.Results);
-            SaveProgress(trainer, directory, losses);
+            run.Continue(trainer, Plots.RunFiles);
             if (threads is not null && setup.Threads is int recorded && trainer.Options.Threads != recorded)
                 _context.Error.WriteLine($"note: the run was trained on {recorded} threads; on {trainer.Options.Threads} its result will differ (in rounding) from an uninterrupted run's");
         }
@@ -150,26 +144,22 @@ internal sealed class TrainCommand
         display.Message(string.Create(CultureInfo.InvariantCulture,
             $"{(resumeDirectory is null ? "training" : $"resuming at step {trainer.Step}")}: {trainer.TrainCount} training and {trainer.TestCount} test images, " +
             $"{trainer.BatchesPerEpoch} steps per epoch, {trainer.TotalSteps} steps in all, {trainer.Options.EffectiveThreads} threads; writing to {directory}"));
-        long savedStep = resumeDirectory is null ? -1 : trainer.Step;
         trainer.StepCompleted += step =>
         {
-            losses.Add(new LossPoint(step.Step, step.Epoch, (float)step.Loss));
             display.Step(step.Epoch, trainer.Options.Epochs, step.Batch, step.BatchesPerEpoch, (float)step.Loss, step.Samples);
         };
         trainer.EpochCompleted += epoch =>
         {
             display.EpochDone(epoch.Epoch, epoch.TrainLoss, epoch.TestAccuracy, epoch.TestLoss, epoch.Seconds);
             // A checkpoint per epoch: a crash loses at most one epoch, and --resume picks up from here.
-            SaveProgress(trainer, directory, losses);
-            savedStep = trainer.Step;
+            run.SaveProgress(trainer);
         };
 
         double checkpointMinutes = parsed.GetValue(_checkpointEvery) ?? DefaultCheckpointMinutes;
         trainer.CheckpointInterval = checkpointMinutes > 0 ? TimeSpan.FromMinutes(checkpointMinutes) : null;
         trainer.CheckpointDue += () =>
         {
-            SaveProgress(trainer, directory, losses);
-            savedStep = trainer.Step;
+            run.SaveProgress(trainer);
         };
 
         TrainingResult result;
@@ -180,15 +170,15 @@ internal sealed class TrainCommand
         }
         catch (TrainingDivergedException e)
         {
-            string kept = savedStep < 0 ? "no checkpoint was saved" : $"the last good checkpoint (step {savedStep}) is kept in {directory}";
+            string kept = run.SavedStep is long saved ? $"the last good checkpoint (step {saved}) is kept in {directory}" : "no checkpoint was saved";
             throw new SmnistException($"{e.Message}; {kept}; a lower --lr or --clip may help", e);
         }
         finally
         {
             Cli.StopsGracefully = false;
         }
-        var written = SaveProgress(trainer, directory, losses);
-        written.AddRange(WriteLossPlots(directory, losses));
+        var written = new List<string>(run.SaveProgress(trainer));
+        written.AddRange(Plots.WriteLoss(run));
         string resumeCommand = $"{_context.Program} train --resume {Cli.ShellWord(directory)}";
 
         if (!result.Completed)
@@ -199,7 +189,9 @@ internal sealed class TrainCommand
         }
 
         EvaluationResult final = result.Test!;
-        written.AddRange(WriteResults(trainer, directory, losses, final));
+        written.Add(run.FileIn(RunDirectory.ConfigFileName));
+        written.Add(run.WriteMetrics(trainer, final));
+        written.AddRange(Plots.WriteResults(run, trainer, final));
         PrintSummary(trainer, final, wall.Elapsed, written);
         if (trainer.Step < trainer.ScheduledSteps)
             _context.Output.WriteLine($"stopped at step {trainer.Step} of {trainer.ScheduledSteps} (--max-steps); continue with: {resumeCommand}");
@@ -247,145 +239,15 @@ internal sealed class TrainCommand
         return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.ToString().ToLowerInvariant(), options, init, initPath, null);
     }
 
-    /// <summary>A folder that holds a run is refused unless --force; checked under the run's lock.</summary>
-    private static void RefuseExistingRun(string directory, bool force)
-    {
-        bool holdsRun = File.Exists(Path.Combine(directory, ModelCheckpoint.ModelFileName)) || File.Exists(Path.Combine(directory, ModelCheckpoint.OptimizerFileName));
-        if (holdsRun && !force)
-            throw new SmnistException($"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {Cli.ShellWord(directory)} to continue it");
-    }
-
-    private static void DeleteRunFiles(string directory, IEnumerable<string> names)
-    {
-        foreach (string name in names)
-            File.Delete(Path.Combine(directory, name));
-    }
-
     private RunSetup ResumedRun(ParseResult parsed, string directory)
     {
-        string checkpoint = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
-        if (!File.Exists(checkpoint))
-            throw new SmnistException($"{directory}: no run to resume (no {ModelCheckpoint.OptimizerFileName})");
-        JsonObject config = RunFiles.ReadJsonObject(Path.Combine(directory, RunFiles.Config));
+        JsonObject config = RunDirectory.ReadConfig(directory);
         string datasetName = config["dataset"]?.GetValue<string>() ?? "mnist";
         if (!DataLoading.Kinds.TryGetValue(datasetName, out DatasetKind dataset))
-            throw new SmnistException($"{Path.Combine(directory, RunFiles.Config)}: unknown dataset '{datasetName}'");
+            throw new SmnistException($"{Path.Combine(directory, RunDirectory.ConfigFileName)}: unknown dataset '{datasetName}'");
         string? dataDir = parsed.GetValue(_dataDir) ?? config["data_dir"]?.GetValue<string>();
         return new RunSetup(directory, dataset, dataDir, config["recipe"]?.GetValue<string>() ?? "best", null, null, config["init"]?.GetValue<string>(),
             config["threads"] is JsonValue threads && threads.TryGetValue(out int recorded) ? recorded : null);
-    }
-
-    /// <summary>Every option the run uses, after the recipe is applied (the trainer's own record of them).</summary>
-    private static JsonObject ConfigJson(Trainer trainer, RunSetup setup)
-    {
-        TrainingOptions o = trainer.Options;
-        return new JsonObject
-        {
-            ["recipe"] = setup.Recipe,
-            ["epochs"] = o.Epochs,
-            ["batch_size"] = o.BatchSize,
-            ["hidden"] = o.Hidden,
-            ["layers"] = o.Layers,
-            ["lr"] = o.LearningRate,
-            ["schedule"] = o.Schedule.ToString().ToLowerInvariant(),
-            ["forget_bias"] = o.ForgetBias,
-            ["clip"] = o.ClipNorm,
-            ["weight_decay"] = o.WeightDecay,
-            ["seed"] = o.Seed,
-            ["threads"] = o.EffectiveThreads,
-            ["augment"] = o.Augment,
-            ["augment_test"] = o.AugmentTest,
-            ["shuffle"] = o.Shuffle,
-            ["max_steps"] = o.MaxSteps,
-            ["limit_train"] = o.LimitTrain,
-            ["limit_test"] = o.LimitTest,
-            ["sequence"] = SequenceLayout.NameOf(o.Sequence),
-            ["dataset"] = DatasetKindNames.NameOf(o.Dataset),
-            ["data_dir"] = setup.DataDir is null ? null : Path.GetFullPath(setup.DataDir),
-            ["init"] = setup.InitPath,
-            ["out"] = setup.Directory,
-            ["train_samples"] = trainer.TrainCount,
-            ["test_samples"] = trainer.TestCount,
-            ["steps_per_epoch"] = trainer.BatchesPerEpoch,
-            ["total_steps"] = trainer.TotalSteps,
-        };
-    }
-
-    /// <summary>
-    /// loss.csv, then the checkpoint: everything --resume needs. In this order loss.csv always covers the checkpoint
-    /// beside it (--resume drops any steps past it), whenever the process is stopped.
-    /// </summary>
-    private static List<string> SaveProgress(Trainer trainer, string directory, List<LossPoint> losses)
-    {
-        RunFiles.WriteLossCsv(Path.Combine(directory, RunFiles.LossCsv), losses);
-        trainer.SaveCheckpoint(directory);
-        return
-        [
-            Path.Combine(directory, ModelCheckpoint.ModelFileName),
-            Path.Combine(directory, ModelCheckpoint.OptimizerFileName),
-            Path.Combine(directory, RunFiles.LossCsv),
-        ];
-    }
-
-    private static IEnumerable<string> WriteLossPlots(string directory, List<LossPoint> losses)
-    {
-        string png = Path.Combine(directory, RunFiles.LossPng), svg = Path.Combine(directory, RunFiles.LossSvg);
-        Plots.WriteLoss(losses, png, svg);
-        return [png, svg];
-    }
-
-    private static IEnumerable<string> WriteResults(Trainer trainer, string directory, List<LossPoint> losses, EvaluationResult final)
-    {
-        // Accuracy per finished epoch, plus the final evaluation when the run stopped inside an epoch.
-        var accuracy = trainer.History.Select(e => ((double)e.Epoch, e.TestAccuracy)).ToList();
-        if (trainer.Step % trainer.BatchesPerEpoch != 0)
-            accuracy.Add(((double)trainer.Step / trainer.BatchesPerEpoch, final.Accuracy));
-
-        string metrics = Path.Combine(directory, RunFiles.Metrics);
-        RunFiles.WriteJson(metrics, MetricsJson(trainer, losses, final));
-        string accuracyPng = Path.Combine(directory, RunFiles.AccuracyPng);
-        Plots.WriteAccuracy(accuracy, accuracyPng);
-        string confusionPng = Path.Combine(directory, RunFiles.ConfusionPng);
-        Plots.WriteConfusion(final.Confusion, confusionPng);
-        return [Path.Combine(directory, RunFiles.Config), metrics, accuracyPng, confusionPng];
-    }
-
-    private static JsonObject MetricsJson(Trainer trainer, List<LossPoint> losses, EvaluationResult final)
-    {
-        int lastEpoch = losses.Count == 0 ? 0 : losses[^1].Epoch;
-        double finalTrainLoss = losses.Count == 0 ? double.NaN : losses.Where(p => p.Epoch == lastEpoch).Average(p => (double)p.Loss);
-        var perEpoch = new JsonArray();
-        foreach (EpochReport epoch in trainer.History)
-        {
-            perEpoch.Add(new JsonObject
-            {
-                ["epoch"] = epoch.Epoch,
-                ["train_loss"] = epoch.TrainLoss,
-                ["test_accuracy"] = epoch.TestAccuracy,
-                ["test_loss"] = epoch.TestLoss,
-                ["seconds"] = epoch.Seconds,
-            });
-        }
-        return new JsonObject
-        {
-            ["test_accuracy"] = final.Accuracy,
-            ["test_loss"] = final.Loss,
-            ["test_samples"] = final.Samples,
-            ["test_augmented"] = trainer.Options.AugmentTest,
-            ["epochs"] = trainer.History.Count,
-            ["steps"] = trainer.Step,
-            ["train_seconds"] = trainer.TrainSeconds,
-            ["train_samples_per_second"] = SamplesSeen(trainer) / Math.Max(trainer.TrainSeconds, 1e-9),
-            ["final_train_loss"] = finalTrainLoss,
-            ["per_epoch"] = perEpoch,
-        };
-    }
-
-    /// <summary>Training examples processed: whole epochs, then full batches of the epoch in progress.</summary>
-    private static long SamplesSeen(Trainer trainer)
-    {
-        long epochs = trainer.Step / trainer.BatchesPerEpoch, batches = trainer.Step % trainer.BatchesPerEpoch;
-        return epochs * trainer.TrainCount + Math.Min(batches * trainer.Options.BatchSize, trainer.TrainCount);
     }
 
     private void PrintSummary(Trainer trainer, EvaluationResult final, TimeSpan wall, List<string> written)
@@ -396,7 +258,7 @@ internal sealed class TrainCommand
         table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} images, {testSet})"));
         table.AddRow("test loss", final.Loss.ToString("F4", CultureInfo.InvariantCulture));
         table.AddRow("time", string.Create(CultureInfo.InvariantCulture, $"{trainer.TrainSeconds:F1} s training, {wall.TotalSeconds:F1} s in all"));
-        table.AddRow("samples/s", (SamplesSeen(trainer) / Math.Max(trainer.TrainSeconds, 1e-9)).ToString("F0", CultureInfo.InvariantCulture));
+        table.AddRow("samples/s", trainer.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
         table.AddRow("steps", string.Create(CultureInfo.InvariantCulture, $"{trainer.Step} ({trainer.History.Count} epochs)"));
         table.AddRow("files", Markup.Escape(string.Join("\n", written.Distinct().Select(Path.GetFullPath))));
         _context.Console.Write(table);

@@ -157,6 +157,19 @@ public sealed class Trainer : IDisposable
     /// <summary>Seconds spent in training steps (waiting for data included, evaluation excluded), over all sessions of the run.</summary>
     public double TrainSeconds { get; private set; }
 
+    /// <summary>Training examples processed: whole epochs, then full batches of the epoch in progress.</summary>
+    public long SamplesTrained
+    {
+        get
+        {
+            long epochs = Step / BatchesPerEpoch, batches = Step % BatchesPerEpoch;
+            return epochs * TrainCount + Math.Min(batches * Options.BatchSize, TrainCount);
+        }
+    }
+
+    /// <summary>Training speed over all sessions of the run: <see cref="SamplesTrained"/> per second of <see cref="TrainSeconds"/>.</summary>
+    public double SamplesPerSecond => SamplesTrained / Math.Max(TrainSeconds, 1e-9);
+
     /// <summary>The finished epochs, earlier sessions of a resumed run included.</summary>
     public IReadOnlyList<EpochReport> History => _history;
 
