@@ -11,24 +11,16 @@ using Spectre.Console;
 
 namespace Smnist.Cli;
 
-internal enum Recipe
-{
-    Best,
-    Seed,
-    Pixels,
-    Permuted,
-}
-
 /// <summary>
 /// <c>smnist train</c>: resolves the options over a recipe, trains with a live display, checkpoints after every
 /// epoch and on Ctrl+C, and writes the run's files (all atomically) and a summary table.
 /// </summary>
 internal sealed class TrainCommand
 {
-    private readonly Option<Recipe?> _recipe = CliOptions.Choice("--recipe",
-        "Starting values for every option below: best (rows; Adam 2e-3, cosine decay, forget bias 1, 15 epochs), seed (the notebook: Adam 1e-3, constant, nn.Linear init, 10 epochs), " +
-        "pixels (784 steps of one pixel; Adam 1e-3, cosine, forget bias 1, clip 1, no augmentation, 16 epochs) or permuted (the pixels recipe on permuted pixels, with augmentation) [default: best]",
-        new Dictionary<string, Recipe> { ["best"] = Recipe.Best, ["seed"] = Recipe.Seed, ["pixels"] = Recipe.Pixels, ["permuted"] = Recipe.Permuted });
+    // Maps each recipe's name to its place in Recipe.All.
+    private readonly Option<int?> _recipe = CliOptions.Choice("--recipe",
+        $"Starting values for every option below: {string.Join(", ", Recipe.All.SkipLast(1).Select(Described))} or {Described(Recipe.All[^1])} [default: {Recipe.Best.Name}]",
+        Recipe.All.Select((recipe, index) => (recipe.Name, index)).ToDictionary());
     private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", 1, 10_000, "recipe: 15 best, 10 seed, 16 pixels and permuted");
     private readonly Option<int?> _batchSize = CliOptions.Number("--batch-size", "N", "Examples per training step", 1, 65_536, "default: 32");
     private readonly Option<int?> _hidden = CliOptions.Number("--hidden", "N", "LSTM units per layer", 1, 4096, "default: 128");
@@ -70,6 +62,8 @@ internal sealed class TrainCommand
     private TrainCommand(CliContext context) => _context = context;
 
     /// <summary>Options that decide the trajectory of a run; a resumed run keeps its own.</summary>
+    private static string Described(Recipe recipe) => $"{recipe.Name} ({recipe.Description})";
+
     private IEnumerable<Option> TrajectoryOptions =>
     [
         _recipe, _epochs, _batchSize, _hidden, _layers, _lr, _schedule, _forgetBias, _clip, _weightDecay, _seed,
@@ -203,8 +197,8 @@ internal sealed class TrainCommand
 
     private RunSetup NewRun(ParseResult parsed)
     {
-        Recipe recipe = parsed.GetValue(_recipe) ?? Recipe.Best;
-        TrainingOptions baseline = TrainingOptions.ForRecipe(recipe.ToString().ToLowerInvariant());
+        Recipe recipe = parsed.GetValue(_recipe) is int index ? Recipe.All[index] : Recipe.Best;
+        TrainingOptions baseline = recipe.Options;
 
         string? initPath = parsed.GetValue(_init);
         LoadedModel? init = initPath is null ? null : ModelCheckpoint.Load(initPath);
@@ -230,13 +224,13 @@ internal sealed class TrainCommand
             LimitTrain = parsed.GetValue(_limitTrain) ?? baseline.LimitTrain,
             LimitTest = parsed.GetValue(_limitTest) ?? baseline.LimitTest,
             // The pixel recipes name their view; the others leave it to --init's weights.
-            Sequence = parsed.GetValue(_sequence) ?? (recipe is Recipe.Pixels or Recipe.Permuted ? null : init?.Sequence.View) ?? baseline.Sequence,
+            Sequence = parsed.GetValue(_sequence) ?? (recipe.NamesView ? null : init?.Sequence.View) ?? baseline.Sequence,
             Dataset = parsed.GetValue(_dataset) ?? baseline.Dataset,
         };
         options.Validate();
 
         string directory = parsed.GetValue(_out) ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
-        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.ToString().ToLowerInvariant(), options, init, initPath, null);
+        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.Name, options, init, initPath, null);
     }
 
     private RunSetup ResumedRun(ParseResult parsed, string directory)

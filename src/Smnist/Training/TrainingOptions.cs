@@ -4,8 +4,8 @@ using Smnist.Optim;
 namespace Smnist.Training;
 
 /// <summary>
-/// Everything that decides a training run. The defaults are the best recipe (<see cref="BestRecipe"/>);
-/// <see cref="SeedRecipe"/> is the notebook's. Any value set explicitly overrides the recipe's.
+/// Everything that decides a training run. The defaults are the best recipe (<see cref="Recipe.Best"/>);
+/// <see cref="Recipe.Seed"/> is the notebook's. Any value set explicitly overrides the recipe's.
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -57,44 +57,6 @@ public sealed record TrainingOptions
     public SequenceView Sequence { get; init; } = SequenceView.Rows;
     /// <summary>Images only: which image set (the command line loads it; recorded with the run).</summary>
     public DatasetKind Dataset { get; init; } = DatasetKind.Mnist;
-
-    /// <summary>Adam 2e-3 with per-step cosine decay to zero over 15 epochs and forget-gate bias 1.</summary>
-    public static TrainingOptions BestRecipe { get; } = new();
-
-    /// <summary>The notebook exactly: Adam at 1e-3, constant, nn.Linear's initialisation, 10 epochs.</summary>
-    public static TrainingOptions SeedRecipe { get; } = new()
-    {
-        Epochs = 10,
-        LearningRate = 1e-3f,
-        Schedule = LearningRateSchedule.Constant,
-        ForgetBias = null,
-    };
-
-    /// <summary>
-    /// One pixel per step (784 steps): Adam 1e-3 with cosine decay, forget-gate bias 1, gradient norm clipped to 1,
-    /// no augmentation, 16 epochs.
-    /// </summary>
-    public static TrainingOptions PixelsRecipe { get; } = new()
-    {
-        Sequence = SequenceView.Pixels,
-        Epochs = 16,
-        LearningRate = 1e-3f,
-        ClipNorm = 1f,
-        Augment = false,
-    };
-
-    /// <summary>The pixels recipe on the permuted view, with the seed's augmentation.</summary>
-    public static TrainingOptions PermutedRecipe { get; } = PixelsRecipe with { Sequence = SequenceView.Permuted, Augment = true };
-
-    /// <summary>The options of the recipe called <paramref name="name"/>: "best", "seed", "pixels" or "permuted".</summary>
-    public static TrainingOptions ForRecipe(string name) => name switch
-    {
-        "best" => BestRecipe,
-        "seed" => SeedRecipe,
-        "pixels" => PixelsRecipe,
-        "permuted" => PermutedRecipe,
-        _ => throw new SmnistException($"unknown recipe '{name}'; expected best, seed, pixels or permuted"),
-    };
 
     /// <summary>Worker threads actually used: <see cref="Threads"/>, or one per processor.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;

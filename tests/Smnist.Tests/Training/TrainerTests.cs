@@ -9,7 +9,7 @@ public class TrainerTests
     private static readonly ImageSet Train = SyntheticDigits.Create(200, seed: 1);
     private static readonly ImageSet Test = SyntheticDigits.Create(64, seed: 2);
 
-    private static TrainingOptions Small(int threads) => TrainingOptions.BestRecipe with
+    private static TrainingOptions Small(int threads) => Recipe.Best.Options with
     {
         Epochs = 3, Hidden = 12, Threads = threads, ClipNorm = 1f, WeightDecay = 0.01f,
     };
