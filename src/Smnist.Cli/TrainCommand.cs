@@ -21,29 +21,29 @@ internal sealed class TrainCommand
     private readonly Option<int?> _recipe = CliOptions.Choice("--recipe",
         $"Starting values for every option below: {string.Join(", ", Recipe.All.SkipLast(1).Select(Described))} or {Described(Recipe.All[^1])} [default: {Recipe.Best.Name}]",
         Recipe.All.Select((recipe, index) => (recipe.Name, index)).ToDictionary());
-    private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", 1, 10_000, "recipe: 15 best, 10 seed, 16 pixels and permuted");
-    private readonly Option<int?> _batchSize = CliOptions.Number("--batch-size", "N", "Examples per training step", 1, 65_536, "default: 32");
-    private readonly Option<int?> _hidden = CliOptions.Number("--hidden", "N", "LSTM units per layer", 1, 4096, "default: 128");
-    private readonly Option<int?> _layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", 1, 16, "default: 1");
-    private readonly Option<float?> _lr = CliOptions.Number("--lr", "RATE", "Adam learning rate", 1e-8f, 10f, "recipe: 2e-3 best, 1e-3 the others");
+    private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", TrainingLimits.Epochs, RecipeValues(o => o.Epochs));
+    private readonly Option<int?> _batchSize = CliOptions.Number("--batch-size", "N", "Examples per training step", TrainingLimits.BatchSize, RecipeValues(o => o.BatchSize));
+    private readonly Option<int?> _hidden = CliOptions.Number("--hidden", "N", "LSTM units per layer", TrainingLimits.Hidden, RecipeValues(o => o.Hidden));
+    private readonly Option<int?> _layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", TrainingLimits.Layers, RecipeValues(o => o.Layers));
+    private readonly Option<float?> _lr = CliOptions.Number("--lr", "RATE", "Adam learning rate", TrainingLimits.LearningRate, RecipeValues(o => o.LearningRate));
     private readonly Option<LearningRateSchedule?> _schedule = CliOptions.Choice("--schedule",
-        "Learning rate over the run: constant, or cosine decay to zero over all steps, per step [recipe: constant seed, cosine the others]",
+        $"Learning rate over the run: constant, or cosine decay to zero over all steps, per step [{RecipeValues(o => o.Schedule.ToString().ToLowerInvariant())}]",
         new Dictionary<string, LearningRateSchedule> { ["constant"] = LearningRateSchedule.Constant, ["cosine"] = LearningRateSchedule.Cosine });
     private readonly Option<float?> _forgetBias = CliOptions.Number("--forget-bias", "B",
-        "Initial forget-gate bias; without it the gates keep nn.Linear's uniform init", -100f, 100f, "recipe: none seed, 1 the others");
-    private readonly Option<float?> _clip = CliOptions.Number("--clip", "N", "Clip the global gradient norm to N", 1e-6f, 1e6f, "recipe: 1 pixels and permuted, no clipping the others");
-    private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", 0f, 1f, "default: 0");
-    private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, "default: 1");
-    private readonly Option<int?> _threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", 0, 256, "default: 0");
-    private readonly Option<bool> _augment = CliOptions.Flag("--augment", "Random affine augmentation of training images, as the seed (±10°, ±5% shift, 0.95-1.05 scale) [recipe: off pixels, on the others]");
+        "Initial forget-gate bias; without it the gates keep nn.Linear's uniform init", TrainingLimits.ForgetBias, RecipeValues(o => o.ForgetBias));
+    private readonly Option<float?> _clip = CliOptions.Number("--clip", "N", "Clip the global gradient norm to N", TrainingLimits.ClipNorm, RecipeValues(o => o.ClipNorm));
+    private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", TrainingLimits.WeightDecay, RecipeValues(o => o.WeightDecay));
+    private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, RecipeValues(o => o.Seed));
+    private readonly Option<int?> _threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", TrainingLimits.Threads, RecipeValues(o => o.Threads));
+    private readonly Option<bool> _augment = CliOptions.Flag("--augment", $"Random affine augmentation of training images, as the seed (±10°, ±5% shift, 0.95-1.05 scale) [{RecipeValues(o => o.Augment ? "on" : "off")}]");
     private readonly Option<bool> _noAugment = CliOptions.Flag("--no-augment", "Train on the images as they are");
     private readonly Option<bool> _augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the seed's protocol) instead of the clean test set");
     private readonly Option<bool> _noShuffle = CliOptions.Flag("--no-shuffle", "Keep the training set's order in every epoch");
-    private readonly Option<long?> _maxSteps = CliOptions.Number("--max-steps", "N", "Stop after N training steps in all (resumable with --resume)", 1L, long.MaxValue);
-    private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", 1, int.MaxValue);
-    private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", 1, int.MaxValue);
+    private readonly Option<long?> _maxSteps = CliOptions.Number("--max-steps", "N", "Stop after N training steps in all (resumable with --resume)", TrainingLimits.MaxSteps);
+    private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", TrainingLimits.Limit);
+    private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", TrainingLimits.Limit);
     private readonly Option<SequenceView?> _sequence = CliOptions.Choice("--sequence",
-        "How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [recipe: the pixels and permuted recipes name theirs, rows the others]",
+        $"How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [{RecipeValues(o => SequenceLayout.NameOf(o.Sequence))}]",
         Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom).ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
@@ -63,6 +63,21 @@ internal sealed class TrainCommand
 
     /// <summary>Options that decide the trajectory of a run; a resumed run keeps its own.</summary>
     private static string Described(Recipe recipe) => $"{recipe.Name} ({recipe.Description})";
+
+    /// <summary>
+    /// The recipes' value of an option, for its help: "default: 32" when all agree, else each value with the
+    /// recipes that use it ("recipe: 15 best, 10 seed, 16 pixels and permuted"). Null reads "none".
+    /// </summary>
+    private static string RecipeValues<T>(Func<TrainingOptions, T> value)
+    {
+        var groups = Recipe.All.GroupBy(r => string.Format(CultureInfo.InvariantCulture, "{0}", value(r.Options) is { } v ? v : "none")).ToList();
+        if (groups.Count == 1)
+            return $"default: {groups[0].Key}";
+        return "recipe: " + string.Join(", ", groups.Select(g => $"{g.Key} {JoinAnd(g.Select(r => r.Name).ToList())}"));
+    }
+
+    private static string JoinAnd(IReadOnlyList<string> names) =>
+        names.Count == 1 ? names[0] : $"{string.Join(", ", names.Take(names.Count - 1))} and {names[^1]}";
 
     private IEnumerable<Option> TrajectoryOptions =>
     [

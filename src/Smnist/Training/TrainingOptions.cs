@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Numerics;
 using Smnist.Data;
 using Smnist.Optim;
 
@@ -64,23 +66,28 @@ public sealed record TrainingOptions
     /// <summary>Throws <see cref="SmnistException"/> naming the first value out of range.</summary>
     public void Validate()
     {
-        Require(Epochs >= 1, $"epochs must be at least 1, not {Epochs}");
-        Require(BatchSize is >= 1 and <= 65536, $"batch size must be between 1 and 65536, not {BatchSize}");
-        Require(Hidden is >= 1 and <= 4096, $"hidden size must be between 1 and 4096, not {Hidden}");
-        Require(Layers is >= 1 and <= 16, $"layers must be between 1 and 16, not {Layers}");
-        Require(float.IsFinite(LearningRate) && LearningRate > 0, $"learning rate must be positive, not {LearningRate}");
-        Require(ClipNorm is null || (float.IsFinite(ClipNorm.Value) && ClipNorm > 0), $"gradient clipping norm must be positive, not {ClipNorm}");
-        Require(ForgetBias is null || float.IsFinite(ForgetBias.Value), $"forget bias must be a finite number, not {ForgetBias}");
-        Require(float.IsFinite(WeightDecay) && WeightDecay >= 0, $"weight decay must be zero or positive, not {WeightDecay}");
-        Require(Threads is >= 0 and <= 256, $"threads must be between 0 (one per processor) and 256, not {Threads}");
-        Require(MaxSteps is null or >= 1, $"max steps must be at least 1, not {MaxSteps}");
-        Require(LimitTrain is null or >= 1, $"limit-train must be at least 1, not {LimitTrain}");
-        Require(LimitTest is null or >= 1, $"limit-test must be at least 1, not {LimitTest}");
+        Require(Epochs, TrainingLimits.Epochs, "epochs");
+        Require(BatchSize, TrainingLimits.BatchSize, "batch size");
+        Require(Hidden, TrainingLimits.Hidden, "hidden size");
+        Require(Layers, TrainingLimits.Layers, "layers");
+        Require(LearningRate, TrainingLimits.LearningRate, "learning rate");
+        if (ClipNorm is float clip)
+            Require(clip, TrainingLimits.ClipNorm, "gradient clipping norm");
+        if (ForgetBias is float bias)
+            Require(bias, TrainingLimits.ForgetBias, "forget bias");
+        Require(WeightDecay, TrainingLimits.WeightDecay, "weight decay");
+        Require(Threads, TrainingLimits.Threads, "threads (0: one per processor)");
+        if (MaxSteps is long maxSteps)
+            Require(maxSteps, TrainingLimits.MaxSteps, "max steps");
+        if (LimitTrain is int limitTrain)
+            Require(limitTrain, TrainingLimits.Limit, "limit-train");
+        if (LimitTest is int limitTest)
+            Require(limitTest, TrainingLimits.Limit, "limit-test");
     }
 
-    private static void Require(bool condition, string message)
+    private static void Require<T>(T value, OptionRange<T> range, string name) where T : struct, INumber<T>
     {
-        if (!condition)
-            throw new SmnistException(message);
+        if (!range.Contains(value))
+            throw new SmnistException(string.Create(CultureInfo.InvariantCulture, $"{name} must be between {range.Min} and {range.Max}, not {value}"));
     }
 }
