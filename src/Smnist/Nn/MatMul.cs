@@ -6,7 +6,7 @@ namespace Smnist.Nn;
 
 /// <summary>
 /// The engine's matrix product for any element type: float goes to the fast kernel, other types (double, for the
-/// gradient checks) to the plain reference loop. Arguments as <see cref="GemmReference.Multiply"/>; a float product
+/// gradient checks) to <see cref="GemmReference"/>. Arguments as <see cref="GemmReference.Multiply"/>; a float product
 /// may pass op(B) already packed (packedB), which then stands for b, ldb, transposeB.
 /// </summary>
 internal static class MatMul
@@ -27,25 +27,12 @@ internal static class MatMul
             Gemm.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA, packedB, m, accumulate);
             return;
         }
-        if (typeof(T) == typeof(float) && UseReferenceKernels)
-        {
-            GemmReference.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA,
-                MemoryMarshal.Cast<T, float>(b), ldb, transposeB, m, n, k, accumulate);
-            return;
-        }
-        if (typeof(T) == typeof(float))
+        if (typeof(T) == typeof(float) && !UseReferenceKernels)
         {
             Gemm.Multiply(MemoryMarshal.Cast<T, float>(c), ldc, MemoryMarshal.Cast<T, float>(a), lda, transposeA,
                 MemoryMarshal.Cast<T, float>(b), ldb, transposeB, m, n, k, accumulate);
             return;
         }
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                T sum = T.Zero;
-                for (int p = 0; p < k; p++)
-                    sum += (transposeA ? a[p * lda + i] : a[i * lda + p]) * (transposeB ? b[j * ldb + p] : b[p * ldb + j]);
-                c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
-            }
+        GemmReference.Multiply(c, ldc, a, lda, transposeA, b, ldb, transposeB, m, n, k, accumulate);
     }
 }

@@ -13,7 +13,7 @@ public sealed class OnnxExportTests
     public static TheoryData<SequenceView, int, int> Cases()
     {
         var cases = new TheoryData<SequenceView, int, int>();
-        foreach (SequenceView view in Enum.GetValues<SequenceView>())
+        foreach (SequenceView view in Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom)) // the image views
             foreach (int layers in new[] { 1, 2 })
                 foreach (int batch in new[] { 1, 17 })
                     cases.Add(view, layers, batch);
