@@ -19,12 +19,4 @@ public static class DatasetKindNames
         DatasetKind.Fashion => "fashion",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown data set."),
     };
-
-    /// <summary>Parses "mnist" or "fashion" (also "fashion-mnist"), case-insensitive.</summary>
-    public static DatasetKind Parse(string name) => name?.Trim().ToLowerInvariant() switch
-    {
-        "mnist" => DatasetKind.Mnist,
-        "fashion" or "fashion-mnist" or "fashionmnist" => DatasetKind.Fashion,
-        _ => throw new SmnistException($"unknown data set '{name}'; expected mnist or fashion."),
-    };
 }

@@ -4,7 +4,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
-namespace Smnist.Data;
+namespace Smnist.Data.Acquisition;
 
 /// <summary>
 /// Finds the four IDX files of a data set and loads them. Order: a folder given by the user (--data-dir, else the
