@@ -50,7 +50,7 @@ internal static class LstmCell
                 inputs.Slice((t * batch + b) * d, d).CopyTo(z[n..]);
             }
             Span<T> stepGates = gates.Slice(t * gateBlock, gateBlock); // (B, 4n)
-            MatMul.Multiply(stepGates, g, stepInputs, columns, false, weight, columns, true, batch, g, columns, accumulate: false, weightTransposed);
+            MatMul.Linear(stepGates, g, stepInputs, columns, weight, columns, rows: batch, outFeatures: g, inFeatures: columns, weightTransposed); // (B, 4n) = (B, n+d) · (4n, n+d)ᵀ
             for (int b = 0; b < batch; b++)
             {
                 Span<T> row = stepGates.Slice(b * g, g);
@@ -117,7 +117,7 @@ internal static class LstmCell
                         cells.Slice(t * stateBlock + state, n), n);
                 }
                 if (t > 0)
-                    MatMul.Multiply(recurrentGrad, n, stepGrad, g, false, weight, columns, false, batch, n, g, accumulate: false, recurrent);
+                    MatMul.LinearInputGradient(recurrentGrad, n, stepGrad, g, weight, columns, rows: batch, inFeatures: n, outFeatures: g, recurrent); // (B, n) = (B, 4n) · (4n, n)
             }
 
             // The chunk's weight gradient as one product over its z_t gathered into rows, transposed,
@@ -130,11 +130,12 @@ internal static class LstmCell
                 outputs.Slice(first * stateBlock + r * n, n).CopyTo(z);
                 inputs.Slice((first * batch + r) * d, d).CopyTo(z[n..]);
             }
-            MatMul.Multiply(weightGradTransposed, g, chunkInputs, columns, true, chunkGrad, g, false, columns, g, rows, accumulate: end < steps);
+            // Transposed, the roles swap: z_t stands in the output-gradient place and the gate gradient in the input's.
+            MatMul.LinearWeightGradient(weightGradTransposed, g, chunkInputs, columns, chunkGrad, g, rows, outFeatures: columns, inFeatures: g, accumulate: end < steps); // (n+d, 4n) += (chunk·B, n+d)ᵀ · (chunk·B, 4n)
             for (int r = 0; r < rows; r++)
                 TensorPrimitives.Add(biasGrad[..g], chunkGrad.Slice(r * g, g), biasGrad[..g]);
             if (!inputGrad.IsEmpty)
-                MatMul.Multiply(inputGrad.Slice(first * batch * d, rows * d), d, chunkGrad, g, false, weight[n..], columns, false, rows, d, g, accumulate: false);
+                MatMul.LinearInputGradient(inputGrad.Slice(first * batch * d, rows * d), d, chunkGrad, g, weight[n..], columns, rows, inFeatures: d, outFeatures: g); // (chunk·B, d) = (chunk·B, 4n) · (4n, d)
         }
         for (int r = 0; r < g; r++)
             for (int c = 0; c < columns; c++)

@@ -14,7 +14,7 @@ internal static class Readout
         int batch, int inputSize, int classes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        MatMul.Multiply(logits, classes, input, inputSize, false, weight, inputSize, true, batch, classes, inputSize, accumulate: false);
+        MatMul.Linear(logits, classes, input, inputSize, weight, inputSize, rows: batch, outFeatures: classes, inFeatures: inputSize); // (B, K) = (B, n) · (K, n)ᵀ
         for (int b = 0; b < batch; b++)
             TensorPrimitives.Add(logits.Slice(b * classes, classes), bias[..classes], logits.Slice(b * classes, classes));
     }
@@ -29,10 +29,10 @@ internal static class Readout
         int batch, int inputSize, int classes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        MatMul.Multiply(weightGrad, inputSize, logitsGrad, classes, true, input, inputSize, false, classes, inputSize, batch, accumulate: false);
+        MatMul.LinearWeightGradient(weightGrad, inputSize, logitsGrad, classes, input, inputSize, rows: batch, outFeatures: classes, inFeatures: inputSize, accumulate: false); // (K, n) = (B, K)ᵀ · (B, n)
         biasGrad[..classes].Clear();
         for (int b = 0; b < batch; b++)
             TensorPrimitives.Add(biasGrad[..classes], logitsGrad.Slice(b * classes, classes), biasGrad[..classes]);
-        MatMul.Multiply(inputGrad, inputSize, logitsGrad, classes, false, weight, inputSize, false, batch, inputSize, classes, accumulate: false);
+        MatMul.LinearInputGradient(inputGrad, inputSize, logitsGrad, classes, weight, inputSize, rows: batch, inFeatures: inputSize, outFeatures: classes); // (B, n) = (B, K) · (K, n)
     }
 }
