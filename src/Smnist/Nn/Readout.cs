@@ -7,6 +7,7 @@ namespace Smnist.Nn;
 internal static class Readout
 {
     public static void Forward<T>(
+        KernelSet kernels,
         Span<T> logits,         // (B, K)
         ReadOnlySpan<T> input,  // (B, n)
         ReadOnlySpan<T> weight, // (K, n)
@@ -14,12 +15,13 @@ internal static class Readout
         int batch, int inputSize, int classes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        MatMul.Linear(logits, classes, input, inputSize, weight, inputSize, rows: batch, outFeatures: classes, inFeatures: inputSize); // (B, K) = (B, n) · (K, n)ᵀ
+        kernels.Linear(logits, classes, input, inputSize, weight, inputSize, rows: batch, outFeatures: classes, inFeatures: inputSize); // (B, K) = (B, n) · (K, n)ᵀ
         for (int b = 0; b < batch; b++)
             TensorPrimitives.Add(logits.Slice(b * classes, classes), bias[..classes], logits.Slice(b * classes, classes));
     }
 
     public static void Backward<T>(
+        KernelSet kernels,
         Span<T> weightGrad,          // (K, n), overwritten
         Span<T> biasGrad,            // (K), overwritten
         Span<T> inputGrad,           // (B, n), overwritten
@@ -29,10 +31,10 @@ internal static class Readout
         int batch, int inputSize, int classes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        MatMul.LinearWeightGradient(weightGrad, inputSize, logitsGrad, classes, input, inputSize, rows: batch, outFeatures: classes, inFeatures: inputSize, accumulate: false); // (K, n) = (B, K)ᵀ · (B, n)
+        kernels.LinearWeightGradient(weightGrad, inputSize, logitsGrad, classes, input, inputSize, rows: batch, outFeatures: classes, inFeatures: inputSize, accumulate: false); // (K, n) = (B, K)ᵀ · (B, n)
         biasGrad[..classes].Clear();
         for (int b = 0; b < batch; b++)
             TensorPrimitives.Add(biasGrad[..classes], logitsGrad.Slice(b * classes, classes), biasGrad[..classes]);
-        MatMul.LinearInputGradient(inputGrad, inputSize, logitsGrad, classes, weight, inputSize, rows: batch, inFeatures: inputSize, outFeatures: classes); // (B, n) = (B, K) · (K, n)
+        kernels.LinearInputGradient(inputGrad, inputSize, logitsGrad, classes, weight, inputSize, rows: batch, inFeatures: inputSize, outFeatures: classes); // (B, n) = (B, K) · (K, n)
     }
 }

@@ -79,7 +79,7 @@ public sealed class ReadingTrace
         ReadOnlySpan<float> parameters = _model.Parameters;
         // (T, n) v_1..v_T of the last layer, read out all at once into (T, K).
         ReadOnlySpan<float> outputs = _workspace.Outputs[config.Layers - 1].AsSpan(n, steps * n);
-        Readout.Forward<float>(_stepProbabilities, outputs,
+        Readout.Forward<float>(_model.Kernels, _stepProbabilities, outputs,
             parameters.Slice(_model.Layout.ReadoutWeightOffset, classes * n), parameters.Slice(_model.Layout.ReadoutBiasOffset, classes),
             steps, n, classes);
         for (int t = 0; t < steps; t++)
