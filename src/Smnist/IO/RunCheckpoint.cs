@@ -20,7 +20,7 @@ internal sealed record SavedRun(LoadedModel Model, OptimizerState Optimizer);
 /// one) brings it level. Temporary files of a save that failed are deleted by the save, or, after a kill, by
 /// <see cref="DeleteLeftovers"/>.
 /// </summary>
-public static class RunCheckpoint
+internal static class RunCheckpoint
 {
     /// <summary>Written into the checkpoint so that a file of an older layout is refused by name.</summary>
     public const string FormatKey = "checkpoint.format";

@@ -8,7 +8,7 @@ namespace Smnist.IO;
 /// any way (a kill included), so a stale lock never blocks. An exclusively opened file cannot be read by others,
 /// so the holder describes itself in <see cref="HolderFileName"/>, for the message a second run gets.
 /// </summary>
-public sealed class RunLock : IDisposable
+internal sealed class RunLock : IDisposable
 {
     /// <summary>The lock file in the run folder.</summary>
     public const string FileName = ".smnist-lock";
