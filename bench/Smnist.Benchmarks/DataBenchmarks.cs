@@ -31,7 +31,7 @@ public class DataBenchmarks
     {
         _set = SyntheticDigits(EpochImages);
         _loader = new BatchLoader(_set, SequenceLayout.Create(View, permutationSeed: 1), BatchLoader.DefaultBatchSize, shuffle: true, Augment, seed: 42);
-        _batch = new Batch(_loader.Layout, _loader.BatchSize);
+        _batch = new Batch(_loader.Source.Steps, _loader.Source.Features, _loader.BatchSize);
         _order = new int[EpochImages];
         _scratch = new byte[_loader.BatchSize * ImageSet.Pixels];
     }
@@ -67,7 +67,7 @@ public class DataBenchmarks
         float checksum = 0;
         for (int batch = 0; batch < _loader.BatchesPerEpoch; batch++)
         {
-            _loader.Fill(_batch, 3, batch, _order, _scratch);
+            _loader.Fill(_batch, 3, batch, _order);
             checksum += _batch.Inputs[batch % _batch.Inputs.Length];
         }
         return checksum;

@@ -58,14 +58,14 @@ public class TrainingStepBenchmarks
     [Benchmark(Baseline = true)]
     public void NaiveKernels()
     {
-        MatMul.UseReferenceKernels = true;
+        _model.Kernels = KernelSet.Reference;
         try
         {
             OneThreadStep(packed: null);
         }
         finally
         {
-            MatMul.UseReferenceKernels = false;
+            _model.Kernels = KernelSet.Fast;
         }
     }
 

@@ -93,7 +93,7 @@ public static class Cli
         root.Options.Add(Verbose);
         root.SetAction(_ =>
         {
-            error.WriteLine("error: no command given; use train, eval, predict, bench, explain, serve or export (see 'smnist --help')");
+            error.WriteLine("error: no command given; use train, eval, predict, bench, export, explain or serve (see 'smnist --help')");
             return UsageError;
         });
 

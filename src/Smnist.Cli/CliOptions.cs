@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Numerics;
+using Smnist.Training;
 
 namespace Smnist.Cli;
 
@@ -11,6 +12,11 @@ namespace Smnist.Cli;
 /// </summary>
 internal static class CliOptions
 {
+    /// <summary>A number in <paramref name="range"/>; the range and the default (text, as recipes decide some) go in the help.</summary>
+    public static Option<T?> Number<T>(string name, string helpName, string description, OptionRange<T> range, string? defaultText = null)
+        where T : struct, INumber<T>, IMinMaxValue<T> =>
+        Number(name, helpName, description, range.Min, range.Max, defaultText);
+
     /// <summary>A number in [min, max]; the range and the default (text, as recipes decide some) go in the help.</summary>
     public static Option<T?> Number<T>(string name, string helpName, string description, T min, T max, string? defaultText = null)
         where T : struct, INumber<T>, IMinMaxValue<T>

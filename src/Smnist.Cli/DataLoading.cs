@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Smnist.Data;
+using Smnist.Data.Acquisition;
 
 namespace Smnist.Cli;
 

@@ -22,7 +22,7 @@ internal static class ExportCommand
                 throw new SmnistException($"{path} already exists; pass --force to overwrite it");
             OnnxExport.Save(path, loaded.Model, loaded.Sequence);
             var sequence = loaded.Sequence;
-            context.Output.WriteLine($"wrote {path}: input [batch, {sequence.Steps}, {sequence.Features}] ({sequence.Name}, pixels in [0, 1] in natural order), output logits [batch, {loaded.Model.Config.Classes}]");
+            context.Output.WriteLine($"wrote {path}: input [batch, {sequence.Steps}, {sequence.Features}] ({(sequence.ReadsImages ? $"{sequence.Name}, pixels in [0, 1] in natural order" : "custom sequences")}), output logits [batch, {loaded.Model.Config.Classes}]");
             return 0;
         });
         return command;

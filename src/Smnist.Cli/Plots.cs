@@ -1,10 +1,8 @@
 using ScottPlot;
 using Smnist.IO;
+using Smnist.Training;
 
 namespace Smnist.Cli;
-
-/// <summary>One training step's loss, as loss.csv records it.</summary>
-internal readonly record struct LossPoint(long Step, int Epoch, float Loss);
 
 /// <summary>The run's figures, rendered with ScottPlot and written atomically.</summary>
 internal static class Plots
@@ -14,11 +12,36 @@ internal static class Plots
     private static readonly Color Blue = Color.FromHex("#1f77b4");
     private static readonly Color Orange = Color.FromHex("#d95f02");
 
+    private const string LossPng = "loss.png", LossSvg = "loss.svg", AccuracyPng = "accuracy.png", ConfusionPng = "confusion.png";
+
+    /// <summary>The figures a run folder holds: removed with the rest of an earlier run, and when a run continues.</summary>
+    public static readonly string[] RunFiles = [LossPng, LossSvg, AccuracyPng, ConfusionPng];
+
+    /// <summary>loss.png and loss.svg of the run so far; returns their paths.</summary>
+    public static IEnumerable<string> WriteLoss(RunDirectory run)
+    {
+        string png = run.FileIn(LossPng), svg = run.FileIn(LossSvg);
+        WriteLoss(run.Losses, png, svg);
+        return [png, svg];
+    }
+
+    /// <summary>accuracy.png (per finished epoch, and the final evaluation when the run stopped inside an epoch) and confusion.png; returns their paths.</summary>
+    public static IEnumerable<string> WriteResults(RunDirectory run, Trainer trainer, EvaluationResult final)
+    {
+        var accuracy = trainer.History.Select(e => ((double)e.Epoch, e.TestAccuracy)).ToList();
+        if (trainer.Step % trainer.BatchesPerEpoch != 0)
+            accuracy.Add(((double)trainer.Step / trainer.BatchesPerEpoch, final.Accuracy));
+        string accuracyPng = run.FileIn(AccuracyPng), confusionPng = run.FileIn(ConfusionPng);
+        WriteAccuracy(accuracy, accuracyPng);
+        WriteConfusion(final.Confusion, confusionPng);
+        return [accuracyPng, confusionPng];
+    }
+
     /// <summary>
     /// Every step's loss, faint, under an exponential moving average (bias-corrected, as TensorBoard smooths) whose
     /// window scales with the run's length; dashed vertical lines where an epoch ends.
     /// </summary>
-    public static void WriteLoss(IReadOnlyList<LossPoint> points, string pngPath, string svgPath)
+    private static void WriteLoss(IReadOnlyList<LossPoint> points, string pngPath, string svgPath)
     {
         var plot = new Plot();
         double[] steps = points.Select(p => (double)p.Step).ToArray();

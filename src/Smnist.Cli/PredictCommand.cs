@@ -82,7 +82,7 @@ internal static class PredictCommand
         return new Prediction(source, TensorPrimitives.IndexOfMax<float>(probabilities), probabilities, label);
     }
 
-    private static JsonObject Json(string model, List<Prediction> predictions, List<(string Image, string Error)> failures)
+    private static JsonObject Json(string modelPath, List<Prediction> predictions, List<(string Image, string Error)> failures)
     {
         var items = new JsonArray();
         foreach (Prediction p in predictions)
@@ -97,7 +97,7 @@ internal static class PredictCommand
                 item["label"] = label;
             items.Add(item);
         }
-        var result = new JsonObject { ["model"] = model, ["predictions"] = items };
+        var result = new JsonObject { ["model"] = modelPath, ["predictions"] = items };
         if (failures.Count > 0)
             result["errors"] = new JsonArray(failures.Select(f => (JsonNode?)new JsonObject { ["image"] = f.Image, ["error"] = f.Error }).ToArray());
         return result;

@@ -11,48 +11,40 @@ using Spectre.Console;
 
 namespace Smnist.Cli;
 
-internal enum Recipe
-{
-    Best,
-    Seed,
-    Pixels,
-    Permuted,
-}
-
 /// <summary>
 /// <c>smnist train</c>: resolves the options over a recipe, trains with a live display, checkpoints after every
 /// epoch and on Ctrl+C, and writes the run's files (all atomically) and a summary table.
 /// </summary>
 internal sealed class TrainCommand
 {
-    private readonly Option<Recipe?> _recipe = CliOptions.Choice("--recipe",
-        "Starting values for every option below: best (rows; Adam 2e-3, cosine decay, forget bias 1, 15 epochs), seed (the notebook: Adam 1e-3, constant, nn.Linear init, 10 epochs), " +
-        "pixels (784 steps of one pixel; Adam 1e-3, cosine, forget bias 1, clip 1, no augmentation, 16 epochs) or permuted (the pixels recipe on permuted pixels, with augmentation) [default: best]",
-        new Dictionary<string, Recipe> { ["best"] = Recipe.Best, ["seed"] = Recipe.Seed, ["pixels"] = Recipe.Pixels, ["permuted"] = Recipe.Permuted });
-    private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", 1, 10_000, "recipe: 15 best, 10 seed, 16 pixels and permuted");
-    private readonly Option<int?> _batchSize = CliOptions.Number("--batch-size", "N", "Examples per training step", 1, 65_536, "default: 32");
-    private readonly Option<int?> _hidden = CliOptions.Number("--hidden", "N", "LSTM units per layer", 1, 4096, "default: 128");
-    private readonly Option<int?> _layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", 1, 16, "default: 1");
-    private readonly Option<float?> _lr = CliOptions.Number("--lr", "RATE", "Adam learning rate", 1e-8f, 10f, "recipe: 2e-3 best, 1e-3 the others");
+    // Maps each recipe's name to its place in Recipe.All.
+    private readonly Option<int?> _recipe = CliOptions.Choice("--recipe",
+        $"Starting values for every option below: {string.Join(", ", Recipe.All.SkipLast(1).Select(Described))} or {Described(Recipe.All[^1])} [default: {Recipe.Best.Name}]",
+        Recipe.All.Select((recipe, index) => (recipe.Name, index)).ToDictionary());
+    private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", TrainingLimits.Epochs, RecipeValues(o => o.Epochs));
+    private readonly Option<int?> _batchSize = CliOptions.Number("--batch-size", "N", "Examples per training step", TrainingLimits.BatchSize, RecipeValues(o => o.BatchSize));
+    private readonly Option<int?> _hidden = CliOptions.Number("--hidden", "N", "LSTM units per layer", TrainingLimits.Hidden, RecipeValues(o => o.Hidden));
+    private readonly Option<int?> _layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", TrainingLimits.Layers, RecipeValues(o => o.Layers));
+    private readonly Option<float?> _lr = CliOptions.Number("--lr", "RATE", "Adam learning rate", TrainingLimits.LearningRate, RecipeValues(o => o.LearningRate));
     private readonly Option<LearningRateSchedule?> _schedule = CliOptions.Choice("--schedule",
-        "Learning rate over the run: constant, or cosine decay to zero over all steps, per step [recipe: constant seed, cosine the others]",
+        $"Learning rate over the run: constant, or cosine decay to zero over all steps, per step [{RecipeValues(o => o.Schedule.ToString().ToLowerInvariant())}]",
         new Dictionary<string, LearningRateSchedule> { ["constant"] = LearningRateSchedule.Constant, ["cosine"] = LearningRateSchedule.Cosine });
     private readonly Option<float?> _forgetBias = CliOptions.Number("--forget-bias", "B",
-        "Initial forget-gate bias; without it the gates keep nn.Linear's uniform init", -100f, 100f, "recipe: none seed, 1 the others");
-    private readonly Option<float?> _clip = CliOptions.Number("--clip", "N", "Clip the global gradient norm to N", 1e-6f, 1e6f, "recipe: 1 pixels and permuted, no clipping the others");
-    private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", 0f, 1f, "default: 0");
-    private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, "default: 1");
-    private readonly Option<int?> _threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", 0, 256, "default: 0");
-    private readonly Option<bool> _augment = CliOptions.Flag("--augment", "Random affine augmentation of training images, as the seed (±10°, ±5% shift, 0.95-1.05 scale) [recipe: off pixels, on the others]");
+        "Initial forget-gate bias; without it the gates keep nn.Linear's uniform init", TrainingLimits.ForgetBias, RecipeValues(o => o.ForgetBias));
+    private readonly Option<float?> _clip = CliOptions.Number("--clip", "N", "Clip the global gradient norm to N", TrainingLimits.ClipNorm, RecipeValues(o => o.ClipNorm));
+    private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", TrainingLimits.WeightDecay, RecipeValues(o => o.WeightDecay));
+    private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, RecipeValues(o => o.Seed));
+    private readonly Option<int?> _threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", TrainingLimits.Threads, RecipeValues(o => o.Threads));
+    private readonly Option<bool> _augment = CliOptions.Flag("--augment", $"Random affine augmentation of training images, as the seed (±10°, ±5% shift, 0.95-1.05 scale) [{RecipeValues(o => o.Augment ? "on" : "off")}]");
     private readonly Option<bool> _noAugment = CliOptions.Flag("--no-augment", "Train on the images as they are");
     private readonly Option<bool> _augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the seed's protocol) instead of the clean test set");
     private readonly Option<bool> _noShuffle = CliOptions.Flag("--no-shuffle", "Keep the training set's order in every epoch");
-    private readonly Option<long?> _maxSteps = CliOptions.Number("--max-steps", "N", "Stop after N training steps in all (resumable with --resume)", 1L, long.MaxValue);
-    private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", 1, int.MaxValue);
-    private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", 1, int.MaxValue);
+    private readonly Option<long?> _maxSteps = CliOptions.Number("--max-steps", "N", "Stop after N training steps in all (resumable with --resume)", TrainingLimits.MaxSteps);
+    private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", TrainingLimits.Limit);
+    private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", TrainingLimits.Limit);
     private readonly Option<SequenceView?> _sequence = CliOptions.Choice("--sequence",
-        "How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [recipe: the pixels and permuted recipes name theirs, rows the others]",
-        Enum.GetValues<SequenceView>().ToDictionary(SequenceLayout.NameOf));
+        $"How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [{RecipeValues(o => SequenceLayout.NameOf(o.Sequence))}]",
+        Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom).ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
     private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes, and its sequence view unless the recipe names one, are the defaults");
@@ -70,6 +62,23 @@ internal sealed class TrainCommand
     private TrainCommand(CliContext context) => _context = context;
 
     /// <summary>Options that decide the trajectory of a run; a resumed run keeps its own.</summary>
+    private static string Described(Recipe recipe) => $"{recipe.Name} ({recipe.Description})";
+
+    /// <summary>
+    /// The recipes' value of an option, for its help: "default: 32" when all agree, else each value with the
+    /// recipes that use it ("recipe: 15 best, 10 seed, 16 pixels and permuted"). Null reads "none".
+    /// </summary>
+    private static string RecipeValues<T>(Func<TrainingOptions, T> value)
+    {
+        var groups = Recipe.All.GroupBy(r => string.Format(CultureInfo.InvariantCulture, "{0}", value(r.Options) is { } v ? v : "none")).ToList();
+        if (groups.Count == 1)
+            return $"default: {groups[0].Key}";
+        return "recipe: " + string.Join(", ", groups.Select(g => $"{g.Key} {JoinAnd(g.Select(r => r.Name).ToList())}"));
+    }
+
+    private static string JoinAnd(IReadOnlyList<string> names) =>
+        names.Count == 1 ? names[0] : $"{string.Join(", ", names.Take(names.Count - 1))} and {names[^1]}";
+
     private IEnumerable<Option> TrajectoryOptions =>
     [
         _recipe, _epochs, _batchSize, _hidden, _layers, _lr, _schedule, _forgetBias, _clip, _weightDecay, _seed,
@@ -116,10 +125,10 @@ internal sealed class TrainCommand
         string directory = setup.Directory;
 
         // Held until the run ends, so no other run writes into this folder meanwhile.
-        using RunLock runLock = RunLock.Acquire(directory);
-        RunCheckpoint.DeleteLeftovers(directory);
-        if (resumeDirectory is null)
-            RefuseExistingRun(directory, parsed.GetValue(_force));
+        using RunDirectory run = resumeDirectory is null
+            ? RunDirectory.Create(directory, parsed.GetValue(_force),
+                $"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {Cli.ShellWord(directory)} to continue it")
+            : RunDirectory.Open(directory);
 
         var (train, test) = DataLoading.Load(_context, setup.Dataset, setup.DataDir);
         int? threads = parsed.GetValue(_threads);
@@ -127,21 +136,15 @@ internal sealed class TrainCommand
             ? new Trainer(setup.Options!, train, test, setup.Init)
             : Trainer.Resume(resumeDirectory, train, test, parsed.GetValue(_maxSteps), threads);
 
-        List<LossPoint> losses;
         if (resumeDirectory is null)
         {
             // Only now that the new run is ready: no file of an earlier run (replaced with --force, or killed before
             // its first checkpoint) may outlive it beside the new ones.
-            DeleteRunFiles(directory, RunFiles.All);
-            RunFiles.WriteJson(Path.Combine(directory, RunFiles.Config), ConfigJson(trainer, setup));
-            losses = [];
+            run.Begin(trainer, setup.Recipe, setup.DataDir, setup.InitPath, Plots.RunFiles);
         }
         else
         {
-            losses = RunFiles.ReadLossCsv(Path.Combine(directory, RunFiles.LossCsv), trainer.Step);
-            // Results describe a finished run; this one continues. The save brings every file level with the checkpoint.
-            DeleteRunFiles(directory, RunFiles.Results);
-            SaveProgress(trainer, directory, losses);
+            run.Continue(trainer, Plots.RunFiles);
             if (threads is not null && setup.Threads is int recorded && trainer.Options.Threads != recorded)
                 _context.Error.WriteLine($"note: the run was trained on {recorded} threads; on {trainer.Options.Threads} its result will differ (in rounding) from an uninterrupted run's");
         }
@@ -150,45 +153,41 @@ internal sealed class TrainCommand
         display.Message(string.Create(CultureInfo.InvariantCulture,
             $"{(resumeDirectory is null ? "training" : $"resuming at step {trainer.Step}")}: {trainer.TrainCount} training and {trainer.TestCount} test images, " +
             $"{trainer.BatchesPerEpoch} steps per epoch, {trainer.TotalSteps} steps in all, {trainer.Options.EffectiveThreads} threads; writing to {directory}"));
-        long savedStep = resumeDirectory is null ? -1 : trainer.Step;
         trainer.StepCompleted += step =>
         {
-            losses.Add(new LossPoint(step.Step, step.Epoch, (float)step.Loss));
             display.Step(step.Epoch, trainer.Options.Epochs, step.Batch, step.BatchesPerEpoch, (float)step.Loss, step.Samples);
         };
         trainer.EpochCompleted += epoch =>
         {
             display.EpochDone(epoch.Epoch, epoch.TrainLoss, epoch.TestAccuracy, epoch.TestLoss, epoch.Seconds);
             // A checkpoint per epoch: a crash loses at most one epoch, and --resume picks up from here.
-            SaveProgress(trainer, directory, losses);
-            savedStep = trainer.Step;
+            run.SaveProgress(trainer);
         };
 
         double checkpointMinutes = parsed.GetValue(_checkpointEvery) ?? DefaultCheckpointMinutes;
         trainer.CheckpointInterval = checkpointMinutes > 0 ? TimeSpan.FromMinutes(checkpointMinutes) : null;
         trainer.CheckpointDue += () =>
         {
-            SaveProgress(trainer, directory, losses);
-            savedStep = trainer.Step;
+            run.SaveProgress(trainer);
         };
 
         TrainingResult result;
         try
         {
             Cli.StopsGracefully = true;
-            result = display.Run(() => trainer.Run(_context.Cancel));
+            result = display.Run(() => trainer.Fit(_context.Cancel));
         }
         catch (TrainingDivergedException e)
         {
-            string kept = savedStep < 0 ? "no checkpoint was saved" : $"the last good checkpoint (step {savedStep}) is kept in {directory}";
+            string kept = run.SavedStep is long saved ? $"the last good checkpoint (step {saved}) is kept in {directory}" : "no checkpoint was saved";
             throw new SmnistException($"{e.Message}; {kept}; a lower --lr or --clip may help", e);
         }
         finally
         {
             Cli.StopsGracefully = false;
         }
-        var written = SaveProgress(trainer, directory, losses);
-        written.AddRange(WriteLossPlots(directory, losses));
+        var written = new List<string>(run.SaveProgress(trainer));
+        written.AddRange(Plots.WriteLoss(run));
         string resumeCommand = $"{_context.Program} train --resume {Cli.ShellWord(directory)}";
 
         if (!result.Completed)
@@ -199,7 +198,9 @@ internal sealed class TrainCommand
         }
 
         EvaluationResult final = result.Test!;
-        written.AddRange(WriteResults(trainer, directory, losses, final));
+        written.Add(run.FileIn(RunDirectory.ConfigFileName));
+        written.Add(run.WriteMetrics(trainer, final));
+        written.AddRange(Plots.WriteResults(run, trainer, final));
         PrintSummary(trainer, final, wall.Elapsed, written);
         if (trainer.Step < trainer.ScheduledSteps)
             _context.Output.WriteLine($"stopped at step {trainer.Step} of {trainer.ScheduledSteps} (--max-steps); continue with: {resumeCommand}");
@@ -211,8 +212,8 @@ internal sealed class TrainCommand
 
     private RunSetup NewRun(ParseResult parsed)
     {
-        Recipe recipe = parsed.GetValue(_recipe) ?? Recipe.Best;
-        TrainingOptions baseline = TrainingOptions.ForRecipe(recipe.ToString().ToLowerInvariant());
+        Recipe recipe = parsed.GetValue(_recipe) is int index ? Recipe.All[index] : Recipe.Best;
+        TrainingOptions baseline = recipe.Options;
 
         string? initPath = parsed.GetValue(_init);
         LoadedModel? init = initPath is null ? null : ModelCheckpoint.Load(initPath);
@@ -238,154 +239,24 @@ internal sealed class TrainCommand
             LimitTrain = parsed.GetValue(_limitTrain) ?? baseline.LimitTrain,
             LimitTest = parsed.GetValue(_limitTest) ?? baseline.LimitTest,
             // The pixel recipes name their view; the others leave it to --init's weights.
-            Sequence = parsed.GetValue(_sequence) ?? (recipe is Recipe.Pixels or Recipe.Permuted ? null : init?.Sequence.View) ?? baseline.Sequence,
+            Sequence = parsed.GetValue(_sequence) ?? (recipe.NamesView ? null : init?.Sequence.View) ?? baseline.Sequence,
             Dataset = parsed.GetValue(_dataset) ?? baseline.Dataset,
         };
         options.Validate();
 
         string directory = parsed.GetValue(_out) ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
-        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.ToString().ToLowerInvariant(), options, init, initPath, null);
-    }
-
-    /// <summary>A folder that holds a run is refused unless --force; checked under the run's lock.</summary>
-    private static void RefuseExistingRun(string directory, bool force)
-    {
-        bool holdsRun = File.Exists(Path.Combine(directory, ModelCheckpoint.ModelFileName)) || File.Exists(Path.Combine(directory, ModelCheckpoint.OptimizerFileName));
-        if (holdsRun && !force)
-            throw new SmnistException($"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {Cli.ShellWord(directory)} to continue it");
-    }
-
-    private static void DeleteRunFiles(string directory, IEnumerable<string> names)
-    {
-        foreach (string name in names)
-            File.Delete(Path.Combine(directory, name));
+        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.Name, options, init, initPath, null);
     }
 
     private RunSetup ResumedRun(ParseResult parsed, string directory)
     {
-        string checkpoint = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
-        if (!File.Exists(checkpoint))
-            throw new SmnistException($"{directory}: no run to resume (no {ModelCheckpoint.OptimizerFileName})");
-        JsonObject config = RunFiles.ReadJsonObject(Path.Combine(directory, RunFiles.Config));
+        JsonObject config = RunDirectory.ReadConfig(directory);
         string datasetName = config["dataset"]?.GetValue<string>() ?? "mnist";
         if (!DataLoading.Kinds.TryGetValue(datasetName, out DatasetKind dataset))
-            throw new SmnistException($"{Path.Combine(directory, RunFiles.Config)}: unknown dataset '{datasetName}'");
+            throw new SmnistException($"{Path.Combine(directory, RunDirectory.ConfigFileName)}: unknown dataset '{datasetName}'");
         string? dataDir = parsed.GetValue(_dataDir) ?? config["data_dir"]?.GetValue<string>();
         return new RunSetup(directory, dataset, dataDir, config["recipe"]?.GetValue<string>() ?? "best", null, null, config["init"]?.GetValue<string>(),
             config["threads"] is JsonValue threads && threads.TryGetValue(out int recorded) ? recorded : null);
-    }
-
-    /// <summary>Every option the run uses, after the recipe is applied (the trainer's own record of them).</summary>
-    private static JsonObject ConfigJson(Trainer trainer, RunSetup setup)
-    {
-        TrainingOptions o = trainer.Options;
-        return new JsonObject
-        {
-            ["recipe"] = setup.Recipe,
-            ["epochs"] = o.Epochs,
-            ["batch_size"] = o.BatchSize,
-            ["hidden"] = o.Hidden,
-            ["layers"] = o.Layers,
-            ["lr"] = o.LearningRate,
-            ["schedule"] = o.Schedule.ToString().ToLowerInvariant(),
-            ["forget_bias"] = o.ForgetBias,
-            ["clip"] = o.ClipNorm,
-            ["weight_decay"] = o.WeightDecay,
-            ["seed"] = o.Seed,
-            ["threads"] = o.EffectiveThreads,
-            ["augment"] = o.Augment,
-            ["augment_test"] = o.AugmentTest,
-            ["shuffle"] = o.Shuffle,
-            ["max_steps"] = o.MaxSteps,
-            ["limit_train"] = o.LimitTrain,
-            ["limit_test"] = o.LimitTest,
-            ["sequence"] = SequenceLayout.NameOf(o.Sequence),
-            ["dataset"] = DatasetKindNames.NameOf(o.Dataset),
-            ["data_dir"] = setup.DataDir is null ? null : Path.GetFullPath(setup.DataDir),
-            ["init"] = setup.InitPath,
-            ["out"] = setup.Directory,
-            ["train_samples"] = trainer.TrainCount,
-            ["test_samples"] = trainer.TestCount,
-            ["steps_per_epoch"] = trainer.BatchesPerEpoch,
-            ["total_steps"] = trainer.TotalSteps,
-        };
-    }
-
-    /// <summary>
-    /// loss.csv, then the checkpoint: everything --resume needs. In this order loss.csv always covers the checkpoint
-    /// beside it (--resume drops any steps past it), whenever the process is stopped.
-    /// </summary>
-    private static List<string> SaveProgress(Trainer trainer, string directory, List<LossPoint> losses)
-    {
-        RunFiles.WriteLossCsv(Path.Combine(directory, RunFiles.LossCsv), losses);
-        trainer.SaveCheckpoint(directory);
-        return
-        [
-            Path.Combine(directory, ModelCheckpoint.ModelFileName),
-            Path.Combine(directory, ModelCheckpoint.OptimizerFileName),
-            Path.Combine(directory, RunFiles.LossCsv),
-        ];
-    }
-
-    private static IEnumerable<string> WriteLossPlots(string directory, List<LossPoint> losses)
-    {
-        string png = Path.Combine(directory, RunFiles.LossPng), svg = Path.Combine(directory, RunFiles.LossSvg);
-        Plots.WriteLoss(losses, png, svg);
-        return [png, svg];
-    }
-
-    private static IEnumerable<string> WriteResults(Trainer trainer, string directory, List<LossPoint> losses, EvaluationResult final)
-    {
-        // Accuracy per finished epoch, plus the final evaluation when the run stopped inside an epoch.
-        var accuracy = trainer.History.Select(e => ((double)e.Epoch, e.TestAccuracy)).ToList();
-        if (trainer.Step % trainer.BatchesPerEpoch != 0)
-            accuracy.Add(((double)trainer.Step / trainer.BatchesPerEpoch, final.Accuracy));
-
-        string metrics = Path.Combine(directory, RunFiles.Metrics);
-        RunFiles.WriteJson(metrics, MetricsJson(trainer, losses, final));
-        string accuracyPng = Path.Combine(directory, RunFiles.AccuracyPng);
-        Plots.WriteAccuracy(accuracy, accuracyPng);
-        string confusionPng = Path.Combine(directory, RunFiles.ConfusionPng);
-        Plots.WriteConfusion(final.Confusion, confusionPng);
-        return [Path.Combine(directory, RunFiles.Config), metrics, accuracyPng, confusionPng];
-    }
-
-    private static JsonObject MetricsJson(Trainer trainer, List<LossPoint> losses, EvaluationResult final)
-    {
-        int lastEpoch = losses.Count == 0 ? 0 : losses[^1].Epoch;
-        double finalTrainLoss = losses.Count == 0 ? double.NaN : losses.Where(p => p.Epoch == lastEpoch).Average(p => (double)p.Loss);
-        var perEpoch = new JsonArray();
-        foreach (EpochReport epoch in trainer.History)
-        {
-            perEpoch.Add(new JsonObject
-            {
-                ["epoch"] = epoch.Epoch,
-                ["train_loss"] = epoch.TrainLoss,
-                ["test_accuracy"] = epoch.TestAccuracy,
-                ["test_loss"] = epoch.TestLoss,
-                ["seconds"] = epoch.Seconds,
-            });
-        }
-        return new JsonObject
-        {
-            ["test_accuracy"] = final.Accuracy,
-            ["test_loss"] = final.Loss,
-            ["test_samples"] = final.Samples,
-            ["test_augmented"] = trainer.Options.AugmentTest,
-            ["epochs"] = trainer.History.Count,
-            ["steps"] = trainer.Step,
-            ["train_seconds"] = trainer.TrainSeconds,
-            ["train_samples_per_second"] = SamplesSeen(trainer) / Math.Max(trainer.TrainSeconds, 1e-9),
-            ["final_train_loss"] = finalTrainLoss,
-            ["per_epoch"] = perEpoch,
-        };
-    }
-
-    /// <summary>Training examples processed: whole epochs, then full batches of the epoch in progress.</summary>
-    private static long SamplesSeen(Trainer trainer)
-    {
-        long epochs = trainer.Step / trainer.BatchesPerEpoch, batches = trainer.Step % trainer.BatchesPerEpoch;
-        return epochs * trainer.TrainCount + Math.Min(batches * trainer.Options.BatchSize, trainer.TrainCount);
     }
 
     private void PrintSummary(Trainer trainer, EvaluationResult final, TimeSpan wall, List<string> written)
@@ -396,7 +267,7 @@ internal sealed class TrainCommand
         table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} images, {testSet})"));
         table.AddRow("test loss", final.Loss.ToString("F4", CultureInfo.InvariantCulture));
         table.AddRow("time", string.Create(CultureInfo.InvariantCulture, $"{trainer.TrainSeconds:F1} s training, {wall.TotalSeconds:F1} s in all"));
-        table.AddRow("samples/s", (SamplesSeen(trainer) / Math.Max(trainer.TrainSeconds, 1e-9)).ToString("F0", CultureInfo.InvariantCulture));
+        table.AddRow("samples/s", trainer.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
         table.AddRow("steps", string.Create(CultureInfo.InvariantCulture, $"{trainer.Step} ({trainer.History.Count} epochs)"));
         table.AddRow("files", Markup.Escape(string.Join("\n", written.Distinct().Select(Path.GetFullPath))));
         _context.Console.Write(table);

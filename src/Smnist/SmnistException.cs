@@ -6,7 +6,9 @@ namespace Smnist;
 /// </summary>
 public class SmnistException : Exception
 {
+    /// <summary>A one-line <paramref name="message"/> about bad input.</summary>
     public SmnistException(string message) : base(message) { }
 
+    /// <summary>A one-line <paramref name="message"/> about bad input, with its <paramref name="inner"/> cause.</summary>
     public SmnistException(string message, Exception inner) : base(message, inner) { }
 }

@@ -164,8 +164,20 @@ internal sealed class ReadingServer : IAsyncDisposable
     /// </summary>
     internal ReadOnlyMemory<byte> Answer(string mediaType, byte[] body, bool gates)
     {
-        byte[] image = mediaType == "application/json" ? PixelsToMnist(body) : ImageFile.ToDigit(body);
+        byte[] image = mediaType == "application/json" ? PixelsToMnist(body) : ImageOf(body);
         return TraceJsonOf(image, gates, extra: null);
+    }
+
+    private static byte[] ImageOf(byte[] body)
+    {
+        try
+        {
+            return ImageFile.ToDigit(body);
+        }
+        catch (SmnistException e)
+        {
+            throw new SmnistException($"the image: {e.Message}", e);
+        }
     }
 
     private async Task Sample(HttpContext http)

@@ -1,7 +1,7 @@
 namespace Smnist.Data;
 
 /// <summary>Parameters of one affine warp: rotation in degrees (counter-clockwise on screen, as torchvision's), whole-pixel translation, scale.</summary>
-public readonly record struct AffineParameters(double Angle, int TranslateX, int TranslateY, double Scale)
+internal readonly record struct AffineParameters(double Angle, int TranslateX, int TranslateY, double Scale)
 {
     public static AffineParameters Identity => new(0.0, 0, 0, 1.0);
 }
@@ -13,7 +13,7 @@ public readonly record struct AffineParameters(double Angle, int TranslateX, int
 /// samples it in 16.16 fixed point from pixel centres, or, for a matrix without rotation, with its separate scaling
 /// path. Doing the same integer arithmetic gives the same pixels, with no trigonometry per pixel.
 /// </summary>
-public static class Augmentation
+internal static class Augmentation
 {
     public const double MaxDegrees = 10.0;
     public const double MaxTranslateFraction = 0.05;

@@ -1,17 +1,17 @@
 namespace Smnist.Data;
 
 /// <summary>
-/// One batch, time-major and dense: <see cref="Inputs"/> holds (Steps, <see cref="Size"/>, Features) floats in
-/// [0, 1], contiguous with stride <see cref="Size"/>, so element (t, b, f) is at (t * Size + b) * Features + f and
+/// One batch, time-major and dense: <see cref="Inputs"/> holds (Steps, <see cref="Size"/>, Features) floats,
+/// contiguous with stride <see cref="Size"/>, so element (t, b, f) is at (t * Size + b) * Features + f and
 /// the first Steps * Size * Features floats are the whole batch, a last partial batch included. The arrays are
 /// sized for a full batch and reused by the loader: a batch is valid until the consumer asks for the next one.
 /// </summary>
-public sealed class Batch
+internal sealed class Batch
 {
-    internal Batch(SequenceLayout layout, int capacity)
+    internal Batch(int steps, int features, int capacity)
     {
-        Steps = layout.Steps;
-        Features = layout.Features;
+        Steps = steps;
+        Features = features;
         Capacity = capacity;
         Inputs = new float[Steps * capacity * Features];
         Labels = new int[capacity];

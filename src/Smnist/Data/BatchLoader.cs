@@ -3,67 +3,63 @@ using System.Runtime.ExceptionServices;
 namespace Smnist.Data;
 
 /// <summary>
-/// Turns an <see cref="ImageSet"/> into batches, as a shuffling DataLoader without drop_last does, prepared on a
-/// background thread a few batches ahead of the consumer. Everything random is a pure function of the seed: the
-/// order of epoch e is a shuffle drawn from (seed, e), and the augmentation of the image at position p of epoch e
-/// is drawn from (seed, e, p). So the batches never depend on thread timing, and an epoch resumed at batch k yields
-/// exactly the tail of the full epoch. Images stay bytes; they are converted to floats (v / 255, as ToTensor does)
-/// only in the batch buffers, which are recycled.
+/// Turns an <see cref="ISequenceSource"/> into batches, as a shuffling DataLoader without drop_last does, prepared
+/// on a background thread a few batches ahead of the consumer. The order of epoch e is a shuffle drawn from
+/// (seed, e), and the source draws anything random from the batch's position, so the batches never depend on
+/// thread timing, and an epoch resumed at batch k yields exactly the tail of the full epoch.
 /// </summary>
-public sealed class BatchLoader : IDisposable
+internal sealed class BatchLoader : IDisposable
 {
     public const int DefaultBatchSize = 32;
 
     /// <summary>Batches in flight: one being consumed, the rest being prepared.</summary>
     private const int PrefetchDepth = 3;
 
-    private static readonly float[] UnitScale = CreateUnitScale();
-
-    private readonly ImageSet _set;
-    private readonly SequenceLayout _layout;
+    private readonly ISequenceSource _source;
     private readonly bool _shuffle;
-    private readonly bool _augment;
     private readonly ulong _seed;
     private readonly int[] _order;
-    private readonly byte[] _scratch;
     private readonly Batch[] _slots;
     private EpochRun? _running;
     private bool _disposed;
 
+    /// <summary>Batches of <paramref name="set"/> in the <paramref name="layout"/> view; see <see cref="MnistSource"/>.</summary>
     public BatchLoader(ImageSet set, SequenceLayout layout, int batchSize, bool shuffle, bool augment, ulong seed)
+        : this(new MnistSource(set, layout, augment, seed), batchSize, shuffle, seed)
     {
-        ArgumentNullException.ThrowIfNull(set);
-        ArgumentNullException.ThrowIfNull(layout);
+    }
+
+    /// <summary>Batches of <paramref name="source"/>, shuffled each epoch from <paramref name="seed"/> when <paramref name="shuffle"/>.</summary>
+    public BatchLoader(ISequenceSource source, int batchSize, bool shuffle, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(source);
         if (batchSize < 1)
         {
             throw new SmnistException($"batch size {batchSize} must be at least 1.");
         }
-        if (set.Count == 0)
+        if (source.Count == 0)
         {
-            throw new SmnistException("the image set is empty; there is nothing to batch.");
+            throw new SmnistException("the source is empty; there is nothing to batch.");
         }
-        _set = set;
-        _layout = layout;
+        _source = source;
         _shuffle = shuffle;
-        _augment = augment;
         _seed = seed;
-        BatchSize = Math.Min(batchSize, set.Count);
-        _order = new int[set.Count];
-        _scratch = new byte[BatchSize * ImageSet.Pixels];
+        BatchSize = Math.Min(batchSize, source.Count);
+        _order = new int[source.Count];
         _slots = new Batch[PrefetchDepth];
         for (int i = 0; i < _slots.Length; i++)
         {
-            _slots[i] = new Batch(layout, BatchSize);
+            _slots[i] = new Batch(source.Steps, source.Features, BatchSize);
         }
     }
 
     public int BatchSize { get; }
 
-    public int Count => _set.Count;
+    public int Count => _source.Count;
 
     public int BatchesPerEpoch => (Count + BatchSize - 1) / BatchSize;
 
-    public SequenceLayout Layout => _layout;
+    public ISequenceSource Source => _source;
 
     /// <summary>
     /// The batches of <paramref name="epoch"/> from <paramref name="firstBatch"/> on, prepared ahead on a
@@ -101,65 +97,16 @@ public sealed class BatchLoader : IDisposable
     }
 
     /// <summary>Prepares batch <paramref name="batchIndex"/> of the epoch whose order is <paramref name="order"/>, on the calling thread.</summary>
-    internal void Fill(Batch batch, int epoch, int batchIndex, ReadOnlySpan<int> order, Span<byte> scratch)
+    internal void Fill(Batch batch, int epoch, int batchIndex, ReadOnlySpan<int> order)
     {
         int start = batchIndex * BatchSize;
         int size = Math.Min(BatchSize, Count - start);
         batch.Size = size;
         batch.Index = batchIndex;
         batch.Epoch = epoch;
-        for (int row = 0; row < size; row++)
-        {
-            int index = order[start + row];
-            batch.Indices[row] = index;
-            batch.Labels[row] = _set.Labels[index];
-            Span<byte> image = scratch.Slice(row * ImageSet.Pixels, ImageSet.Pixels);
-            if (_augment)
-            {
-                Augmentation.Warp(_set.Image(index), image, Augmentation.Draw(_seed, epoch, start + row));
-            }
-            else
-            {
-                _set.Image(index).CopyTo(image);
-            }
-        }
-        Pack(scratch[..(size * ImageSet.Pixels)], size, batch.Inputs);
-    }
-
-    /// <summary>Writes <paramref name="size"/> byte images as (Steps, size, Features) floats in [0, 1].</summary>
-    private void Pack(ReadOnlySpan<byte> images, int size, Span<float> inputs)
-    {
-        int features = _layout.Features;
-        ReadOnlySpan<float> unit = UnitScale;
-        ReadOnlySpan<int> pixelOrder = _layout.PixelOrder;
-        if (features == 1)
-        {
-            // One pixel per step: gather that pixel from each image into the step's contiguous row of the batch.
-            for (int step = 0; step < _layout.Steps; step++)
-            {
-                int pixel = pixelOrder[step];
-                Span<float> stepInputs = inputs.Slice(step * size, size);
-                for (int row = 0, offset = pixel; row < stepInputs.Length; row++, offset += ImageSet.Pixels)
-                {
-                    stepInputs[row] = unit[images[offset]];
-                }
-            }
-            return;
-        }
-        for (int step = 0; step < _layout.Steps; step++)
-        {
-            ReadOnlySpan<int> stepPixels = pixelOrder.Slice(step * features, features);
-            Span<float> stepInputs = inputs.Slice(step * size * features, size * features);
-            for (int row = 0; row < size; row++)
-            {
-                ReadOnlySpan<byte> image = images.Slice(row * ImageSet.Pixels, ImageSet.Pixels);
-                Span<float> destination = stepInputs.Slice(row * features, features);
-                for (int f = 0; f < destination.Length; f++)
-                {
-                    destination[f] = unit[image[stepPixels[f]]];
-                }
-            }
-        }
+        ReadOnlySpan<int> examples = order.Slice(start, size);
+        examples.CopyTo(batch.Indices);
+        _source.Fill(examples, new BatchPosition(epoch, start), batch.InputSpan, batch.Labels.AsSpan(0, size));
     }
 
     private IEnumerable<Batch> Enumerate(int epoch, int firstBatch)
@@ -183,16 +130,6 @@ public sealed class BatchLoader : IDisposable
             run.Stop();
             _running = null;
         }
-    }
-
-    private static float[] CreateUnitScale()
-    {
-        var table = new float[256];
-        for (int value = 0; value < table.Length; value++)
-        {
-            table[value] = value / 255f;
-        }
-        return table;
     }
 
     /// <summary>
@@ -247,7 +184,7 @@ public sealed class BatchLoader : IDisposable
                         _filled.Release(); // a consumer still waiting (loader disposed mid-epoch) must wake
                         return;
                     }
-                    loader.Fill(loader._slots[batchIndex % PrefetchDepth], epoch, batchIndex, loader._order, loader._scratch);
+                    loader.Fill(loader._slots[batchIndex % PrefetchDepth], epoch, batchIndex, loader._order);
                     _filled.Release();
                 }
             }

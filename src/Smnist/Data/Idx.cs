@@ -10,7 +10,7 @@ namespace Smnist.Data;
 /// one-line <see cref="SmnistException"/> naming the file. Sizes come from the bytes actually present, never from
 /// the header alone, so a lying header cannot make the reader allocate more than the file holds.
 /// </summary>
-public static class Idx
+internal static class Idx
 {
     public const int ImagesMagic = 0x00000803;
     public const int LabelsMagic = 0x00000801;

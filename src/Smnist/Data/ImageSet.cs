@@ -6,11 +6,16 @@ namespace Smnist.Data;
 /// </summary>
 public sealed class ImageSet
 {
+    /// <summary>Image height in pixels.</summary>
     public const int Height = 28;
+    /// <summary>Image width in pixels.</summary>
     public const int Width = 28;
+    /// <summary>Pixels per image.</summary>
     public const int Pixels = Height * Width;
+    /// <summary>Classes in an MNIST-style set.</summary>
     public const int Classes = 10;
 
+    /// <summary>Images (Count, 28, 28) and their labels, used as given.</summary>
     public ImageSet(byte[] images, byte[] labels)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -23,10 +28,13 @@ public sealed class ImageSet
         Labels = labels;
     }
 
+    /// <summary>(Count, 28, 28) pixels, one byte each.</summary>
     public byte[] Images { get; }
 
+    /// <summary>The class of each image.</summary>
     public byte[] Labels { get; }
 
+    /// <summary>Images in the set.</summary>
     public int Count => Labels.Length;
 
     /// <summary>The pixels of image <paramref name="index"/>, row-major.</summary>

@@ -11,10 +11,13 @@ public enum SequenceView
 
     /// <summary>784 steps of one pixel each, in a fixed permutation drawn from a seed.</summary>
     Permuted,
+
+    /// <summary>Not images: a user's own sequences of any length and width (see <see cref="ISequenceSource"/>).</summary>
+    Custom,
 }
 
 /// <summary>
-/// A sequence view made concrete: <see cref="Steps"/> × <see cref="Features"/> = 784, and step t, feature f reads
+/// A sequence view made concrete (saved with a model, so the file alone says how to feed it): <see cref="Steps"/> × <see cref="Features"/> = 784, and step t, feature f reads
 /// image pixel <see cref="PixelAt"/>(t * Features + f). For <see cref="SequenceView.Permuted"/> the
 /// <see cref="Permutation"/> is part of the model: save it with the checkpoint and rebuild with
 /// <see cref="FromPermutation"/> so evaluation feeds pixels in the same order.
@@ -23,24 +26,31 @@ public sealed class SequenceLayout
 {
     private readonly int[] _pixelOrder;
 
-    private SequenceLayout(SequenceView view, int steps, int features, int[]? permutation)
+    private SequenceLayout(SequenceView view, int steps, int features, int[]? permutation, int[]? pixelOrder = null)
     {
         View = view;
         Steps = steps;
         Features = features;
         Permutation = permutation;
-        _pixelOrder = permutation ?? Enumerable.Range(0, ImageSet.Pixels).ToArray();
+        _pixelOrder = pixelOrder ?? permutation ?? Enumerable.Range(0, ImageSet.Pixels).ToArray();
     }
 
+    /// <summary>The view.</summary>
     public SequenceView View { get; }
 
+    /// <summary>Timesteps, T.</summary>
     public int Steps { get; }
 
+    /// <summary>Values per timestep, d.</summary>
     public int Features { get; }
+
+    /// <summary>Whether the view reads 28×28 images (every view but <see cref="SequenceView.Custom"/>).</summary>
+    public bool ReadsImages => View != SequenceView.Custom;
 
     /// <summary>For <see cref="SequenceView.Permuted"/>: step t reads pixel Permutation[t]; null for the other views.</summary>
     public int[]? Permutation { get; }
 
+    /// <summary>The view's name: rows, pixels, permuted or custom.</summary>
     public string Name => NameOf(View);
 
     /// <summary>The image pixel (row-major index) that feeds sequence element <paramref name="element"/> = t * Features + f.</summary>
@@ -49,13 +59,22 @@ public sealed class SequenceLayout
     /// <summary>Pixel order for all 784 sequence elements (identity except for the permuted view).</summary>
     internal ReadOnlySpan<int> PixelOrder => _pixelOrder;
 
+    /// <summary>The <paramref name="view"/> of 28×28 images; the permuted one draws its permutation from <paramref name="permutationSeed"/>.</summary>
     public static SequenceLayout Create(SequenceView view, int permutationSeed = 0) => view switch
     {
         SequenceView.Rows => new SequenceLayout(view, ImageSet.Height, ImageSet.Width, null),
         SequenceView.Pixels => new SequenceLayout(view, ImageSet.Pixels, 1, null),
         SequenceView.Permuted => new SequenceLayout(view, ImageSet.Pixels, 1, DrawPermutation(permutationSeed)),
-        _ => throw new ArgumentOutOfRangeException(nameof(view), view, "Unknown sequence view."),
+        _ => throw new ArgumentOutOfRangeException(nameof(view), view, "Not a view of images."),
     };
+
+    /// <summary>A user's own sequences of <paramref name="steps"/> × <paramref name="features"/> values.</summary>
+    public static SequenceLayout Custom(int steps, int features)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
+        return new SequenceLayout(SequenceView.Custom, steps, features, null, []);
+    }
 
     /// <summary>Rebuilds the permuted view from a saved permutation, checking it is one of 0..783.</summary>
     public static SequenceLayout FromPermutation(int[] permutation)
@@ -77,20 +96,23 @@ public sealed class SequenceLayout
         return new SequenceLayout(SequenceView.Permuted, ImageSet.Pixels, 1, (int[])permutation.Clone());
     }
 
+    /// <summary>The name of <paramref name="view"/>, as command lines and checkpoints spell it.</summary>
     public static string NameOf(SequenceView view) => view switch
     {
         SequenceView.Rows => "rows",
         SequenceView.Pixels => "pixels",
         SequenceView.Permuted => "permuted",
+        SequenceView.Custom => "custom",
         _ => throw new ArgumentOutOfRangeException(nameof(view), view, "Unknown sequence view."),
     };
 
-    /// <summary>Parses "rows", "pixels" or "permuted" (case-insensitive).</summary>
+    /// <summary>Parses "rows", "pixels", "permuted" or "custom" (case-insensitive).</summary>
     public static SequenceView Parse(string name) => name?.Trim().ToLowerInvariant() switch
     {
         "rows" => SequenceView.Rows,
         "pixels" => SequenceView.Pixels,
         "permuted" => SequenceView.Permuted,
+        "custom" => SequenceView.Custom,
         _ => throw new SmnistException($"unknown sequence view '{name}'; expected rows, pixels or permuted."),
     };
 

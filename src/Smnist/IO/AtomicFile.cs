@@ -12,6 +12,7 @@ public static class AtomicFile
 {
     private const string TemporarySuffix = ".tmp";
 
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/> under a temporary name and renames it into place, so a crash never leaves a torn file.</summary>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -42,6 +43,7 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> as UTF-8, atomically as <see cref="Write"/> does.</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, stream =>
         {

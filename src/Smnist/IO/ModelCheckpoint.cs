@@ -16,7 +16,9 @@ public sealed record LoadedModel(SequenceClassifier<float> Model, SequenceLayout
 /// </summary>
 public static class ModelCheckpoint
 {
+    /// <summary>The model's file name in a run folder.</summary>
     public const string ModelFileName = "model.safetensors";
+    /// <summary>The optimizer's (and run position's) file name in a run folder.</summary>
     public const string OptimizerFileName = "optimizer.safetensors";
 
     /// <summary>Metadata key: the training step the weights are from (absent in files not written by a run).</summary>
@@ -29,26 +31,6 @@ public static class ModelCheckpoint
         if (step is long at)
             metadata[StepKey] = Invariant(at);
         SafeTensors.Write(path, Slices(model.Layout, model.Parameters), metadata);
-    }
-
-    /// <summary>
-    /// Reads a model file. Sizes are checked in 64-bit arithmetic and against the tensors in the file before the
-    /// model is allocated, and a non-finite weight is refused naming its tensor.
-    /// </summary>
-    public static LoadedModel Load(string path) => Load(SafeTensors.Read(path));
-
-    /// <summary>As <see cref="Load(string)"/>, from a seekable stream (such as an embedded resource) named <paramref name="name"/> in messages.</summary>
-    public static LoadedModel Load(string name, Stream stream) => Load(SafeTensors.Read(name, stream));
-
-    private static LoadedModel Load(SafeTensorsFile file)
-    {
-        ModelConfig config = file.Metadata.ContainsKey("hidden_size") ? ConfigFromMetadata(file) : ConfigFromShapes(file);
-        // The layout is only a list of names and shapes; the weights are allocated once the file is known to hold them all.
-        CheckTensors(file, new ParameterLayout(config));
-        var model = new SequenceClassifier<float>(config);
-        foreach (ParameterTensor slot in model.Layout.Tensors)
-            file.Get(slot.Name).Data.CopyTo(model.Parameters, slot.Offset);
-        return new LoadedModel(model, SequenceFromMetadata(file, config));
     }
 
     /// <summary>The metadata that rebuilds a model: its sizes and its sequence view.</summary>
@@ -80,6 +62,26 @@ public static class ModelCheckpoint
             throw new SmnistException($"{file.Path}: tensor '{weights.Name}' holds {weights.Data.Length} values, the configuration needs {config.ParameterCount}");
         RequireFinite(file.Path, weights.Name, weights.Data);
         return new LoadedModel(new SequenceClassifier<float>(config, weights.Data), SequenceFromMetadata(file, config));
+    }
+
+    /// <summary>
+    /// Reads a model file. Sizes are checked in 64-bit arithmetic and against the tensors in the file before the
+    /// model is allocated, and a non-finite weight is refused naming its tensor.
+    /// </summary>
+    public static LoadedModel Load(string path) => Load(SafeTensors.Read(path));
+
+    /// <summary>Loads a model from a seekable stream (such as an embedded resource) named <paramref name="name"/> in messages.</summary>
+    public static LoadedModel Load(string name, Stream stream) => Load(SafeTensors.Read(name, stream));
+
+    private static LoadedModel Load(SafeTensorsFile file)
+    {
+        ModelConfig config = file.Metadata.ContainsKey("hidden_size") ? ConfigFromMetadata(file) : ConfigFromShapes(file);
+        // The layout is only a list of names and shapes; the weights are allocated once the file is known to hold them all.
+        CheckTensors(file, new ParameterLayout(config));
+        var model = new SequenceClassifier<float>(config);
+        foreach (ParameterTensor slot in model.Layout.Tensors)
+            file.Get(slot.Name).Data.CopyTo(model.Parameters, slot.Offset);
+        return new LoadedModel(model, SequenceFromMetadata(file, config));
     }
 
     /// <summary>NaN or infinity in a checkpoint poisons every later result; refused naming the tensor.</summary>
@@ -150,9 +152,12 @@ public static class ModelCheckpoint
             if (file.Metadata.TryGetValue("sequence", out string? name))
             {
                 SequenceView view = SequenceLayout.Parse(name);
-                sequence = view == SequenceView.Permuted
-                    ? SequenceLayout.FromPermutation(ParsePermutation(file))
-                    : SequenceLayout.Create(view);
+                sequence = view switch
+                {
+                    SequenceView.Permuted => SequenceLayout.FromPermutation(ParsePermutation(file)),
+                    SequenceView.Custom => SequenceLayout.Custom(MetadataInt(file, "steps") is int steps and >= 1 ? steps : throw new SmnistException("metadata 'steps' must be at least 1"), config.InputSize),
+                    _ => SequenceLayout.Create(view),
+                };
             }
             else
             {

@@ -21,11 +21,13 @@ namespace Smnist.IO;
 /// </remarks>
 public static class OnnxExport
 {
+    /// <summary>The ONNX operator set written.</summary>
     public const int Opset = 17;
 
     /// <summary>ONNX IR version 8 is the one that came with opset 17 (ONNX 1.12).</summary>
     private const long IrVersion = 8;
 
+    /// <summary>Names of the graph's input ([batch, T, d]) and output ([batch, classes]).</summary>
     public const string InputName = "input", OutputName = "logits";
 
     /// <summary>For ONNX's gate blocks i, o, f, c: the block of ours each comes from.</summary>
@@ -80,7 +82,7 @@ public static class OnnxExport
             IrVersion = IrVersion,
             ProducerName = "smnist",
             ProducerVersion = typeof(OnnxExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
-            DocString = $"smnist LSTM classifier, {sequence.Name} view: input [batch, {sequence.Steps}, {sequence.Features}] of pixels in [0, 1] in natural order, output logits [batch, {config.Classes}].",
+            DocString = $"smnist LSTM classifier, {sequence.Name} view: input [batch, {sequence.Steps}, {sequence.Features}] {(sequence.ReadsImages ? " of pixels in [0, 1] in natural order" : "")}, output logits [batch, {config.Classes}].",
             Graph = graph,
         };
         onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });

@@ -6,10 +6,10 @@ using Smnist.Optim;
 namespace Smnist.IO;
 
 /// <summary>Adam's saved state and the trainer's, as read back from a <see cref="RunCheckpoint"/>.</summary>
-public sealed record OptimizerState(long Step, float[] FirstMoment, float[] SecondMoment, IReadOnlyDictionary<string, string> Metadata);
+internal sealed record OptimizerState(long Step, float[] FirstMoment, float[] SecondMoment, IReadOnlyDictionary<string, string> Metadata);
 
 /// <summary>Everything a run resumes from, read back from one file, so its parts always belong to the same step.</summary>
-public sealed record SavedRun(LoadedModel Model, OptimizerState Optimizer);
+internal sealed record SavedRun(LoadedModel Model, OptimizerState Optimizer);
 
 /// <summary>
 /// A run's checkpoint. Everything <c>--resume</c> needs — the weights, Adam's moments and step, the trainer's
@@ -20,7 +20,7 @@ public sealed record SavedRun(LoadedModel Model, OptimizerState Optimizer);
 /// one) brings it level. Temporary files of a save that failed are deleted by the save, or, after a kill, by
 /// <see cref="DeleteLeftovers"/>.
 /// </summary>
-public static class RunCheckpoint
+internal static class RunCheckpoint
 {
     /// <summary>Written into the checkpoint so that a file of an older layout is refused by name.</summary>
     public const string FormatKey = "checkpoint.format";
@@ -30,7 +30,7 @@ public static class RunCheckpoint
     private const string AdamStepKey = "adam.step";
 
     /// <summary>Saves the checkpoint, then the model file, into <paramref name="runDirectory"/>.</summary>
-    public static void Save(string runDirectory, SequenceClassifier<float> model, SequenceLayout sequence, Adam adam, IReadOnlyDictionary<string, string> trainerState)
+    internal static void Save(string runDirectory, SequenceClassifier<float> model, SequenceLayout sequence, Adam adam, IReadOnlyDictionary<string, string> trainerState)
     {
         Directory.CreateDirectory(runDirectory);
         Dictionary<string, string> metadata = ModelCheckpoint.Metadata(model, sequence);
@@ -49,7 +49,7 @@ public static class RunCheckpoint
     }
 
     /// <summary>Reads the checkpoint of <paramref name="runDirectory"/>; every defect is a one-line <see cref="SmnistException"/>.</summary>
-    public static SavedRun Load(string runDirectory)
+    internal static SavedRun Load(string runDirectory)
     {
         string path = Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName);
         if (!File.Exists(path))

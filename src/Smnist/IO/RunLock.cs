@@ -8,9 +8,11 @@ namespace Smnist.IO;
 /// any way (a kill included), so a stale lock never blocks. An exclusively opened file cannot be read by others,
 /// so the holder describes itself in <see cref="HolderFileName"/>, for the message a second run gets.
 /// </summary>
-public sealed class RunLock : IDisposable
+internal sealed class RunLock : IDisposable
 {
+    /// <summary>The lock file in the run folder.</summary>
     public const string FileName = ".smnist-lock";
+    /// <summary>The file naming the process that holds the lock.</summary>
     public const string HolderFileName = ".smnist-lock-holder";
 
     private readonly FileStream _stream;
@@ -43,6 +45,7 @@ public sealed class RunLock : IDisposable
         }
     }
 
+    /// <summary>Releases the lock.</summary>
     public void Dispose() => _stream.Dispose();
 
     private static string Holder(string directory)

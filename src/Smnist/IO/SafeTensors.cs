@@ -8,7 +8,7 @@ using System.Text.Unicode;
 namespace Smnist.IO;
 
 /// <summary>One named F32 tensor: row-major data whose length is the product of the shape (1 for a 0-d tensor).</summary>
-public sealed record SafeTensor(string Name, int[] Shape, float[] Data);
+internal sealed record SafeTensor(string Name, int[] Shape, float[] Data);
 
 /// <summary>
 /// Reads and writes the safetensors format (8-byte little-endian header length, a UTF-8 JSON header, then the
@@ -16,7 +16,7 @@ public sealed record SafeTensor(string Name, int[] Shape, float[] Data);
 /// validation (huggingface/safetensors, <c>Metadata::validate</c>): tensors must tile the data buffer exactly,
 /// without gaps or overlaps, and every tensor's byte span must match its dtype and shape.
 /// </summary>
-public static class SafeTensors
+internal static class SafeTensors
 {
     /// <summary>The reference implementation's bound on the header; larger headers are refused before allocation.</summary>
     public const long MaxHeaderBytes = 100_000_000;

@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace Smnist.IO;
 
 /// <summary>The validated content of one safetensors file: tensors in data-buffer order and the string metadata.</summary>
-public sealed class SafeTensorsFile
+internal sealed class SafeTensorsFile
 {
     private readonly Dictionary<string, SafeTensor> _byName;
 

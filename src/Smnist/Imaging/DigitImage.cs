@@ -8,7 +8,9 @@ namespace Smnist.Imaging;
 /// </summary>
 public static class DigitImage
 {
+    /// <summary>Side of the MNIST image.</summary>
     public const int Size = 28;
+    /// <summary>Side of the box the digit is fitted into, as MNIST's preparation did.</summary>
     public const int BoxSize = 20;
 
     /// <summary>Pixels darker than this share of the ink range (after removing the background) are not ink.</summary>

@@ -13,7 +13,7 @@ namespace Smnist.Kernels;
 /// accelerated, otherwise <see cref="Vector{T}"/> (256, 128 bits or software). NaN in, NaN out (the clamps use the
 /// platform's fast min/max, which drop NaN, so NaN lanes are restored at the end).
 /// </summary>
-public static class Activations
+internal static class Activations
 {
     /// <summary>y = 1 / (1 + e^-x), element-wise.</summary>
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)

@@ -1,7 +1,7 @@
 namespace Smnist.Kernels;
 
 /// <summary>Scalar MathF activations: the reference path that <see cref="Activations"/> is tested against.</summary>
-public static class ActivationsReference
+internal static class ActivationsReference
 {
     /// <summary>y = 1 / (1 + e^-x), element-wise; <paramref name="y"/> may be <paramref name="x"/> itself.</summary>
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)

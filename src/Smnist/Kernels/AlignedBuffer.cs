@@ -17,10 +17,7 @@ internal sealed unsafe class AlignedBuffer
         _storage = GC.AllocateArray<float>(length + AlignmentFloats, pinned: true);
         nint address = (nint)Unsafe.AsPointer(ref _storage[0]);
         Pointer = (float*)((address + (AlignmentFloats * sizeof(float) - 1)) & ~(nint)(AlignmentFloats * sizeof(float) - 1));
-        Length = length;
     }
 
     public float* Pointer { get; }
-
-    public int Length { get; }
 }

@@ -10,7 +10,7 @@ namespace Smnist.Kernels;
 /// k in order, so results are bit-identical for identical inputs whatever the shape, alignment or blocking.
 /// C must not overlap A or B.
 /// </summary>
-public static unsafe class Gemm
+internal static unsafe class Gemm
 {
     /// <summary>Depth of a packed block: a (Kc, Nr) B panel and a (Kc, Mr) A panel stay in L1.</summary>
     private const int Kc = 256;
@@ -27,19 +27,24 @@ public static unsafe class Gemm
     [ThreadStatic]
     private static Workspace? t_workspace;
 
+    /// <summary>The widest vectors this process accelerates: the one place the SIMD tier is decided.</summary>
+    private static readonly SimdTier Current =
+        Vector512.IsHardwareAccelerated ? SimdTier.Vector512
+        : Vector256.IsHardwareAccelerated ? SimdTier.Vector256
+        : Vector128.IsHardwareAccelerated ? SimdTier.Vector128
+        : SimdTier.Scalar;
+
     /// <summary>Which micro-kernel this process runs: "Vector512", "Vector256", "Vector128" or "Scalar".</summary>
-    internal static string Tier =>
-        Vector512.IsHardwareAccelerated ? "Vector512"
-        : Vector256.IsHardwareAccelerated ? "Vector256"
-        : Vector128.IsHardwareAccelerated ? "Vector128"
-        : "Scalar";
+    internal static string Tier => Current.ToString();
 
     /// <summary>Columns per packed panel of the running micro-kernel.</summary>
-    internal static int PanelWidth =>
-        Vector512.IsHardwareAccelerated ? MicroKernel512.Nr
-        : Vector256.IsHardwareAccelerated ? MicroKernel256.Nr
-        : Vector128.IsHardwareAccelerated ? MicroKernel128.Nr
-        : MicroKernelScalar.Nr;
+    internal static int PanelWidth => Current switch
+    {
+        SimdTier.Vector512 => MicroKernel512.Nr,
+        SimdTier.Vector256 => MicroKernel256.Nr,
+        SimdTier.Vector128 => MicroKernel128.Nr,
+        _ => MicroKernelScalar.Nr,
+    };
 
     /// <summary>
     /// C (m, n) = op(A) (m, k) · op(B) (k, n), plus the old C when <paramref name="accumulate"/>.
@@ -63,15 +68,15 @@ public static unsafe class Gemm
             {
                 ZeroUnlessAccumulating(cp, ldc, m, n, accumulate);
             }
-            else if (Vector512.IsHardwareAccelerated)
+            else if (Current == SimdTier.Vector512)
             {
                 Run<MicroKernel512>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
             }
-            else if (Vector256.IsHardwareAccelerated)
+            else if (Current == SimdTier.Vector256)
             {
                 Run<MicroKernel256>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
             }
-            else if (Vector128.IsHardwareAccelerated)
+            else if (Current == SimdTier.Vector128)
             {
                 Run<MicroKernel128>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
             }
@@ -110,15 +115,15 @@ public static unsafe class Gemm
             {
                 ZeroUnlessAccumulating(cp, ldc, m, n, accumulate);
             }
-            else if (Vector512.IsHardwareAccelerated)
+            else if (Current == SimdTier.Vector512)
             {
                 RunPacked<MicroKernel512>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
             }
-            else if (Vector256.IsHardwareAccelerated)
+            else if (Current == SimdTier.Vector256)
             {
                 RunPacked<MicroKernel256>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
             }
-            else if (Vector128.IsHardwareAccelerated)
+            else if (Current == SimdTier.Vector128)
             {
                 RunPacked<MicroKernel128>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
             }
@@ -382,4 +387,13 @@ public static unsafe class Gemm
 
         public static Workspace Current => t_workspace ??= new Workspace();
     }
+}
+
+/// <summary>The micro-kernel tiers, narrowest first.</summary>
+internal enum SimdTier
+{
+    Scalar,
+    Vector128,
+    Vector256,
+    Vector512,
 }

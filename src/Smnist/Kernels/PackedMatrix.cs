@@ -5,7 +5,7 @@ namespace Smnist.Kernels;
 /// rearranged once into the micro-kernel's column panels. Pack a weight matrix once per training step with
 /// <see cref="Gemm.Pack"/> and reuse it for every timestep. Read-only during a product, so several threads may share it.
 /// </summary>
-public sealed class PackedMatrix
+internal sealed class PackedMatrix
 {
     /// <summary>Allocates room for an op(B) of <paramref name="rows"/> (k) by <paramref name="columns"/> (n).</summary>
     public PackedMatrix(int rows, int columns)

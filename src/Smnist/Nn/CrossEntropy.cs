@@ -3,7 +3,7 @@ using System.Numerics;
 namespace Smnist.Nn;
 
 /// <summary>Softmax cross-entropy of logits against integer labels, computed through log-sum-exp.</summary>
-public static class CrossEntropy
+internal static class CrossEntropy
 {
     /// <summary>The summed (not averaged) loss of the batch, accumulated in double.</summary>
     public static double Forward<T>(

@@ -16,12 +16,13 @@ namespace Smnist.Nn;
 /// provides it. Backpropagation takes the timesteps in chunks (<see cref="ChunkSteps"/>) and turns each chunk's
 /// gradients into weight, bias and input gradients while they are still in cache.
 /// </summary>
-public static class LstmCell
+internal static class LstmCell
 {
     /// <summary>Rows (timesteps × batch rows) of a chunk of timesteps.</summary>
     private const int ChunkRows = 256;
 
     public static void Forward<T>(
+        KernelSet kernels,
         Span<T> gates,          // (T, B, 4n) activated f, i, o, c̃ per row
         Span<T> cells,          // (T+1, B, n) c_0..c_T
         Span<T> tanhCells,      // (T, B, n) tanh(c_1..c_T)
@@ -50,15 +51,15 @@ public static class LstmCell
                 inputs.Slice((t * batch + b) * d, d).CopyTo(z[n..]);
             }
             Span<T> stepGates = gates.Slice(t * gateBlock, gateBlock); // (B, 4n)
-            MatMul.Multiply(stepGates, g, stepInputs, columns, false, weight, columns, true, batch, g, columns, accumulate: false, weightTransposed);
+            kernels.Linear(stepGates, g, stepInputs, columns, weight, columns, rows: batch, outFeatures: g, inFeatures: columns, weightTransposed); // (B, 4n) = (B, n+d) · (4n, n+d)ᵀ
             for (int b = 0; b < batch; b++)
             {
                 Span<T> row = stepGates.Slice(b * g, g);
                 TensorPrimitives.Add(row, bias, row);
-                Activation.Sigmoid(row[..(3 * n)], row[..(3 * n)]);
-                Activation.Tanh(row[(3 * n)..], row[(3 * n)..]);
+                kernels.Sigmoid(row[..(3 * n)], row[..(3 * n)]);
+                kernels.Tanh(row[(3 * n)..], row[(3 * n)..]);
                 int state = b * n;
-                UpdateState(
+                UpdateState(kernels,
                     cells.Slice((t + 1) * stateBlock + state, n),
                     tanhCells.Slice(t * stateBlock + state, n),
                     outputs.Slice((t + 1) * stateBlock + state, n),
@@ -68,6 +69,7 @@ public static class LstmCell
     }
 
     public static void Backward<T>(
+        KernelSet kernels,
         Span<T> weightGrad,             // (4n, n+d), overwritten
         Span<T> biasGrad,               // (4n), overwritten
         Span<T> inputGrad,              // (T, B, d), overwritten; empty when the input needs no gradient
@@ -117,7 +119,7 @@ public static class LstmCell
                         cells.Slice(t * stateBlock + state, n), n);
                 }
                 if (t > 0)
-                    MatMul.Multiply(recurrentGrad, n, stepGrad, g, false, weight, columns, false, batch, n, g, accumulate: false, recurrent);
+                    kernels.LinearInputGradient(recurrentGrad, n, stepGrad, g, weight, columns, rows: batch, inFeatures: n, outFeatures: g, recurrent); // (B, n) = (B, 4n) · (4n, n)
             }
 
             // The chunk's weight gradient as one product over its z_t gathered into rows, transposed,
@@ -130,11 +132,12 @@ public static class LstmCell
                 outputs.Slice(first * stateBlock + r * n, n).CopyTo(z);
                 inputs.Slice((first * batch + r) * d, d).CopyTo(z[n..]);
             }
-            MatMul.Multiply(weightGradTransposed, g, chunkInputs, columns, true, chunkGrad, g, false, columns, g, rows, accumulate: end < steps);
+            // Transposed, the roles swap: z_t stands in the output-gradient place and the gate gradient in the input's.
+            kernels.LinearWeightGradient(weightGradTransposed, g, chunkInputs, columns, chunkGrad, g, rows, outFeatures: columns, inFeatures: g, accumulate: end < steps); // (n+d, 4n) += (chunk·B, n+d)ᵀ · (chunk·B, 4n)
             for (int r = 0; r < rows; r++)
                 TensorPrimitives.Add(biasGrad[..g], chunkGrad.Slice(r * g, g), biasGrad[..g]);
             if (!inputGrad.IsEmpty)
-                MatMul.Multiply(inputGrad.Slice(first * batch * d, rows * d), d, chunkGrad, g, false, weight[n..], columns, false, rows, d, g, accumulate: false);
+                kernels.LinearInputGradient(inputGrad.Slice(first * batch * d, rows * d), d, chunkGrad, g, weight[n..], columns, rows, inFeatures: d, outFeatures: g); // (chunk·B, d) = (chunk·B, 4n) · (4n, d)
         }
         for (int r = 0; r < g; r++)
             for (int c = 0; c < columns; c++)
@@ -151,13 +154,13 @@ public static class LstmCell
     internal static int MaxChunkRows(int steps, int maxBatch) => (int)Math.Min((long)steps * maxBatch, Math.Max(ChunkRows, maxBatch));
 
     /// <summary>c_t, tanh(c_t) and v_t of one batch row from its activated gates and c_{t-1}.</summary>
-    private static void UpdateState<T>(Span<T> cell, Span<T> tanhCell, Span<T> output, ReadOnlySpan<T> gates, ReadOnlySpan<T> previousCell, int n)
+    private static void UpdateState<T>(KernelSet kernels, Span<T> cell, Span<T> tanhCell, Span<T> output, ReadOnlySpan<T> gates, ReadOnlySpan<T> previousCell, int n)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ReadOnlySpan<T> forget = gates[..n], input = gates.Slice(n, n), candidate = gates.Slice(3 * n, n);
         TensorPrimitives.Multiply(forget, previousCell, cell);
         TensorPrimitives.FusedMultiplyAdd(input, candidate, cell, cell);
-        Activation.Tanh(cell, tanhCell);
+        kernels.Tanh(cell, tanhCell);
         TensorPrimitives.Multiply(gates.Slice(2 * n, n), tanhCell, output);
     }
 

@@ -12,6 +12,7 @@ public sealed class PackedRecurrentWeights
     private readonly PackedMatrix[] _forward;
     private readonly PackedMatrix[] _backward;
 
+    /// <summary>Buffers for the packed recurrent weights of a model of <paramref name="config"/>.</summary>
     public PackedRecurrentWeights(ModelConfig config)
     {
         Config = config;
@@ -25,6 +26,7 @@ public sealed class PackedRecurrentWeights
         }
     }
 
+    /// <summary>The configuration the buffers are sized for.</summary>
     public ModelConfig Config { get; }
 
     /// <summary>Packs the current recurrent weights of <paramref name="model"/>.</summary>

@@ -15,11 +15,13 @@ public sealed class ParameterLayout
     /// <summary>The gate names in their row-block order; checkpoint tensors are named lstm.{l}.{gate}.weight/bias.</summary>
     public static readonly string[] GateNames = ["forget", "input", "output", "candidate"];
 
+    /// <summary>Gate indices in the order the layout stores them.</summary>
     public const int Forget = 0, Input = 1, Output = 2, Candidate = 3;
 
     private readonly int[] _weightOffsets;
     private readonly int[] _biasOffsets;
 
+    /// <summary>The layout of a model of <paramref name="config"/>.</summary>
     public ParameterLayout(ModelConfig config)
     {
         config.Validate();
@@ -55,11 +57,13 @@ public sealed class ParameterLayout
         Tensors = tensors;
     }
 
+    /// <summary>The model's sizes.</summary>
     public ModelConfig Config { get; }
 
     /// <summary>Total number of parameters.</summary>
     public int Count { get; }
 
+    /// <summary>Every named tensor with its shape and offset in the flat parameter vector.</summary>
     public IReadOnlyList<ParameterTensor> Tensors { get; }
 
     /// <summary>Offset of layer <paramref name="layer"/>'s (4n, n+d) gate weight matrix.</summary>

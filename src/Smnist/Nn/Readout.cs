@@ -4,9 +4,10 @@ using System.Numerics.Tensors;
 namespace Smnist.Nn;
 
 /// <summary>The linear readout of the last layer's final output: logits = v_T · Rᵀ + r.</summary>
-public static class Readout
+internal static class Readout
 {
     public static void Forward<T>(
+        KernelSet kernels,
         Span<T> logits,         // (B, K)
         ReadOnlySpan<T> input,  // (B, n)
         ReadOnlySpan<T> weight, // (K, n)
@@ -14,12 +15,13 @@ public static class Readout
         int batch, int inputSize, int classes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        MatMul.Multiply(logits, classes, input, inputSize, false, weight, inputSize, true, batch, classes, inputSize, accumulate: false);
+        kernels.Linear(logits, classes, input, inputSize, weight, inputSize, rows: batch, outFeatures: classes, inFeatures: inputSize); // (B, K) = (B, n) · (K, n)ᵀ
         for (int b = 0; b < batch; b++)
             TensorPrimitives.Add(logits.Slice(b * classes, classes), bias[..classes], logits.Slice(b * classes, classes));
     }
 
     public static void Backward<T>(
+        KernelSet kernels,
         Span<T> weightGrad,          // (K, n), overwritten
         Span<T> biasGrad,            // (K), overwritten
         Span<T> inputGrad,           // (B, n), overwritten
@@ -29,10 +31,10 @@ public static class Readout
         int batch, int inputSize, int classes)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        MatMul.Multiply(weightGrad, inputSize, logitsGrad, classes, true, input, inputSize, false, classes, inputSize, batch, accumulate: false);
+        kernels.LinearWeightGradient(weightGrad, inputSize, logitsGrad, classes, input, inputSize, rows: batch, outFeatures: classes, inFeatures: inputSize, accumulate: false); // (K, n) = (B, K)ᵀ · (B, n)
         biasGrad[..classes].Clear();
         for (int b = 0; b < batch; b++)
             TensorPrimitives.Add(biasGrad[..classes], logitsGrad.Slice(b * classes, classes), biasGrad[..classes]);
-        MatMul.Multiply(inputGrad, inputSize, logitsGrad, classes, false, weight, inputSize, false, batch, inputSize, classes, accumulate: false);
+        kernels.LinearInputGradient(inputGrad, inputSize, logitsGrad, classes, weight, inputSize, rows: batch, inFeatures: inputSize, outFeatures: classes); // (B, n) = (B, K) · (K, n)
     }
 }

@@ -9,6 +9,7 @@ namespace Smnist.Nn;
 /// </summary>
 public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>A model of <paramref name="config"/> over <paramref name="parameters"/> (zeros when null).</summary>
     public SequenceClassifier(ModelConfig config, T[]? parameters = null)
     {
         Layout = new ParameterLayout(config);
@@ -17,8 +18,10 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         Parameters = parameters ?? new T[Layout.Count];
     }
 
+    /// <summary>The model's sizes.</summary>
     public ModelConfig Config => Layout.Config;
 
+    /// <summary>Where each named tensor lies in <see cref="Parameters"/>.</summary>
     public ParameterLayout Layout { get; }
 
     /// <summary>All parameters, flat; see <see cref="Layout"/> for where each tensor lives.</summary>
@@ -45,11 +48,14 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         return model;
     }
 
+    /// <summary>The kernels every pass of this model computes with, on whichever thread it runs.</summary>
+    internal KernelSet Kernels { get; set; } = KernelSet.Fast;
+
     /// <summary>
     /// Runs the network on <paramref name="workspace"/>'s inputs (T, B, d); logits land in its (B, K) Logits.
     /// <paramref name="packed"/> (float only) must hold the current recurrent weights.
     /// </summary>
-    public void Forward(Workspace<T> workspace, int batch, PackedRecurrentWeights? packed = null)
+    internal void Forward(Workspace<T> workspace, int batch, PackedRecurrentWeights? packed = null)
     {
         CheckWorkspace(workspace, batch);
         ModelConfig config = Config;
@@ -57,14 +63,14 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         for (int layer = 0; layer < config.Layers; layer++)
         {
             int d = config.LayerInputSize(layer);
-            LstmCell.Forward<T>(workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer], workspace.ChunkInputs,
+            LstmCell.Forward<T>(Kernels, workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer], workspace.ChunkInputs,
                 LayerInputs(workspace, layer, batch), GateWeight(layer), GateBias(layer), steps, batch, d, n, packed?.Forward(layer));
         }
-        Readout.Forward<T>(workspace.Logits, FinalOutput(workspace, batch), ReadoutWeight, ReadoutBias, batch, n, config.Classes);
+        Readout.Forward<T>(Kernels, workspace.Logits, FinalOutput(workspace, batch), ReadoutWeight, ReadoutBias, batch, n, config.Classes);
     }
 
     /// <summary>The summed cross-entropy of the last forward pass against <paramref name="labels"/>.</summary>
-    public double Loss(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch) =>
+    internal double Loss(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch) =>
         CrossEntropy.Forward<T>(workspace.Logits, labels, batch, Config.Classes);
 
     /// <summary>
@@ -73,7 +79,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     /// <see cref="Parameters"/>; every entry overwritten). A mean over a batch split between workers uses
     /// lossScale = 1 / whole batch. <paramref name="packed"/> as for <see cref="Forward"/>.
     /// </summary>
-    public void Backward(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch, T lossScale, Span<T> gradient, PackedRecurrentWeights? packed = null)
+    internal void Backward(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch, T lossScale, Span<T> gradient, PackedRecurrentWeights? packed = null)
     {
         CheckWorkspace(workspace, batch);
         if (gradient.Length != Layout.Count)
@@ -85,14 +91,14 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         CrossEntropy.Backward<T>(workspace.LogitsGrad, workspace.Logits, labels, lossScale, batch, classes);
         Span<T> outputGrad = workspace.OutputGrad.AsSpan(0, steps * state);
         outputGrad[..((steps - 1) * state)].Clear();
-        Readout.Backward<T>(gradient.Slice(Layout.ReadoutWeightOffset, classes * n), gradient.Slice(Layout.ReadoutBiasOffset, classes),
+        Readout.Backward<T>(Kernels, gradient.Slice(Layout.ReadoutWeightOffset, classes * n), gradient.Slice(Layout.ReadoutBiasOffset, classes),
             outputGrad[((steps - 1) * state)..], workspace.LogitsGrad, FinalOutput(workspace, batch), ReadoutWeight, batch, n, classes);
 
         Span<T> lowerGrad = workspace.LowerOutputGrad.AsSpan(0, config.Layers > 1 ? steps * state : 0);
         for (int layer = config.Layers - 1; layer >= 0; layer--)
         {
             int d = config.LayerInputSize(layer);
-            LstmCell.Backward<T>(
+            LstmCell.Backward<T>(Kernels,
                 gradient.Slice(Layout.GateWeightOffset(layer), 4 * n * (n + d)), gradient.Slice(Layout.GateBiasOffset(layer), 4 * n),
                 layer > 0 ? lowerGrad : [], workspace.PreActivationGrad, workspace.ChunkInputs, workspace.WeightGradTransposed, workspace.StateGrad,
                 outputGrad, workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer],

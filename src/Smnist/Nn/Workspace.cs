@@ -7,7 +7,7 @@ namespace Smnist.Nn;
 /// largest batch so that training allocates nothing per step. Buffers are time-major; a smaller batch uses a
 /// prefix of each with the batch size as its stride. One workspace per worker thread.
 /// </summary>
-public sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public Workspace(ModelConfig config, int steps, int maxBatch)
     {

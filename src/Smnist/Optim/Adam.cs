@@ -3,7 +3,7 @@ using System.Numerics;
 namespace Smnist.Optim;
 
 /// <summary>Adam's settings, with torch.optim.Adam's defaults. A non-zero weight decay is decoupled, as AdamW's.</summary>
-public sealed record AdamSettings(float Beta1 = 0.9f, float Beta2 = 0.999f, float Epsilon = 1e-8f, float WeightDecay = 0f);
+internal sealed record AdamSettings(float Beta1 = 0.9f, float Beta2 = 0.999f, float Epsilon = 1e-8f, float WeightDecay = 0f);
 
 /// <summary>
 /// Adam with torch.optim.Adam's exact update, as one fused pass over the flat parameter buffer:
@@ -13,7 +13,7 @@ public sealed record AdamSettings(float Beta1 = 0.9f, float Beta2 = 0.999f, floa
 /// p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
 /// </code>
 /// </summary>
-public sealed class Adam
+internal sealed class Adam
 {
     public Adam(int parameterCount, AdamSettings? settings = null)
     {

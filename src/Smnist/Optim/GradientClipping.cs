@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace Smnist.Optim;
 
 /// <summary>torch.nn.utils.clip_grad_norm_ over the flat gradient buffer.</summary>
-public static class GradientClipping
+internal static class GradientClipping
 {
     /// <summary>
     /// Scales <paramref name="gradient"/> by maxNorm / (‖g‖ + 1e-6) when that is below one; returns ‖g‖ before

@@ -1,5 +1,6 @@
 namespace Smnist.Optim;
 
+/// <summary>How the learning rate changes over a run.</summary>
 public enum LearningRateSchedule
 {
     /// <summary>The base rate throughout, as the seed.</summary>
@@ -9,7 +10,7 @@ public enum LearningRateSchedule
     Cosine,
 }
 
-public static class LearningRateSchedules
+internal static class LearningRateSchedules
 {
     /// <summary>The rate for update number <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>.</summary>
     public static float At(LearningRateSchedule schedule, float baseRate, long step, long totalSteps) => schedule switch

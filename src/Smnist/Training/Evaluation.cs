@@ -22,16 +22,29 @@ public sealed record EvaluationResult(double Accuracy, double Loss, int Samples,
     }
 }
 
+/// <summary>Measures a model on labelled sequences, batched and multi-threaded as training is.</summary>
 public static class Evaluator
 {
-    /// <summary>Evaluates <paramref name="model"/> on <paramref name="set"/>, clean or with the training augmentation drawn from <paramref name="seed"/>.</summary>
-    public static EvaluationResult Evaluate(SequenceClassifier<float> model, SequenceLayout sequence, ImageSet set,
-        bool augment = false, ulong seed = 1, int threads = 0, int batchSize = BatchLoader.DefaultBatchSize)
+    /// <summary>Accuracy, mean loss and confusion of <paramref name="model"/> over every example of <paramref name="source"/>.</summary>
+    /// <param name="model">The model; only read.</param>
+    /// <param name="source">The examples; their steps may differ from training's, their features and classes may not.</param>
+    /// <param name="threads">Worker threads; 0 for one per processor. The result is the same for any count.</param>
+    /// <param name="batchSize">Examples run at a time.</param>
+    public static EvaluationResult Evaluate(SequenceClassifier<float> model, ISequenceSource source, int threads = 0, int batchSize = BatchLoader.DefaultBatchSize)
     {
-        using var loader = new BatchLoader(set, sequence, batchSize, shuffle: false, augment, seed);
-        using var runner = new BatchRunner(model, sequence.Steps, loader.BatchSize, threads > 0 ? threads : Environment.ProcessorCount);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Features != model.Config.InputSize || source.Classes != model.Config.Classes)
+            throw new ArgumentException($"the source has {source.Features} features and {source.Classes} classes, the model reads {model.Config.InputSize} and predicts {model.Config.Classes}", nameof(source));
+        using var loader = new BatchLoader(source, batchSize, shuffle: false, seed: 0);
+        using var runner = new BatchRunner(model, source.Steps, loader.BatchSize, threads > 0 ? threads : Environment.ProcessorCount);
         return Evaluate(runner, loader);
     }
+
+    /// <summary>Evaluates <paramref name="model"/> on <paramref name="set"/>, clean or with the training augmentation drawn from <paramref name="seed"/>.</summary>
+    public static EvaluationResult Evaluate(SequenceClassifier<float> model, SequenceLayout sequence, ImageSet set,
+        bool augment = false, ulong seed = 1, int threads = 0, int batchSize = BatchLoader.DefaultBatchSize) =>
+        Evaluate(model, new MnistSource(set, sequence, augment, seed), threads, batchSize);
 
     internal static EvaluationResult Evaluate(BatchRunner runner, BatchLoader loader)
     {

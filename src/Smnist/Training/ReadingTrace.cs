@@ -19,11 +19,14 @@ public sealed class ReadingTrace
     private readonly float[] _input;             // (784) the image in 0..1, row-major
     private readonly float[] _stepProbabilities; // (T, K)
 
-    /// <param name="model">The trained model, read and never changed.</param>
-    /// <param name="sequence">The view the model was trained on: how an image becomes its input sequence.</param>
+    /// <summary>A trace of <paramref name="model"/> reading images in the <paramref name="sequence"/> view.</summary>
+    /// <param name="model">The model; shared read-only.</param>
+    /// <param name="sequence">The view the model was trained on.</param>
     /// <param name="packed">The model's recurrent weights already packed (shared by all traces of one model), or null.</param>
     public ReadingTrace(SequenceClassifier<float> model, SequenceLayout sequence, PackedRecurrentWeights? packed = null)
     {
+        if (!sequence.ReadsImages)
+            throw new SmnistException($"the model reads its own sequences of {sequence.Steps} × {sequence.Features} values, not images");
         if (sequence.Features != model.Config.InputSize)
             throw new ArgumentException($"the {sequence.Name} view feeds {sequence.Features} features, the model reads {model.Config.InputSize}", nameof(sequence));
         if (packed is not null && packed.Config != model.Config)
@@ -36,8 +39,10 @@ public sealed class ReadingTrace
         _stepProbabilities = new float[sequence.Steps * model.Config.Classes];
     }
 
+    /// <summary>The traced model's sizes.</summary>
     public ModelConfig Config => _model.Config;
 
+    /// <summary>The view images are read in.</summary>
     public SequenceLayout Sequence { get; }
 
     /// <summary>T, the number of timesteps.</summary>
@@ -74,7 +79,7 @@ public sealed class ReadingTrace
         ReadOnlySpan<float> parameters = _model.Parameters;
         // (T, n) v_1..v_T of the last layer, read out all at once into (T, K).
         ReadOnlySpan<float> outputs = _workspace.Outputs[config.Layers - 1].AsSpan(n, steps * n);
-        Readout.Forward<float>(_stepProbabilities, outputs,
+        Readout.Forward<float>(_model.Kernels, _stepProbabilities, outputs,
             parameters.Slice(_model.Layout.ReadoutWeightOffset, classes * n), parameters.Slice(_model.Layout.ReadoutBiasOffset, classes),
             steps, n, classes);
         for (int t = 0; t < steps; t++)

@@ -20,6 +20,7 @@ public sealed record EpochReport(int Epoch, double TrainLoss, double TestAccurac
 public sealed class TrainingDivergedException(long step, double loss)
     : SmnistException($"training diverged at step {step} (loss {loss.ToString(CultureInfo.InvariantCulture)}, or a non-finite gradient); stopped before updating the weights")
 {
+    /// <summary>The step (1-based) whose loss or gradient was not finite.</summary>
     public long Step { get; } = step;
 }
 
@@ -30,13 +31,13 @@ public sealed record TrainingResult(bool Completed, EvaluationResult? Test);
 /// The seed notebook's training loop: for each epoch, for each shuffled, augmented batch, forward, cross-entropy,
 /// backpropagation through time, optional clipping, an Adam step; then the test accuracy. Every random draw comes
 /// from the seed and the position in the run, so a run saved with <see cref="SaveCheckpoint"/> and continued with
-/// <see cref="Resume"/> gives the same parameters as one that was never interrupted.
+/// <see cref="Resume(string, ImageSet, ImageSet, long?, int?)"/> gives the same parameters as one that was never interrupted.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
-    private readonly ImageSet _test;
+    private readonly ISequenceSource? _test;
     private readonly BatchLoader _trainLoader;
     private readonly BatchRunner _runner;
     private readonly Adam _adam;
@@ -46,38 +47,93 @@ public sealed class Trainer : IDisposable
     private double _epochLossSum;
     private int _epochLossCount;
 
+    /// <summary>
+    /// A run on MNIST-style images: <paramref name="options"/> also choose the sequence view, the augmentation and
+    /// the limits on both sets.
+    /// </summary>
+    /// <param name="options">The run's settings.</param>
+    /// <param name="train">Training images.</param>
+    /// <param name="test">Test images, evaluated after every epoch.</param>
+    /// <param name="initialWeights">Weights to start from (their sizes and view must match the options), or null for a fresh model.</param>
     public Trainer(TrainingOptions options, ImageSet train, ImageSet test, LoadedModel? initialWeights = null)
+        : this(options, ImageSources(options, train, test, initialWeights), initialWeights)
+    {
+    }
+
+    /// <summary>
+    /// A run on any labelled sequences: the model reads <paramref name="train"/>'s features and predicts its
+    /// classes. Of <paramref name="options"/>, the image settings (<see cref="TrainingOptions.Sequence"/>,
+    /// <see cref="TrainingOptions.Dataset"/>, augmentation and the set limits) do not apply.
+    /// </summary>
+    /// <param name="options">The run's settings.</param>
+    /// <param name="train">Training examples.</param>
+    /// <param name="test">Examples evaluated after every epoch and at the end, or null for none.</param>
+    /// <param name="initialWeights">Weights to start from (their sizes must match), or null for a fresh model.</param>
+    public Trainer(TrainingOptions options, ISequenceSource train, ISequenceSource? test = null, LoadedModel? initialWeights = null)
+        : this(options, SequenceSources(train, test), initialWeights)
+    {
+    }
+
+    private Trainer(TrainingOptions options, Sources sources, LoadedModel? initialWeights)
     {
         options.Validate();
         // The thread count is part of a run's trajectory: resolved once, so a resume on another machine keeps it.
         Options = options = options with { Threads = options.EffectiveThreads };
-        Sequence = initialWeights?.Sequence ?? SequenceLayout.Create(options.Sequence, unchecked((int)options.Seed));
-        if (Sequence.View != options.Sequence)
-            throw new SmnistException($"the initial weights were trained on the {initialWeights!.Sequence.Name} view, not {SequenceLayout.NameOf(options.Sequence)}");
-        var config = new ModelConfig(Sequence.Features, options.Hidden, options.Layers, ImageSet.Classes);
+        Sequence = sources.Sequence;
+        ISequenceSource train = sources.Train;
+        var config = new ModelConfig(train.Features, options.Hidden, options.Layers, train.Classes);
         if (initialWeights is not null && initialWeights.Model.Config != config)
             throw new SmnistException($"the initial weights are for {Describe(initialWeights.Model.Config)}, the options ask for {Describe(config)}");
         // Weights, Adam's two moments and the workers' buffers, counted in 64-bit arithmetic before any of them is allocated.
         int batchRows = Math.Min(options.BatchSize, Math.Max(1, train.Count));
-        MemoryBudget.Require(3 * sizeof(float) * config.ParameterCount + BatchRunner.EstimateBytes(config, Sequence.Steps, batchRows, options.Threads),
+        MemoryBudget.Require(3 * sizeof(float) * config.ParameterCount + BatchRunner.EstimateBytes(config, train.Steps, batchRows, options.Threads),
             $"training {Describe(config)} in batches of {batchRows} on {options.Threads} threads");
         config.Validate();
         Model = initialWeights?.Model ?? SequenceClassifier<float>.Initialize(config, options.Seed, options.ForgetBias);
 
-        train = options.LimitTrain is int limitTrain ? train.Take(Math.Min(limitTrain, train.Count)) : train;
-        _test = options.LimitTest is int limitTest ? test.Take(Math.Min(limitTest, test.Count)) : test;
-        _trainLoader = new BatchLoader(train, Sequence, options.BatchSize, options.Shuffle, options.Augment, options.Seed);
-        _runner = new BatchRunner(Model, Sequence.Steps, _trainLoader.BatchSize, options.EffectiveThreads);
+        _test = sources.Test;
+        _trainLoader = new BatchLoader(train, options.BatchSize, options.Shuffle, options.Seed);
+        _runner = new BatchRunner(Model, train.Steps, _trainLoader.BatchSize, options.EffectiveThreads);
         _adam = new Adam(Model.Layout.Count, new AdamSettings(WeightDecay: options.WeightDecay));
         long scheduled = (long)options.Epochs * _trainLoader.BatchesPerEpoch;
         TotalSteps = Math.Min(scheduled, options.MaxSteps ?? scheduled);
         ScheduledSteps = scheduled;
     }
 
+    /// <summary>What a run reads: its training and test sources and the view saved with the model.</summary>
+    private sealed record Sources(ISequenceSource Train, ISequenceSource? Test, SequenceLayout Sequence);
+
+    private static Sources ImageSources(TrainingOptions options, ImageSet train, ImageSet test, LoadedModel? initialWeights)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        options.Validate();
+        SequenceLayout sequence = initialWeights?.Sequence ?? SequenceLayout.Create(options.Sequence, unchecked((int)options.Seed));
+        if (sequence.View != options.Sequence)
+            throw new SmnistException($"the initial weights were trained on the {initialWeights!.Sequence.Name} view, not {SequenceLayout.NameOf(options.Sequence)}");
+        train = options.LimitTrain is int limitTrain ? train.Take(Math.Min(limitTrain, train.Count)) : train;
+        test = options.LimitTest is int limitTest ? test.Take(Math.Min(limitTest, test.Count)) : test;
+        return new Sources(new MnistSource(train, sequence, options.Augment, options.Seed), new MnistSource(test, sequence, options.AugmentTest, options.Seed), sequence);
+    }
+
+    private static Sources SequenceSources(ISequenceSource train, ISequenceSource? test)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (train.Count == 0)
+            throw new SmnistException("the training source is empty; there is nothing to train on");
+        if (test is not null && (test.Features != train.Features || test.Classes != train.Classes))
+            throw new SmnistException($"the test source has {test.Features} features and {test.Classes} classes, the training source {train.Features} and {train.Classes}");
+        return new Sources(train, test, SequenceLayout.Custom(train.Steps, train.Features));
+    }
+
+    /// <summary>The run's settings, with <see cref="TrainingOptions.Threads"/> resolved to a count.</summary>
     public TrainingOptions Options { get; }
 
+    /// <summary>The model being trained; its parameters change with every step.</summary>
     public SequenceClassifier<float> Model { get; }
 
+    /// <summary>How the model reads its input; saved with it.</summary>
     public SequenceLayout Sequence { get; }
 
     /// <summary>Training steps taken so far.</summary>
@@ -89,19 +145,38 @@ public sealed class Trainer : IDisposable
     /// <summary>Steps of all epochs: the horizon of the learning-rate schedule, which a step limit does not shorten.</summary>
     public long ScheduledSteps { get; }
 
+    /// <summary>Steps per epoch: the training examples in batches, the last one possibly smaller.</summary>
     public int BatchesPerEpoch => _trainLoader.BatchesPerEpoch;
 
+    /// <summary>Training examples.</summary>
     public int TrainCount => _trainLoader.Count;
 
-    public int TestCount => _test.Count;
+    /// <summary>Test examples (0 without a test source).</summary>
+    public int TestCount => _test?.Count ?? 0;
 
     /// <summary>Seconds spent in training steps (waiting for data included, evaluation excluded), over all sessions of the run.</summary>
     public double TrainSeconds { get; private set; }
 
+    /// <summary>Training examples processed: whole epochs, then full batches of the epoch in progress.</summary>
+    public long SamplesTrained
+    {
+        get
+        {
+            long epochs = Step / BatchesPerEpoch, batches = Step % BatchesPerEpoch;
+            return epochs * TrainCount + Math.Min(batches * Options.BatchSize, TrainCount);
+        }
+    }
+
+    /// <summary>Training speed over all sessions of the run: <see cref="SamplesTrained"/> per second of <see cref="TrainSeconds"/>.</summary>
+    public double SamplesPerSecond => SamplesTrained / Math.Max(TrainSeconds, 1e-9);
+
+    /// <summary>The finished epochs, earlier sessions of a resumed run included.</summary>
     public IReadOnlyList<EpochReport> History => _history;
 
+    /// <summary>Raised on the training thread after every step.</summary>
     public event Action<StepReport>? StepCompleted;
 
+    /// <summary>Raised after every epoch and its test evaluation: a good moment for <see cref="SaveCheckpoint"/>.</summary>
     public event Action<EpochReport>? EpochCompleted;
 
     /// <summary>
@@ -119,7 +194,7 @@ public sealed class Trainer : IDisposable
     public event Action? CheckpointDue;
 
     /// <summary>Trains until the last epoch or the step limit, or until <paramref name="cancel"/> fires (checked after each step).</summary>
-    public TrainingResult Run(CancellationToken cancel = default)
+    public TrainingResult Fit(CancellationToken cancel = default)
     {
         var stepClock = new Stopwatch();
         var sinceCheckpoint = Stopwatch.StartNew();
@@ -155,8 +230,8 @@ public sealed class Trainer : IDisposable
             if (_batchInEpoch < BatchesPerEpoch)
                 return cancel.IsCancellationRequested && Step < TotalSteps ? new TrainingResult(false, null) : new TrainingResult(true, EvaluateTest());
 
-            EvaluationResult test = EvaluateTest();
-            var report = new EpochReport(_epoch + 1, _epochLossSum / _epochLossCount, test.Accuracy, test.Loss, epochClock.Elapsed.TotalSeconds);
+            EvaluationResult? test = EvaluateTest();
+            var report = new EpochReport(_epoch + 1, _epochLossSum / _epochLossCount, test?.Accuracy ?? double.NaN, test?.Loss ?? double.NaN, epochClock.Elapsed.TotalSeconds);
             _history.Add(report);
             _epoch++;
             _batchInEpoch = 0;
@@ -172,12 +247,20 @@ public sealed class Trainer : IDisposable
         return new TrainingResult(true, EvaluateTest());
     }
 
-    /// <summary>The model on the test set: clean, or augmented as the seed notebook does with <see cref="TrainingOptions.AugmentTest"/>.</summary>
-    public EvaluationResult EvaluateTest()
+    /// <summary>
+    /// The model on the test source (for images: clean, or augmented as the seed notebook does with
+    /// <see cref="TrainingOptions.AugmentTest"/>); null without a test source.
+    /// </summary>
+    public EvaluationResult? EvaluateTest()
     {
-        using var loader = new BatchLoader(_test, Sequence, _trainLoader.BatchSize, shuffle: false, Options.AugmentTest, Options.Seed);
+        if (_test is null)
+            return null;
+        using var loader = new BatchLoader(_test, _trainLoader.BatchSize, shuffle: false, Options.Seed);
         return Evaluator.Evaluate(_runner, loader);
     }
+
+    /// <summary>Saves the model alone (weights, sizes and view) as safetensors; read it back with <see cref="ModelCheckpoint.Load(string)"/>.</summary>
+    public void SaveModel(string path) => ModelCheckpoint.Save(path, Model, Sequence, Step);
 
     /// <summary>Saves the run's <see cref="RunCheckpoint"/> (weights, Adam's state, where the run stands) into <paramref name="runDirectory"/>.</summary>
     public void SaveCheckpoint(string runDirectory)
@@ -200,7 +283,18 @@ public sealed class Trainer : IDisposable
     /// which <paramref name="maxSteps"/> replaces (null: run to the last epoch), and the worker count, which
     /// <paramref name="threads"/> replaces when given (the result then differs from an uninterrupted run's in rounding).
     /// </summary>
-    public static Trainer Resume(string runDirectory, ImageSet train, ImageSet test, long? maxSteps = null, int? threads = null)
+    public static Trainer Resume(string runDirectory, ImageSet train, ImageSet test, long? maxSteps = null, int? threads = null) =>
+        Resume(runDirectory, maxSteps, threads, (options, model) => new Trainer(options, train, test, model));
+
+    /// <summary>
+    /// Continues the run on <paramref name="train"/> (and <paramref name="test"/>) saved in
+    /// <paramref name="runDirectory"/>; the sources must give the examples the run was started with. As
+    /// <see cref="Resume(string, ImageSet, ImageSet, long?, int?)"/> otherwise.
+    /// </summary>
+    public static Trainer Resume(string runDirectory, ISequenceSource train, ISequenceSource? test = null, long? maxSteps = null, int? threads = null) =>
+        Resume(runDirectory, maxSteps, threads, (options, model) => new Trainer(options, train, test, model));
+
+    private static Trainer Resume(string runDirectory, long? maxSteps, int? threads, Func<TrainingOptions, LoadedModel, Trainer> create)
     {
         SavedRun saved = RunCheckpoint.Load(runDirectory);
         OptimizerState optimizer = saved.Optimizer;
@@ -208,7 +302,7 @@ public sealed class Trainer : IDisposable
         TrainingOptions options = Read<TrainingOptions>(optimizer, path, "trainer.options") with { MaxSteps = maxSteps };
         if (threads is int threadOverride)
             options = options with { Threads = threadOverride };
-        var trainer = new Trainer(options, train, test, saved.Model);
+        Trainer trainer = create(options, saved.Model);
         trainer._adam.Restore(optimizer.Step, optimizer.FirstMoment, optimizer.SecondMoment);
         trainer._epoch = ReadNumber<int>(optimizer, path, "trainer.epoch");
         trainer._batchInEpoch = ReadNumber<int>(optimizer, path, "trainer.batch");
@@ -234,6 +328,7 @@ public sealed class Trainer : IDisposable
         }
     }
 
+    /// <summary>Stops the worker threads and the loader.</summary>
     public void Dispose()
     {
         _runner.Dispose();

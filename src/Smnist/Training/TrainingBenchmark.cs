@@ -8,6 +8,7 @@ namespace Smnist.Training;
 /// <summary>Measured speed of whole training steps.</summary>
 public sealed record BenchmarkResult(SequenceView Sequence, int Layers, int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
 
+/// <summary>Times whole training steps, as <c>smnist bench</c> does.</summary>
 public static class TrainingBenchmark
 {
     /// <summary>
@@ -51,7 +52,7 @@ public static class TrainingBenchmark
 
     private static Batch Copy(Batch batch, SequenceLayout sequence)
     {
-        var copy = new Batch(sequence, batch.Capacity) { Size = batch.Size, Index = batch.Index };
+        var copy = new Batch(sequence.Steps, sequence.Features, batch.Capacity) { Size = batch.Size, Index = batch.Index };
         batch.Inputs.CopyTo(copy.Inputs, 0);
         batch.Labels.CopyTo(copy.Labels, 0);
         return copy;

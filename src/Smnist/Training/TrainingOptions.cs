@@ -1,19 +1,27 @@
+using System.Globalization;
+using System.Numerics;
 using Smnist.Data;
 using Smnist.Optim;
 
 namespace Smnist.Training;
 
 /// <summary>
-/// Everything that decides a training run. The defaults are the best recipe (<see cref="BestRecipe"/>);
-/// <see cref="SeedRecipe"/> is the notebook's. Any value set explicitly overrides the recipe's.
+/// Everything that decides a training run. The defaults are the best recipe (<see cref="Recipe.Best"/>);
+/// <see cref="Recipe.Seed"/> is the notebook's. Any value set explicitly overrides the recipe's.
 /// </summary>
 public sealed record TrainingOptions
 {
+    /// <summary>Passes over the training set.</summary>
     public int Epochs { get; init; } = 15;
+    /// <summary>Examples per training step.</summary>
     public int BatchSize { get; init; } = 32;
+    /// <summary>Units per LSTM layer.</summary>
     public int Hidden { get; init; } = 128;
+    /// <summary>Stacked LSTM layers.</summary>
     public int Layers { get; init; } = 1;
+    /// <summary>Adam's base learning rate.</summary>
     public float LearningRate { get; init; } = 2e-3f;
+    /// <summary>How the learning rate changes over the run.</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Cosine;
 
     /// <summary>Initial forget-gate bias; null keeps nn.Linear's uniform initialisation.</summary>
@@ -31,58 +39,26 @@ public sealed record TrainingOptions
     /// <summary>Worker threads for the training step; 0 for one per processor.</summary>
     public int Threads { get; init; }
 
+    /// <summary>Images only: warp each training image with a random rotation, shift and scale, as the seed notebook does.</summary>
     public bool Augment { get; init; } = true;
 
     /// <summary>Evaluate on augmented test images, as the seed notebook does; off gives the clean test set papers report.</summary>
     public bool AugmentTest { get; init; }
 
+    /// <summary>Shuffle the training examples every epoch (seeded).</summary>
     public bool Shuffle { get; init; } = true;
 
     /// <summary>Stop after this many training steps in all; null to run every epoch.</summary>
     public long? MaxSteps { get; init; }
 
+    /// <summary>Images only: train on the first this many images; null for all.</summary>
     public int? LimitTrain { get; init; }
+    /// <summary>Images only: test on the first this many images; null for all.</summary>
     public int? LimitTest { get; init; }
+    /// <summary>Images only: how an image is read over time.</summary>
     public SequenceView Sequence { get; init; } = SequenceView.Rows;
+    /// <summary>Images only: which image set (the command line loads it; recorded with the run).</summary>
     public DatasetKind Dataset { get; init; } = DatasetKind.Mnist;
-
-    /// <summary>Adam 2e-3 with per-step cosine decay to zero over 15 epochs and forget-gate bias 1.</summary>
-    public static TrainingOptions BestRecipe { get; } = new();
-
-    /// <summary>The notebook exactly: Adam at 1e-3, constant, nn.Linear's initialisation, 10 epochs.</summary>
-    public static TrainingOptions SeedRecipe { get; } = new()
-    {
-        Epochs = 10,
-        LearningRate = 1e-3f,
-        Schedule = LearningRateSchedule.Constant,
-        ForgetBias = null,
-    };
-
-    /// <summary>
-    /// One pixel per step (784 steps): Adam 1e-3 with cosine decay, forget-gate bias 1, gradient norm clipped to 1,
-    /// no augmentation, 16 epochs.
-    /// </summary>
-    public static TrainingOptions PixelsRecipe { get; } = new()
-    {
-        Sequence = SequenceView.Pixels,
-        Epochs = 16,
-        LearningRate = 1e-3f,
-        ClipNorm = 1f,
-        Augment = false,
-    };
-
-    /// <summary>The pixels recipe on the permuted view, with the seed's augmentation.</summary>
-    public static TrainingOptions PermutedRecipe { get; } = PixelsRecipe with { Sequence = SequenceView.Permuted, Augment = true };
-
-    /// <summary>The options of the recipe called <paramref name="name"/>: "best", "seed", "pixels" or "permuted".</summary>
-    public static TrainingOptions ForRecipe(string name) => name switch
-    {
-        "best" => BestRecipe,
-        "seed" => SeedRecipe,
-        "pixels" => PixelsRecipe,
-        "permuted" => PermutedRecipe,
-        _ => throw new SmnistException($"unknown recipe '{name}'; expected best, seed, pixels or permuted"),
-    };
 
     /// <summary>Worker threads actually used: <see cref="Threads"/>, or one per processor.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
@@ -90,23 +66,28 @@ public sealed record TrainingOptions
     /// <summary>Throws <see cref="SmnistException"/> naming the first value out of range.</summary>
     public void Validate()
     {
-        Require(Epochs >= 1, $"epochs must be at least 1, not {Epochs}");
-        Require(BatchSize is >= 1 and <= 65536, $"batch size must be between 1 and 65536, not {BatchSize}");
-        Require(Hidden is >= 1 and <= 4096, $"hidden size must be between 1 and 4096, not {Hidden}");
-        Require(Layers is >= 1 and <= 16, $"layers must be between 1 and 16, not {Layers}");
-        Require(float.IsFinite(LearningRate) && LearningRate > 0, $"learning rate must be positive, not {LearningRate}");
-        Require(ClipNorm is null || (float.IsFinite(ClipNorm.Value) && ClipNorm > 0), $"gradient clipping norm must be positive, not {ClipNorm}");
-        Require(ForgetBias is null || float.IsFinite(ForgetBias.Value), $"forget bias must be a finite number, not {ForgetBias}");
-        Require(float.IsFinite(WeightDecay) && WeightDecay >= 0, $"weight decay must be zero or positive, not {WeightDecay}");
-        Require(Threads is >= 0 and <= 256, $"threads must be between 0 (one per processor) and 256, not {Threads}");
-        Require(MaxSteps is null or >= 1, $"max steps must be at least 1, not {MaxSteps}");
-        Require(LimitTrain is null or >= 1, $"limit-train must be at least 1, not {LimitTrain}");
-        Require(LimitTest is null or >= 1, $"limit-test must be at least 1, not {LimitTest}");
+        Require(Epochs, TrainingLimits.Epochs, "epochs");
+        Require(BatchSize, TrainingLimits.BatchSize, "batch size");
+        Require(Hidden, TrainingLimits.Hidden, "hidden size");
+        Require(Layers, TrainingLimits.Layers, "layers");
+        Require(LearningRate, TrainingLimits.LearningRate, "learning rate");
+        if (ClipNorm is float clip)
+            Require(clip, TrainingLimits.ClipNorm, "gradient clipping norm");
+        if (ForgetBias is float bias)
+            Require(bias, TrainingLimits.ForgetBias, "forget bias");
+        Require(WeightDecay, TrainingLimits.WeightDecay, "weight decay");
+        Require(Threads, TrainingLimits.Threads, "threads (0: one per processor)");
+        if (MaxSteps is long maxSteps)
+            Require(maxSteps, TrainingLimits.MaxSteps, "max steps");
+        if (LimitTrain is int limitTrain)
+            Require(limitTrain, TrainingLimits.Limit, "limit-train");
+        if (LimitTest is int limitTest)
+            Require(limitTest, TrainingLimits.Limit, "limit-test");
     }
 
-    private static void Require(bool condition, string message)
+    private static void Require<T>(T value, OptionRange<T> range, string name) where T : struct, INumber<T>
     {
-        if (!condition)
-            throw new SmnistException(message);
+        if (!range.Contains(value))
+            throw new SmnistException(string.Create(CultureInfo.InvariantCulture, $"{name} must be between {range.Min} and {range.Max}, not {value}"));
     }
 }

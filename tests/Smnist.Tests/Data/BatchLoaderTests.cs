@@ -1,4 +1,5 @@
 using Smnist.Data;
+using Smnist.Data.Acquisition;
 
 namespace Smnist.Tests.Data;
 

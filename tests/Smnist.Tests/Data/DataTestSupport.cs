@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Smnist.Data;
+using Smnist.Data.Acquisition;
 
 namespace Smnist.Tests.Data;
 

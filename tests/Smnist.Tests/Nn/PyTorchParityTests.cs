@@ -22,18 +22,10 @@ public class PyTorchParityTests
     [InlineData("adamw_clip", "fast")]
     public void ForwardBackwardAndAdamMatchPyTorch(string name, string kernels)
     {
-        MatMul.UseReferenceKernels = kernels == "reference";
-        try
-        {
-            CheckAgainstPyTorch(name, packRecurrentWeights: kernels == "packed");
-        }
-        finally
-        {
-            MatMul.UseReferenceKernels = false;
-        }
+        CheckAgainstPyTorch(name, packRecurrentWeights: kernels == "packed", kernels == "reference" ? KernelSet.Reference : KernelSet.Fast);
     }
 
-    private static void CheckAgainstPyTorch(string name, bool packRecurrentWeights)
+    private static void CheckAgainstPyTorch(string name, bool packRecurrentWeights, KernelSet kernels)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
         JsonElement root = document.RootElement;
@@ -42,7 +34,7 @@ public class PyTorchParityTests
             configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32());
         int steps = configJson.GetProperty("steps").GetInt32(), batch = configJson.GetProperty("batch").GetInt32();
 
-        var model = new SequenceClassifier<float>(config);
+        var model = new SequenceClassifier<float>(config) { Kernels = kernels };
         Load(root.GetProperty("parameters"), model.Layout, model.Parameters);
         PackedRecurrentWeights? packed = packRecurrentWeights ? new PackedRecurrentWeights(config) : null;
         packed?.Pack(model);

@@ -4,6 +4,7 @@ using Microsoft.Playwright;
 using Smnist.Cli;
 using Smnist.Cli.Serve;
 using Smnist.Data;
+using Smnist.Data.Acquisition;
 using Smnist.Tests.Cli;
 using Xunit.Abstractions;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Smnist.Cli;
 using Smnist.Cli.Serve;
 using Smnist.Data;
+using Smnist.Data.Acquisition;
 using Smnist.Tests.Cli;
 
 namespace Smnist.Tests.Serve;

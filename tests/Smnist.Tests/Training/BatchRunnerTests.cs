@@ -36,4 +36,36 @@ public class BatchRunnerTests
         Assert.Equal(expectedLoss * batchSize, summed, 1e-4);
         Assert.Equal(batchSize, confusion.Sum());
     }
+
+    [Fact]
+    public void EveryWorkerComputesWithTheModelsKernels()
+    {
+        // Two workers of 8 rows each: the runner's gradient is worker 0's plus worker 1's, each one chunk. Computed
+        // here on one thread with the reference kernels, it must match to the bit, which it cannot if a worker
+        // thread used the fast kernels instead.
+        const int batchSize = 16, half = batchSize / 2;
+        SequenceLayout rows = SequenceLayout.Create(SequenceView.Rows);
+        using var loader = new BatchLoader(SyntheticDigits.Create(batchSize, seed: 5), rows, batchSize, shuffle: false, augment: false, seed: 1);
+        Batch batch = loader.Epoch(0).First();
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, 10), seed: 2);
+        model.Kernels = KernelSet.Reference;
+
+        var expected = new float[model.Layout.Count];
+        var part = new float[model.Layout.Count];
+        var workspace = new Workspace<float>(model.Config, rows.Steps, half);
+        for (int worker = 0; worker < 2; worker++)
+        {
+            for (int t = 0; t < rows.Steps; t++)
+                batch.Inputs.AsSpan((t * batchSize + worker * half) * rows.Features, half * rows.Features).CopyTo(workspace.Inputs.AsSpan(t * half * rows.Features));
+            ReadOnlySpan<int> labels = batch.Labels.AsSpan(worker * half, half);
+            model.Forward(workspace, half);
+            model.Backward(workspace, labels, half, 1f / batchSize, part);
+            for (int k = 0; k < part.Length; k++)
+                expected[k] += part[k];
+        }
+
+        using var runner = new BatchRunner(model, rows.Steps, batchSize, threads: 2);
+        runner.TrainStep(batch);
+        Assert.Equal(expected, runner.Gradient);
+    }
 }

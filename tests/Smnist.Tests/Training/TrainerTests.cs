@@ -9,7 +9,7 @@ public class TrainerTests
     private static readonly ImageSet Train = SyntheticDigits.Create(200, seed: 1);
     private static readonly ImageSet Test = SyntheticDigits.Create(64, seed: 2);
 
-    private static TrainingOptions Small(int threads) => TrainingOptions.BestRecipe with
+    private static TrainingOptions Small(int threads) => Recipe.Best.Options with
     {
         Epochs = 3, Hidden = 12, Threads = threads, ClipNorm = 1f, WeightDecay = 0.01f,
     };
@@ -46,13 +46,13 @@ public class TrainerTests
         {
             using (var first = new Trainer(options with { MaxSteps = stopAfter }, Train, Test))
             {
-                first.Run();
+                first.Fit();
                 Assert.Equal(stopAfter, first.Step);
                 first.SaveCheckpoint(directory);
             }
             using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 17);
             Assert.Equal(stopAfter, resumed.Step);
-            resumed.Run();
+            resumed.Fit();
             Assert.Equal(17, resumed.Step);
             Assert.Equal(uninterrupted, resumed.Model.Parameters);
         }
@@ -81,13 +81,13 @@ public class TrainerTests
                     if (first.Step == 9)
                         first.SaveCheckpoint(directory);
                 };
-                first.Run();
+                first.Fit();
             }
             // Every step but an epoch's last (its end saves anyway) and the run's last.
             Assert.Equal([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 16], due);
             using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 17);
             Assert.Equal(9, resumed.Step);
-            resumed.Run();
+            resumed.Fit();
             Assert.Equal(uninterrupted, resumed.Model.Parameters);
         }
         finally
@@ -102,7 +102,7 @@ public class TrainerTests
         using var cancel = new CancellationTokenSource();
         using var trainer = new Trainer(Small(1), Train, Test);
         trainer.StepCompleted += step => { if (step.Step == 4) cancel.Cancel(); };
-        TrainingResult result = trainer.Run(cancel.Token);
+        TrainingResult result = trainer.Fit(cancel.Token);
         Assert.False(result.Completed);
         Assert.Equal(4, trainer.Step);
     }
@@ -113,7 +113,7 @@ public class TrainerTests
         using var trainer = new Trainer(Small(2) with { Epochs = 4, Hidden = 24, LearningRate = 1e-2f }, SyntheticDigits.Create(640, seed: 4), Test);
         var epochs = new List<EpochReport>();
         trainer.EpochCompleted += epochs.Add;
-        TrainingResult result = trainer.Run();
+        TrainingResult result = trainer.Fit();
         Assert.True(result.Completed);
         Assert.Equal([1, 2, 3, 4], epochs.Select(e => e.Epoch));
         Assert.True(result.Test!.Accuracy > 0.6, $"accuracy {result.Test.Accuracy}");
@@ -140,7 +140,7 @@ public class TrainerTests
         trainer.Model.Parameters[0] = float.PositiveInfinity;  // as if training had blown up
         float[] before = (float[])trainer.Model.Parameters.Clone();
 
-        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Run());
+        var error = Assert.Throws<TrainingDivergedException>(() => trainer.Fit());
 
         Assert.Equal(1, error.Step);
         Assert.Equal(0, trainer.Step);
@@ -156,7 +156,7 @@ public class TrainerTests
             using (var first = new Trainer(Small(0) with { MaxSteps = 2 }, Train, Test))
             {
                 Assert.Equal(Environment.ProcessorCount, first.Options.Threads);
-                first.Run();
+                first.Fit();
                 first.SaveCheckpoint(directory);
             }
             using var resumed = Trainer.Resume(directory, Train, Test);
@@ -184,7 +184,7 @@ public class TrainerTests
         {
             using (var first = new Trainer(Small(1) with { MaxSteps = 5 }, Train, Test))
             {
-                first.Run();
+                first.Fit();
                 first.SaveCheckpoint(directory);
             }
             string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
@@ -217,7 +217,7 @@ public class TrainerTests
     private static float[] TrainedParameters(TrainingOptions options)
     {
         using var trainer = new Trainer(options, Train, Test);
-        trainer.Run();
+        trainer.Fit();
         return trainer.Model.Parameters;
     }
 }

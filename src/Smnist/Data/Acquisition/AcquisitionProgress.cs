@@ -1,4 +1,4 @@
-namespace Smnist.Data;
+namespace Smnist.Data.Acquisition;
 
 /// <summary>What acquisition is doing, for the command to show.</summary>
 public enum AcquisitionStage

@@ -4,7 +4,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
-namespace Smnist.Data;
+namespace Smnist.Data.Acquisition;
 
 /// <summary>
 /// Finds the four IDX files of a data set and loads them. Order: a folder given by the user (--data-dir, else the
@@ -17,6 +17,7 @@ namespace Smnist.Data;
 /// </summary>
 public static class DataAcquisition
 {
+    /// <summary>The environment variable that names the data folder when none is given.</summary>
     public const string DataDirectoryVariable = "SMNIST_DATA";
 
     /// <summary>Training and test sets of <paramref name="kind"/>, acquiring the files if needed.</summary>

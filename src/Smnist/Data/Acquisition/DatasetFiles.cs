@@ -1,4 +1,4 @@
-namespace Smnist.Data;
+namespace Smnist.Data.Acquisition;
 
 /// <summary>One of the four IDX files of a data set: its original name (uncompressed), length and MD5.</summary>
 internal sealed record DatasetFile(string Name, long Length, string Md5);

