@@ -100,11 +100,13 @@ internal sealed class WaveformSource(int count, int seed) : ISequenceSource
     {
         var wave = new float[Length * Sensors];
         for (int t = 0; t < Length; t++)
+        {
             for (int s = 0; s < Sensors; s++)
             {
                 double cycle = frequency * t / Length + phase + 0.25 * s;
                 wave[t * Sensors + s] = (float)(amplitude * Value(shape, cycle - Math.Floor(cycle)) + noise * Gaussian(random));
             }
+        }
         return wave;
     }
 

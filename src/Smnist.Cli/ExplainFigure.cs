@@ -82,8 +82,10 @@ internal static class ExplainFigure
         var plot = new Plot();
         var pixels = new double[ImageSet.Height, ImageSet.Width];
         for (int y = 0; y < ImageSet.Height; y++)
+        {
             for (int x = 0; x < ImageSet.Width; x++)
                 pixels[y, x] = trace.Input[y * ImageSet.Width + x];
+        }
         var image = plot.Add.Heatmap(pixels);
         image.Colormap = new ScottPlot.Colormaps.Grayscale();
         image.ManualRange = new ScottPlot.Range(0, 1);

@@ -53,8 +53,10 @@ internal static class ImageFile
         if (header.Width < 1 || header.Height < 1)
             throw new SmnistException($"not a readable PNG or JPEG image (its header gives {header.Width}×{header.Height} pixels)");
         if (pixels > MaxPixels)
+        {
             throw new SmnistException(string.Create(CultureInfo.InvariantCulture,
                 $"image is {header.Width}×{header.Height} pixels ({pixels / 1e6:F1} megapixels); at most {MaxPixels / 1e6:F1} megapixels (4096×4096) are read, scale it down first"));
+        }
 
         ImageResult decoded;
         try
@@ -162,7 +164,9 @@ internal static class ImageFile
                 // Entropy-coded data: 0xFF appears in it only as 0xFF00 (a stuffed byte) or a restart marker.
                 while (position + 1 < bytes.Length
                        && !(bytes[position] == 0xFF && bytes[position + 1] is not 0x00 and not 0xFF and not (>= 0xD0 and <= 0xD7)))
+                {
                     position++;
+                }
                 if (position + 1 >= bytes.Length)
                     throw new SmnistException("truncated JPEG: the file ends inside the image data");
             }

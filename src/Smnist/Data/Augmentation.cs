@@ -48,23 +48,15 @@ internal static class Augmentation
     public static void Warp(ReadOnlySpan<byte> source, Span<byte> destination, AffineParameters parameters)
     {
         if (source.Length != ImageSet.Pixels || destination.Length != ImageSet.Pixels)
-        {
-            throw new ArgumentException($"Warp takes {ImageSet.Pixels}-byte images; got {source.Length} and {destination.Length}.");
-        }
+            throw new ArgumentException($"Warp takes {ImageSet.Pixels}-byte images; got {source.Length} and {destination.Length}");
         if (parameters.Scale <= 0.0 || !double.IsFinite(parameters.Scale) || !double.IsFinite(parameters.Angle))
-        {
-            throw new ArgumentOutOfRangeException(nameof(parameters), parameters, "Angle must be finite and scale positive.");
-        }
+            throw new ArgumentOutOfRangeException(nameof(parameters), parameters, "angle must be finite and scale positive");
         Span<double> matrix = stackalloc double[6];
         InverseMatrix(parameters, matrix);
         if (matrix[1] == 0.0 && matrix[3] == 0.0)
-        {
             WarpScaling(source, destination, matrix);
-        }
         else
-        {
             WarpFixedPoint(source, destination, matrix);
-        }
     }
 
     public static void Warp(ReadOnlySpan<byte> source, Span<byte> destination, double angle, int translateX, int translateY, double scale) =>
@@ -146,15 +138,11 @@ internal static class Augmentation
         {
             int yin = Coordinate(yo);
             if (yin < 0 || yin >= ImageSet.Height)
-            {
                 continue;
-            }
             ReadOnlySpan<byte> sourceRow = source.Slice(yin * ImageSet.Width, ImageSet.Width);
             Span<byte> destinationRow = destination.Slice(y * ImageSet.Width, ImageSet.Width);
             for (int x = firstColumn; x < endColumn; x++)
-            {
                 destinationRow[x] = sourceRow[sourceColumn[x]];
-            }
         }
     }
 

@@ -34,13 +34,9 @@ internal sealed class BatchLoader : IDisposable
     {
         ArgumentNullException.ThrowIfNull(source);
         if (batchSize < 1)
-        {
-            throw new SmnistException($"batch size {batchSize} must be at least 1.");
-        }
+            throw new SmnistException($"batch size {batchSize} must be at least 1");
         if (source.Count == 0)
-        {
-            throw new SmnistException("the source is empty; there is nothing to batch.");
-        }
+            throw new SmnistException("the source is empty; there is nothing to batch");
         _source = source;
         _shuffle = shuffle;
         _seed = seed;
@@ -48,9 +44,7 @@ internal sealed class BatchLoader : IDisposable
         _order = new int[source.Count];
         _slots = new Batch[PrefetchDepth];
         for (int i = 0; i < _slots.Length; i++)
-        {
             _slots[i] = new Batch(source.Steps, source.Features, BatchSize);
-        }
     }
 
     public int BatchSize { get; }
@@ -71,9 +65,7 @@ internal sealed class BatchLoader : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         if (firstBatch < 0 || firstBatch > BatchesPerEpoch)
-        {
-            throw new ArgumentOutOfRangeException(nameof(firstBatch), firstBatch, $"An epoch has {BatchesPerEpoch} batches.");
-        }
+            throw new ArgumentOutOfRangeException(nameof(firstBatch), firstBatch, $"an epoch has {BatchesPerEpoch} batches");
         return Enumerate(epoch, firstBatch);
     }
 
@@ -87,13 +79,9 @@ internal sealed class BatchLoader : IDisposable
     internal void FillOrder(int epoch, Span<int> order)
     {
         for (int i = 0; i < order.Length; i++)
-        {
             order[i] = i;
-        }
         if (_shuffle)
-        {
             DeterministicRandom.For(_seed, RandomStreams.Shuffle, (ulong)(uint)epoch).Shuffle(order);
-        }
     }
 
     /// <summary>Prepares batch <paramref name="batchIndex"/> of the epoch whose order is <paramref name="order"/>, on the calling thread.</summary>
@@ -113,9 +101,7 @@ internal sealed class BatchLoader : IDisposable
     {
         var run = new EpochRun(this, epoch, firstBatch);
         if (Interlocked.CompareExchange(ref _running, run, null) is not null)
-        {
-            throw new InvalidOperationException("This loader is already enumerating an epoch; finish or dispose that enumeration first.");
-        }
+            throw new InvalidOperationException("this loader is already enumerating an epoch; finish or dispose that enumeration first");
         try
         {
             run.Start();
@@ -163,9 +149,7 @@ internal sealed class BatchLoader : IDisposable
         public void Stop()
         {
             if (_thread is null || _stopping)
-            {
                 return;
-            }
             _stopping = true;
             _free.Release(); // wake a producer waiting for a slot so it sees the stop; the count allows one extra
             _thread.Join();

@@ -17,6 +17,6 @@ public static class DatasetKindNames
     {
         DatasetKind.Mnist => "mnist",
         DatasetKind.Fashion => "fashion",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown data set."),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown data set"),
     };
 }

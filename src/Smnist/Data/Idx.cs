@@ -33,7 +33,7 @@ internal static class Idx
         if (imageCount != labels.Length)
         {
             throw new SmnistException(
-                $"{imagesPath} holds {imageCount} images but {labelsPath} holds {labels.Length} labels; the two files must agree in count.");
+                $"{imagesPath} holds {imageCount} images but {labelsPath} holds {labels.Length} labels; the two files must agree in count");
         }
         return new ImageSet(images, labels);
     }
@@ -47,9 +47,7 @@ internal static class Idx
         byte[] labels = ReadFile(path, images: false);
         int bad = labels.AsSpan().IndexOfAnyExceptInRange((byte)0, (byte)(ImageSet.Classes - 1));
         if (bad >= 0)
-        {
-            throw new SmnistException($"{path}: label {labels[bad]} at index {bad} is not a class 0..9.");
-        }
+            throw new SmnistException($"{path}: label {labels[bad]} at index {bad} is not a class 0..9");
         return labels;
     }
 
@@ -76,7 +74,7 @@ internal static class Idx
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new SmnistException($"{path}: file not found.", ex);
+            throw new SmnistException($"{path}: file not found", ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -102,9 +100,7 @@ internal static class Idx
             using Stream content = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
             long payloadLength = ReadHeader(content, path, images);
             if (!gzip)
-            {
                 CheckRawLength(file.Length - file.Position, payloadLength, path, images);
-            }
             // A raw file's length was just checked, so its payload can be allocated at once; gzip data grows as read.
             long initialCapacity = gzip ? Math.Min(payloadLength, 1 << 20) : payloadLength;
             return ReadPayload(content, payloadLength, initialCapacity, path, images);
@@ -135,28 +131,20 @@ internal static class Idx
             if (magic != expectedMagic)
             {
                 string found = magic == (images ? LabelsMagic : ImagesMagic) ? $"an IDX {(images ? "labels" : "images")} file" : "not an IDX file";
-                throw new SmnistException($"{path}: magic number 0x{magic:x8} ({found}), expected 0x{expectedMagic:x8} for IDX {kind}.");
+                throw new SmnistException($"{path}: magic number 0x{magic:x8} ({found}), expected 0x{expectedMagic:x8} for IDX {kind}");
             }
         }
         if (read < headerLength)
-        {
-            throw new SmnistException($"{path}: truncated, {read} bytes is shorter than the {headerLength}-byte IDX {kind} header.");
-        }
+            throw new SmnistException($"{path}: truncated, {read} bytes is shorter than the {headerLength}-byte IDX {kind} header");
         int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
         if (count < 0 || count > MaxCount)
-        {
-            throw new SmnistException($"{path}: header declares {count} {kind}, outside 0..{MaxCount} (as many images as one array can hold).");
-        }
+            throw new SmnistException($"{path}: header declares {count} {kind}, outside 0..{MaxCount} (as many images as one array can hold)");
         if (!images)
-        {
             return count;
-        }
         int rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
         int columns = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
         if (rows != ImageSet.Height || columns != ImageSet.Width)
-        {
-            throw new SmnistException($"{path}: images are {rows}x{columns}, expected {ImageSet.Height}x{ImageSet.Width}.");
-        }
+            throw new SmnistException($"{path}: images are {rows}x{columns}, expected {ImageSet.Height}x{ImageSet.Width}");
         long payload = (long)count * ImageSet.Pixels;
         MemoryBudget.Require(payload, $"{path}: {count} images");
         return payload;
@@ -178,7 +166,7 @@ internal static class Idx
         {
             problem = "damaged compressed data";
         }
-        return new SmnistException($"{path}: corrupt gzip file ({problem}).", ex);
+        return new SmnistException($"{path}: corrupt gzip file ({problem})", ex);
     }
 
     private static string GzipDefect(FileStream file)
@@ -226,14 +214,12 @@ internal static class Idx
     private static void CheckRawLength(long actual, long declared, string path, bool images)
     {
         if (actual == declared)
-        {
             return;
-        }
         string items = images ? "images" : "labels";
         long itemLength = images ? ImageSet.Pixels : 1;
         throw new SmnistException(actual < declared
-            ? $"{path}: truncated, header declares {declared / itemLength} {items} ({declared} bytes) but only {actual} bytes follow it."
-            : $"{path}: {actual - declared} bytes beyond the {declared / itemLength} {items} its header declares.");
+            ? $"{path}: truncated, header declares {declared / itemLength} {items} ({declared} bytes) but only {actual} bytes follow it"
+            : $"{path}: {actual - declared} bytes beyond the {declared / itemLength} {items} its header declares");
     }
 
     /// <summary>
@@ -249,24 +235,20 @@ internal static class Idx
             if (total == buffer.Length)
             {
                 if (total == declared)
-                {
                     break;
-                }
                 // The header check keeps declared sizes within Array.MaxLength, so the cast cannot overflow.
                 Array.Resize(ref buffer, (int)Math.Min(declared, 2L * buffer.Length));
             }
             int read = content.Read(buffer, (int)total, buffer.Length - (int)total);
             if (read == 0)
-            {
                 CheckRawLength(total, declared, path, images);
-            }
             total += read;
         }
         Span<byte> probe = stackalloc byte[1];
         if (content.Read(probe) != 0)
         {
             throw new SmnistException(
-                $"{path}: data continues beyond the {declared / (images ? ImageSet.Pixels : 1)} {(images ? "images" : "labels")} its header declares.");
+                $"{path}: data continues beyond the {declared / (images ? ImageSet.Pixels : 1)} {(images ? "images" : "labels")} its header declares");
         }
         return buffer;
     }

@@ -21,9 +21,7 @@ public sealed class ImageSet
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
         if ((long)labels.Length * Pixels != images.Length)
-        {
-            throw new ArgumentException($"{images.Length} image bytes do not hold {labels.Length} images of {Pixels} pixels.");
-        }
+            throw new ArgumentException($"{images.Length} image bytes do not hold {labels.Length} images of {Pixels} pixels");
         Images = images;
         Labels = labels;
     }
@@ -45,9 +43,7 @@ public sealed class ImageSet
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (count >= Count)
-        {
             return this;
-        }
         return new ImageSet(Images.AsSpan(0, count * Pixels).ToArray(), Labels.AsSpan(0, count).ToArray());
     }
 }

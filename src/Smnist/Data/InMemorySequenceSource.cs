@@ -28,11 +28,15 @@ public sealed class InMemorySequenceSource : ISequenceSource
         if ((long)labels.Length * steps * features != inputs.Length)
             throw new ArgumentException($"{inputs.Length} values do not hold {labels.Length} sequences of {steps} × {features}", nameof(inputs));
         for (int n = 0; n < labels.Length; n++)
+        {
             if ((uint)labels[n] >= (uint)classes)
                 throw new ArgumentException($"label {labels[n]} of example {n} is not a class in 0..{classes - 1}", nameof(labels));
+        }
         for (int k = 0; k < inputs.Length; k++)
+        {
             if (!float.IsFinite(inputs[k]))
                 throw new ArgumentException($"value {k} (example {k / (steps * features)}) is not a finite number", nameof(inputs));
+        }
         _inputs = inputs;
         _labels = labels;
         Steps = steps;

@@ -65,7 +65,7 @@ public sealed class SequenceLayout
         SequenceView.Rows => new SequenceLayout(view, ImageSet.Height, ImageSet.Width, null),
         SequenceView.Pixels => new SequenceLayout(view, ImageSet.Pixels, 1, null),
         SequenceView.Permuted => new SequenceLayout(view, ImageSet.Pixels, 1, DrawPermutation(permutationSeed)),
-        _ => throw new ArgumentOutOfRangeException(nameof(view), view, "Not a view of images."),
+        _ => throw new ArgumentOutOfRangeException(nameof(view), view, "not a view of images"),
     };
 
     /// <summary>A user's own sequences of <paramref name="steps"/> × <paramref name="features"/> values.</summary>
@@ -81,16 +81,12 @@ public sealed class SequenceLayout
     {
         ArgumentNullException.ThrowIfNull(permutation);
         if (permutation.Length != ImageSet.Pixels)
-        {
-            throw new SmnistException($"pixel permutation has {permutation.Length} entries, expected {ImageSet.Pixels}.");
-        }
+            throw new SmnistException($"pixel permutation has {permutation.Length} entries, expected {ImageSet.Pixels}");
         Span<bool> seen = stackalloc bool[ImageSet.Pixels];
         foreach (int pixel in permutation)
         {
             if ((uint)pixel >= ImageSet.Pixels || seen[pixel])
-            {
-                throw new SmnistException($"pixel permutation is not a permutation of 0..{ImageSet.Pixels - 1} (entry {pixel}).");
-            }
+                throw new SmnistException($"pixel permutation is not a permutation of 0..{ImageSet.Pixels - 1} (entry {pixel})");
             seen[pixel] = true;
         }
         return new SequenceLayout(SequenceView.Permuted, ImageSet.Pixels, 1, (int[])permutation.Clone());
@@ -103,7 +99,7 @@ public sealed class SequenceLayout
         SequenceView.Pixels => "pixels",
         SequenceView.Permuted => "permuted",
         SequenceView.Custom => "custom",
-        _ => throw new ArgumentOutOfRangeException(nameof(view), view, "Unknown sequence view."),
+        _ => throw new ArgumentOutOfRangeException(nameof(view), view, "unknown sequence view"),
     };
 
     /// <summary>Parses "rows", "pixels", "permuted" or "custom" (case-insensitive).</summary>
@@ -113,7 +109,7 @@ public sealed class SequenceLayout
         "pixels" => SequenceView.Pixels,
         "permuted" => SequenceView.Permuted,
         "custom" => SequenceView.Custom,
-        _ => throw new SmnistException($"unknown sequence view '{name}'; expected rows, pixels or permuted."),
+        _ => throw new SmnistException($"unknown sequence view '{name}'; expected rows, pixels or permuted"),
     };
 
     private static int[] DrawPermutation(int seed)

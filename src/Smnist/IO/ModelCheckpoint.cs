@@ -88,8 +88,10 @@ public static class ModelCheckpoint
     internal static void RequireFinite(string path, string tensor, float[] values)
     {
         for (int k = 0; k < values.Length; k++)
+        {
             if (!float.IsFinite(values[k]))
                 throw new SmnistException($"{path}: tensor '{tensor}' holds a non-finite value ({values[k].ToString(CultureInfo.InvariantCulture)}) at index {k}");
+        }
     }
 
     private static List<SafeTensor> Slices(ParameterLayout layout, float[] parameters) =>
@@ -100,8 +102,10 @@ public static class ModelCheckpoint
     {
         var expected = layout.Tensors.ToDictionary(t => t.Name);
         foreach (SafeTensor tensor in file.Tensors)
+        {
             if (!expected.ContainsKey(tensor.Name))
                 throw new SmnistException($"{file.Path}: unexpected tensor '{tensor.Name}' for a {layout.Config.Layers}-layer model");
+        }
         foreach (ParameterTensor slot in layout.Tensors)
         {
             SafeTensor tensor = file.Get(slot.Name);
@@ -180,8 +184,10 @@ public static class ModelCheckpoint
         string[] parts = text.Split(',');
         var permutation = new int[parts.Length];
         for (int k = 0; k < parts.Length; k++)
+        {
             if (!int.TryParse(parts[k], NumberStyles.None, CultureInfo.InvariantCulture, out permutation[k]))
                 throw new SmnistException($"metadata 'permutation' entry {k} ('{parts[k]}') is not a pixel index");
+        }
         return permutation;
     }
 

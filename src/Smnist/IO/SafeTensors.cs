@@ -44,9 +44,7 @@ internal static class SafeTensors
             stream.Write(length);
             stream.Write(header);
             foreach (SafeTensor tensor in tensors)
-            {
                 WriteLittleEndian(stream, tensor.Data);
-            }
         });
     }
 
@@ -81,21 +79,15 @@ internal static class SafeTensors
     {
         long fileLength = stream.Length;
         if (fileLength < 8)
-        {
             throw Invalid(name, $"file is {fileLength} bytes, too short for a safetensors file (at least 8)");
-        }
 
         Span<byte> lengthBytes = stackalloc byte[8];
         stream.ReadExactly(lengthBytes);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > MaxHeaderBytes)
-        {
             throw Invalid(name, $"header length {headerLength} exceeds the limit of {MaxHeaderBytes} bytes");
-        }
         if ((long)headerLength > fileLength - 8)
-        {
             throw Invalid(name, $"header length {headerLength} runs past the end of the file ({fileLength} bytes)");
-        }
 
         byte[] header = new byte[headerLength];
         stream.ReadExactly(header);
@@ -109,9 +101,7 @@ internal static class SafeTensors
             stream.Position = 8 + (long)headerLength + entry.Begin;
             stream.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
             if (!BitConverter.IsLittleEndian)
-            {
                 ReverseEndianness(data);
-            }
             tensors.Add(new SafeTensor(entry.Name, entry.Shape, data));
         }
         return new SafeTensorsFile(name, tensors, metadata);
@@ -125,9 +115,7 @@ internal static class SafeTensors
     private static (List<HeaderEntry> Entries, Dictionary<string, string> Metadata) ParseHeader(string path, byte[] header, long dataLength)
     {
         if (!Utf8.IsValid(header))
-        {
             throw Invalid(path, "header is not valid UTF-8");
-        }
 
         JsonDocument document;
         try
@@ -143,9 +131,7 @@ internal static class SafeTensors
         {
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
-            {
                 throw Invalid(path, $"header must be a JSON object, found {Describe(root.ValueKind)}");
-            }
 
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var entries = new List<HeaderEntry>();
@@ -156,17 +142,13 @@ internal static class SafeTensors
                 if (property.Name == MetadataKey)
                 {
                     if (sawMetadata)
-                    {
                         throw Invalid(path, $"{MetadataKey} appears twice in the header");
-                    }
                     sawMetadata = true;
                     ReadMetadata(path, property.Value, metadata);
                     continue;
                 }
                 if (!names.Add(property.Name))
-                {
                     throw Invalid(path, $"tensor '{property.Name}' appears twice in the header");
-                }
                 entries.Add(ReadEntry(path, property.Name, property.Value, dataLength));
             }
 
@@ -178,20 +160,14 @@ internal static class SafeTensors
             foreach (HeaderEntry entry in entries)
             {
                 if (entry.Begin < covered)
-                {
                     throw Invalid(path, $"tensor '{entry.Name}' data_offsets [{entry.Begin}, {entry.End}] overlap tensor '{previous!.Name}' [{previous.Begin}, {previous.End}]");
-                }
                 if (entry.Begin > covered)
-                {
                     throw Invalid(path, $"data buffer has a gap: bytes {covered}..{entry.Begin} before tensor '{entry.Name}' belong to no tensor");
-                }
                 covered = entry.End;
                 previous = entry;
             }
             if (covered != dataLength)
-            {
                 throw Invalid(path, $"data buffer is {dataLength} bytes but the tensors cover {covered} (trailing bytes)");
-            }
             return (entries, metadata);
         }
     }
@@ -199,23 +175,15 @@ internal static class SafeTensors
     private static void ReadMetadata(string path, JsonElement value, Dictionary<string, string> metadata)
     {
         if (value.ValueKind == JsonValueKind.Null)
-        {
             return;
-        }
         if (value.ValueKind != JsonValueKind.Object)
-        {
             throw Invalid(path, $"{MetadataKey} must be an object of strings, found {Describe(value.ValueKind)}");
-        }
         foreach (JsonProperty item in value.EnumerateObject())
         {
             if (item.Value.ValueKind != JsonValueKind.String)
-            {
                 throw Invalid(path, $"{MetadataKey} value '{item.Name}' must be a string, found {Describe(item.Value.ValueKind)}");
-            }
             if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
-            {
                 throw Invalid(path, $"{MetadataKey} key '{item.Name}' appears twice");
-            }
         }
     }
 
@@ -223,20 +191,14 @@ internal static class SafeTensors
     {
         string where = $"tensor '{name}'";
         if (value.ValueKind != JsonValueKind.Object)
-        {
             throw Invalid(path, $"{where} must be an object, found {Describe(value.ValueKind)}");
-        }
 
         JsonElement dtypeElement = Required(path, where, value, "dtype", JsonValueKind.String);
         string dtype = dtypeElement.GetString()!;
         if (!KnownDtypeSizes.ContainsKey(dtype))
-        {
             throw Invalid(path, $"{where} has unknown dtype '{dtype}'");
-        }
         if (dtype != "F32")
-        {
             throw Invalid(path, $"{where}: dtype {dtype} is not supported (F32 only)");
-        }
 
         JsonElement shapeElement = Required(path, where, value, "shape", JsonValueKind.Array);
         var shape = new int[shapeElement.GetArrayLength()];
@@ -245,13 +207,9 @@ internal static class SafeTensors
         foreach (JsonElement dimension in shapeElement.EnumerateArray())
         {
             if (dimension.ValueKind != JsonValueKind.Number || !dimension.TryGetInt64(out long size) || size < 0)
-            {
                 throw Invalid(path, $"{where} shape has an invalid dimension {dimension.GetRawText()} (must be a non-negative integer)");
-            }
             if (size > Array.MaxLength)
-            {
                 throw Invalid(path, $"{where} shape dimension {size} is too large");
-            }
             shape[axis++] = (int)size;
             // Saturate instead of overflowing: anything beyond the data buffer fails the size check below.
             elements = (long)Int128.Min((Int128)elements * size, dataLength + 1);
@@ -265,13 +223,9 @@ internal static class SafeTensors
             throw Invalid(path, $"{where} data_offsets must be two non-negative integers, found {offsetsElement.GetRawText()}");
         }
         if (end < begin)
-        {
             throw Invalid(path, $"{where} data_offsets [{begin}, {end}] end before they begin");
-        }
         if (end > dataLength)
-        {
             throw Invalid(path, $"{where} data_offsets [{begin}, {end}] run past the end of the data buffer ({dataLength} bytes)");
-        }
         long expectedBytes = elements * sizeof(float);
         if (expectedBytes != end - begin)
         {
@@ -281,22 +235,16 @@ internal static class SafeTensors
             throw Invalid(path, $"{where} shape [{string.Join(", ", shape)}] needs {needs} but data_offsets [{begin}, {end}] span {end - begin} bytes");
         }
         if (elements > Array.MaxLength)
-        {
             throw Invalid(path, $"{where} has {elements} elements, more than one array can hold");
-        }
         return new HeaderEntry(name, shape, begin, end);
     }
 
     private static JsonElement Required(string path, string where, JsonElement entry, string field, JsonValueKind kind)
     {
         if (!entry.TryGetProperty(field, out JsonElement element))
-        {
             throw Invalid(path, $"{where} has no '{field}'");
-        }
         if (element.ValueKind != kind)
-        {
             throw Invalid(path, $"{where} '{field}' must be {Describe(kind)}, found {Describe(element.ValueKind)}");
-        }
         return element;
     }
 
@@ -317,9 +265,7 @@ internal static class SafeTensors
             {
                 json.WriteStartObject(MetadataKey);
                 foreach (var (key, value) in metadata)
-                {
                     json.WriteString(key, value);
-                }
                 json.WriteEndObject();
             }
 
@@ -333,9 +279,7 @@ internal static class SafeTensors
                 json.WriteString("dtype", "F32");
                 json.WriteStartArray("shape");
                 foreach (int size in tensor.Shape)
-                {
                     json.WriteNumberValue(size);
-                }
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
@@ -350,9 +294,7 @@ internal static class SafeTensors
         // Pad with spaces to a multiple of 8, as the reference writer does, so the data buffer stays aligned.
         int padding = (int)((8 - buffer.Length % 8) % 8);
         for (int i = 0; i < padding; i++)
-        {
             buffer.WriteByte((byte)' ');
-        }
         return buffer.ToArray();
     }
 
@@ -360,26 +302,20 @@ internal static class SafeTensors
     {
         ArgumentNullException.ThrowIfNull(tensor);
         if (tensor.Name == MetadataKey)
-        {
-            throw new ArgumentException($"'{MetadataKey}' is reserved and cannot name a tensor.", nameof(tensor));
-        }
+            throw new ArgumentException($"'{MetadataKey}' is reserved and cannot name a tensor", nameof(tensor));
         if (!names.Add(tensor.Name))
-        {
-            throw new ArgumentException($"Tensor '{tensor.Name}' is given twice.", nameof(tensor));
-        }
+            throw new ArgumentException($"tensor '{tensor.Name}' is given twice", nameof(tensor));
         long elements = 1;
         foreach (int size in tensor.Shape)
         {
             if (size < 0)
-            {
-                throw new ArgumentException($"Tensor '{tensor.Name}' has a negative dimension.", nameof(tensor));
-            }
+                throw new ArgumentException($"tensor '{tensor.Name}' has a negative dimension", nameof(tensor));
             elements *= size;
         }
         if (elements != tensor.Data.Length)
         {
             throw new ArgumentException(
-                $"Tensor '{tensor.Name}' has shape [{string.Join(", ", tensor.Shape)}] ({elements} elements) but {tensor.Data.Length} values.",
+                $"tensor '{tensor.Name}' has shape [{string.Join(", ", tensor.Shape)}] ({elements} elements) but {tensor.Data.Length} values",
                 nameof(tensor));
         }
     }

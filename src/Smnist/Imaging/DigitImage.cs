@@ -34,9 +34,9 @@ public static class DigitImage
         if (width < 1 || height < 1)
             throw new SmnistException($"image is {width}×{height} pixels; it must have at least one pixel");
         if (channels is < 1 or > 4)
-            throw new ArgumentOutOfRangeException(nameof(channels), channels, "Channels must be 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA).");
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA)");
         if (pixels.Length != (long)width * height * channels)
-            throw new ArgumentException($"Expected {(long)width * height * channels} bytes for {width}×{height}×{channels}, got {pixels.Length}.", nameof(pixels));
+            throw new ArgumentException($"expected {(long)width * height * channels} bytes for {width}×{height}×{channels}, got {pixels.Length}", nameof(pixels));
 
         int count = width * height;
         var colour = new float[count];

@@ -45,13 +45,9 @@ internal static class Activations
         where TFunction : struct, IVectorFunction
     {
         if (Vector512.IsHardwareAccelerated)
-        {
             Map512<TFunction>(x, y);
-        }
         else
-        {
             MapVector<TFunction>(x, y);
-        }
     }
 
     private static void Map512<TFunction>(ReadOnlySpan<float> x, Span<float> y)
@@ -73,9 +69,7 @@ internal static class Activations
         // The last, possibly overlapping, vector is read before anything is written, so in-place use stays correct.
         Vector512<float> last = TFunction.Apply(Vector512.LoadUnsafe(ref source, (nuint)(length - width)));
         for (int i = 0; i <= length - width; i += width)
-        {
             TFunction.Apply(Vector512.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
-        }
         last.StoreUnsafe(ref destination, (nuint)(length - width));
     }
 
@@ -96,9 +90,7 @@ internal static class Activations
         }
         Vector<float> last = TFunction.Apply(Vector.LoadUnsafe(ref source, (nuint)(length - width)));
         for (int i = 0; i <= length - width; i += width)
-        {
             TFunction.Apply(Vector.LoadUnsafe(ref source, (nuint)i)).StoreUnsafe(ref destination, (nuint)i);
-        }
         last.StoreUnsafe(ref destination, (nuint)(length - width));
     }
 

@@ -8,9 +8,7 @@ internal static class ActivationsReference
     {
         RequireOutput(x, y);
         for (int i = 0; i < x.Length; i++)
-        {
             y[i] = 1f / (1f + MathF.Exp(-x[i]));
-        }
     }
 
     /// <summary>y = tanh(x), element-wise; <paramref name="y"/> may be <paramref name="x"/> itself.</summary>
@@ -18,16 +16,12 @@ internal static class ActivationsReference
     {
         RequireOutput(x, y);
         for (int i = 0; i < x.Length; i++)
-        {
             y[i] = MathF.Tanh(x[i]);
-        }
     }
 
     internal static void RequireOutput(ReadOnlySpan<float> x, Span<float> y)
     {
         if (y.Length < x.Length)
-        {
-            throw new ArgumentException($"Output holds {y.Length} elements, input {x.Length}.", nameof(y));
-        }
+            throw new ArgumentException($"output holds {y.Length} elements, input {x.Length}", nameof(y));
     }
 }

@@ -57,33 +57,21 @@ internal static unsafe class Gemm
     {
         GemmShape.Validate(c.Length, ldc, a.Length, lda, transposeA, b.Length, ldb, transposeB, m, n, k);
         if (m == 0 || n == 0)
-        {
             return;
-        }
         fixed (float* cp = c)
         fixed (float* ap = a)
         fixed (float* bp = b)
         {
             if (k == 0)
-            {
                 ZeroUnlessAccumulating(cp, ldc, m, n, accumulate);
-            }
             else if (Current == SimdTier.Vector512)
-            {
                 Run<MicroKernel512>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
-            }
             else if (Current == SimdTier.Vector256)
-            {
                 Run<MicroKernel256>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
-            }
             else if (Current == SimdTier.Vector128)
-            {
                 Run<MicroKernel128>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
-            }
             else
-            {
                 Run<MicroKernelScalar>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
-            }
         }
     }
 
@@ -96,41 +84,27 @@ internal static unsafe class Gemm
     {
         ArgumentNullException.ThrowIfNull(b);
         if (b.PanelWidth != PanelWidth)
-        {
-            throw new ArgumentException("The matrix was packed for another micro-kernel.", nameof(b));
-        }
+            throw new ArgumentException("the matrix was packed for another micro-kernel", nameof(b));
         int n = b.Columns;
         int k = b.Rows;
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         GemmShape.RequireMatrix(c.Length, ldc, m, n, "c");
         GemmShape.RequireMatrix(a.Length, lda, transposeA ? k : m, transposeA ? m : k, "a");
         if (m == 0 || n == 0)
-        {
             return;
-        }
         fixed (float* cp = c)
         fixed (float* ap = a)
         {
             if (k == 0)
-            {
                 ZeroUnlessAccumulating(cp, ldc, m, n, accumulate);
-            }
             else if (Current == SimdTier.Vector512)
-            {
                 RunPacked<MicroKernel512>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
-            }
             else if (Current == SimdTier.Vector256)
-            {
                 RunPacked<MicroKernel256>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
-            }
             else if (Current == SimdTier.Vector128)
-            {
                 RunPacked<MicroKernel128>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
-            }
             else
-            {
                 RunPacked<MicroKernelScalar>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
-            }
         }
     }
 
@@ -142,32 +116,22 @@ internal static unsafe class Gemm
     {
         ArgumentNullException.ThrowIfNull(destination);
         if (destination.PanelWidth != PanelWidth)
-        {
-            throw new ArgumentException("The matrix was allocated for another micro-kernel.", nameof(destination));
-        }
+            throw new ArgumentException("the matrix was allocated for another micro-kernel", nameof(destination));
         int k = destination.Rows;
         int n = destination.Columns;
         GemmShape.RequireMatrix(b.Length, ldb, transposeB ? n : k, transposeB ? k : n, "b");
         if (k == 0 || n == 0)
-        {
             return;
-        }
         fixed (float* bp = b)
-        {
             PackB(destination.Buffer.Pointer, k * PanelWidth, PanelWidth, bp, ldb, transposeB, 0, 0, k, n);
-        }
     }
 
     private static void ZeroUnlessAccumulating(float* c, nint ldc, int m, int n, bool accumulate)
     {
         if (accumulate)
-        {
             return;
-        }
         for (int i = 0; i < m; i++)
-        {
             new Span<float>(c + i * ldc, n).Clear();
-        }
     }
 
     private static void Run<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA,
@@ -226,9 +190,7 @@ internal static unsafe class Gemm
             {
                 int fullRows = rows - rows % mr;
                 if (fullRows < rows)
-                {
                     PackA<TKernel>(packedA, a, lda, false, ic + fullRows, pc, rows - fullRows, kc);
-                }
                 Tiles<TKernel>(c + ic * ldc, ldc, a + ic * lda + pc, lda, packedA, packedB, panelStride, rows, n, kc, loadC,
                                workspace.Tile.Pointer);
             }
@@ -267,9 +229,7 @@ internal static unsafe class Gemm
                     // Edge tile: run the same kernel on a full (Mr, Nr) scratch tile, so the arithmetic is unchanged,
                     // and copy only the addressed part of C in and out.
                     if (loadC)
-                    {
                         CopyTile(tile, nr, cTile, ldc, height, width);
-                    }
                     TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
                     CopyTile(cTile, ldc, tile, nr, height, width);
                 }
@@ -280,9 +240,7 @@ internal static unsafe class Gemm
     private static void CopyTile(float* destination, nint destinationStride, float* source, nint sourceStride, int rows, int columns)
     {
         for (int i = 0; i < rows; i++)
-        {
             Unsafe.CopyBlockUnaligned(destination + i * destinationStride, source + i * sourceStride, (uint)(columns * sizeof(float)));
-        }
     }
 
     /// <summary>
@@ -306,9 +264,7 @@ internal static unsafe class Gemm
                     float* row = panel + p * mr;
                     Unsafe.CopyBlockUnaligned(row, source + p * lda, (uint)(height * sizeof(float)));
                     for (int ii = height; ii < mr; ii++)
-                    {
                         row[ii] = 0f;
-                    }
                 }
             }
             else
@@ -317,16 +273,12 @@ internal static unsafe class Gemm
                 {
                     float* source = a + (ic + i + ii) * lda + pc;
                     for (int p = 0; p < kc; p++)
-                    {
                         panel[p * mr + ii] = source[p];
-                    }
                 }
                 for (int ii = height; ii < mr; ii++)
                 {
                     for (int p = 0; p < kc; p++)
-                    {
                         panel[p * mr + ii] = 0f;
-                    }
                 }
             }
         }
@@ -350,16 +302,12 @@ internal static unsafe class Gemm
                 {
                     float* source = b + (jc + j + jj) * ldb + pc;
                     for (int p = 0; p < kc; p++)
-                    {
                         panel[p * nr + jj] = source[p];
-                    }
                 }
                 for (int jj = width; jj < nr; jj++)
                 {
                     for (int p = 0; p < kc; p++)
-                    {
                         panel[p * nr + jj] = 0f;
-                    }
                 }
             }
             else
@@ -370,9 +318,7 @@ internal static unsafe class Gemm
                     float* row = panel + p * nr;
                     Unsafe.CopyBlockUnaligned(row, source + p * ldb, (uint)(width * sizeof(float)));
                     for (int jj = width; jj < nr; jj++)
-                    {
                         row[jj] = 0f;
-                    }
                 }
             }
         }

@@ -11,39 +11,27 @@ internal static class GemmShape
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         RequireMatrix(cLength, ldc, m, n, "c");
         if (transposeA)
-        {
             RequireMatrix(aLength, lda, k, m, "a");
-        }
         else
-        {
             RequireMatrix(aLength, lda, m, k, "a");
-        }
         if (transposeB)
-        {
             RequireMatrix(bLength, ldb, n, k, "b");
-        }
         else
-        {
             RequireMatrix(bLength, ldb, k, n, "b");
-        }
     }
 
     /// <summary>A (rows, columns) matrix with row stride <paramref name="stride"/> must fit in <paramref name="length"/> elements.</summary>
     public static void RequireMatrix(int length, int stride, int rows, int columns, string name)
     {
         if (stride < columns)
-        {
-            throw new ArgumentException($"Row stride {stride} of '{name}' is below its {columns} columns.", name);
-        }
+            throw new ArgumentException($"row stride {stride} of '{name}' is below its {columns} columns", name);
         if (rows == 0 || columns == 0)
-        {
             return;
-        }
         long needed = (long)(rows - 1) * stride + columns;
         if (needed > length)
         {
             throw new ArgumentException(
-                $"'{name}' holds {length} elements but a ({rows}, {columns}) matrix with row stride {stride} needs {needed}.", name);
+                $"'{name}' holds {length} elements but a ({rows}, {columns}) matrix with row stride {stride} needs {needed}", name);
         }
     }
 }

@@ -210,9 +210,7 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
         for (int i = 0; i < 4; i++)
         {
             for (int j = 0; j < 4; j++)
-            {
                 tile[i * 4 + j] = loadC ? c[i * ldc + j] : 0f;
-            }
         }
         for (int p = 0; p < kc; p++)
         {
@@ -230,9 +228,7 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
         for (int i = 0; i < 4; i++)
         {
             for (int j = 0; j < 4; j++)
-            {
                 c[i * ldc + j] = tile[i * 4 + j];
-            }
         }
     }
 }

@@ -140,8 +140,10 @@ internal static class LstmCell
                 kernels.LinearInputGradient(inputGrad.Slice(first * batch * d, rows * d), d, chunkGrad, g, weight[n..], columns, rows, inFeatures: d, outFeatures: g); // (chunk·B, d) = (chunk·B, 4n) · (4n, d)
         }
         for (int r = 0; r < g; r++)
+        {
             for (int c = 0; c < columns; c++)
                 weightGrad[r * columns + c] = weightGradTransposed[c * g + r];
+        }
     }
 
     /// <summary>

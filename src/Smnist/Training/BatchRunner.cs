@@ -77,8 +77,10 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         Run(batch, withGradient: true);
         float[] total = _gradients[0];
         for (int w = 1; w < Workers; w++)
+        {
             if (Rows(w, batch.Size).Count > 0)
                 TensorPrimitives.Add(total, _gradients[w], total);
+        }
         return SumLosses() / batch.Size;
     }
 
@@ -87,11 +89,13 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     {
         Run(batch, withGradient: false);
         foreach (int[] counts in _confusions)
+        {
             for (int k = 0; k < counts.Length; k++)
             {
                 confusion[k] += counts[k];
                 counts[k] = 0;
             }
+        }
         return SumLosses();
     }
 
@@ -111,8 +115,10 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         int features = batch.Features;
         // The chunk's rows of each timestep, gathered into the worker's own dense (T, rows, d) input.
         for (int t = 0; t < batch.Steps; t++)
+        {
             batch.Inputs.AsSpan((t * batch.Size + first) * features, rows * features)
                 .CopyTo(workspace.Inputs.AsSpan(t * rows * features));
+        }
         ReadOnlySpan<int> labels = batch.Labels.AsSpan(first, rows);
         Model.Forward(workspace, rows, _packed);
         _losses[worker] += Model.Loss(workspace, labels, rows);

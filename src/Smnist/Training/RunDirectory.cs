@@ -269,8 +269,10 @@ public sealed class RunDirectory : IDisposable
         }
         // Steps 1..lastStep, each once and in order: anything else is not this checkpoint's record.
         for (int k = 0; k < points.Count; k++)
+        {
             if (points[k].Step != k + 1)
                 throw new SmnistException($"{path}: step {points[k].Step} on line {k + 2} breaks the sequence 1, 2, 3, ...; the file does not belong to this checkpoint");
+        }
         if (points.Count != lastStep)
             throw new SmnistException($"{path}: holds {points.Count} steps but the checkpoint is at step {lastStep}; the file does not belong to this checkpoint");
         return points;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Numerics.Tensors;
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Smnist.Data;

@@ -101,8 +101,10 @@ public sealed partial class SignalTests : IDisposable
     private static void WaitForTraining(Process smnist)
     {
         while (smnist.StandardOutput.ReadLine() is string line)
+        {
             if (line.StartsWith("epoch 1/", StringComparison.Ordinal))
                 return;
+        }
         Assert.Fail($"smnist ended before training (exit {smnist.ExitCode}): {smnist.StandardError.ReadToEnd()}");
     }
 

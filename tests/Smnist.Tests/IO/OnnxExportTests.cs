@@ -14,9 +14,13 @@ public sealed class OnnxExportTests
     {
         var cases = new TheoryData<SequenceView, int, int>();
         foreach (SequenceView view in Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom)) // the image views
+        {
             foreach (int layers in new[] { 1, 2 })
+            {
                 foreach (int batch in new[] { 1, 17 })
                     cases.Add(view, layers, batch);
+            }
+        }
         return cases;
     }
 
@@ -81,8 +85,10 @@ public sealed class OnnxExportTests
 
         var workspace = new Workspace<float>(model.Config, steps, maxBatch: batch);
         for (int b = 0; b < batch; b++)
+        {
             for (int t = 0; t < steps; t++)
                 sequences.AsSpan((b * steps + t) * features, features).CopyTo(workspace.Inputs.AsSpan((t * batch + b) * features)); // (T, B, d)
+        }
         model.Forward(workspace, batch);
         float[] ours = workspace.Logits.AsSpan(0, batch * 4).ToArray();
 
@@ -107,9 +113,13 @@ public sealed class OnnxExportTests
         var workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: batch);
         int d = sequence.Features;
         for (int t = 0; t < sequence.Steps; t++)          // inputs (T, B, d)
+        {
             for (int b = 0; b < batch; b++)
+            {
                 for (int f = 0; f < d; f++)
                     workspace.Inputs[(t * batch + b) * d + f] = images[b * ImageSet.Pixels + sequence.PixelAt(t * d + f)] / 255f;
+            }
+        }
         model.Forward(workspace, batch);
         return workspace.Logits.AsSpan(0, batch * model.Config.Classes).ToArray();
     }

@@ -91,9 +91,13 @@ public sealed class DigitImageTests
         int band = Math.Max(1, Math.Min(width, height) / 20);
         var border = new List<float>();
         for (int y = 0; y < height; y++)
+        {
             for (int x = 0; x < width; x++)
+            {
                 if (x < band || y < band || x >= width - band || y >= height - band)
                     border.Add(grey[y * width + x]);
+            }
+        }
         border.Sort();
         Assert.Equal(border[border.Count / 2], DigitImage.BorderMedian(grey, width, height));
     }

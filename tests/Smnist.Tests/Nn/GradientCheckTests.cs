@@ -9,11 +9,19 @@ public class GradientCheckTests
     {
         var data = new TheoryData<int, int, int, int, int>();
         foreach (int d in new[] { 1, 2 })
+        {
             foreach (int n in new[] { 1, 2 })
+            {
                 foreach (int steps in new[] { 1, 2 })
+                {
                     foreach (int layers in new[] { 1, 2 })
+                    {
                         foreach (int batch in new[] { 1, 3, 32 })
                             data.Add(d, n, steps, layers, batch);
+                    }
+                }
+            }
+        }
         // Enough rows that the passes take the timesteps in several chunks (2, then 1: LstmCell.ChunkSteps).
         data.Add(2, 2, 3, 2, 100);
         return data;

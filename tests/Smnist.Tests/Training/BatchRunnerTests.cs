@@ -28,8 +28,10 @@ public class BatchRunnerTests
         double loss = runner.TrainStep(batch);
         Assert.Equal(expectedLoss, loss, 1e-6);
         for (int k = 0; k < expectedGradient.Length; k++)
+        {
             Assert.True(MathF.Abs(expectedGradient[k] - runner.Gradient[k]) <= 1e-6f + 1e-4f * MathF.Abs(expectedGradient[k]),
                 $"gradient {k}: {expectedGradient[k]} vs {runner.Gradient[k]}");
+        }
 
         var confusion = new int[100];
         double summed = runner.Evaluate(batch, confusion);

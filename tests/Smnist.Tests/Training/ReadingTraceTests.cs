@@ -58,6 +58,7 @@ public class ReadingTraceTests
             {
                 var gates = new double[4, n];
                 for (int gate = 0; gate < 4; gate++)
+                {
                     for (int unit = 0; unit < n; unit++)
                     {
                         int row = gate * n + unit;
@@ -68,6 +69,7 @@ public class ReadingTraceTests
                             sum += p[weights + row * columns + n + k] * layerInput[(t - 1) * d + k];
                         gates[gate, unit] = gate == ParameterLayout.Candidate ? Math.Tanh(sum) : 1 / (1 + Math.Exp(-sum));
                     }
+                }
                 for (int unit = 0; unit < n; unit++)
                 {
                     c[unit] = gates[0, unit] * c[unit] + gates[1, unit] * gates[3, unit];

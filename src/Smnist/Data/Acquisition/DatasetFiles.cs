@@ -33,7 +33,7 @@ internal static class DatasetFiles
     {
         DatasetKind.Mnist => MnistFiles,
         DatasetKind.Fashion => FashionFiles,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown data set."),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown data set"),
     };
 
     public static string DisplayName(DatasetKind kind) => kind == DatasetKind.Fashion ? "Fashion-MNIST" : "MNIST";
