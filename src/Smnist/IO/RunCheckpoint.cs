@@ -5,15 +5,15 @@ using Smnist.Optim;
 
 namespace Smnist.IO;
 
-/// <summary>Adam's saved state and the trainer's, as read back from a <see cref="RunCheckpoint"/>.</summary>
+/// <summary>Adam's saved state (its step is the run's position) and the trainer's, as read back from a <see cref="RunCheckpoint"/>.</summary>
 internal sealed record OptimizerState(long Step, float[] FirstMoment, float[] SecondMoment, IReadOnlyDictionary<string, string> Metadata);
 
 /// <summary>Everything a run resumes from, read back from one file, so its parts always belong to the same step.</summary>
 internal sealed record SavedRun(LoadedModel Model, OptimizerState Optimizer);
 
 /// <summary>
-/// A run's checkpoint. Everything <c>--resume</c> needs — the weights, Adam's moments and step, the trainer's
-/// position and the sequence view — is one file, <see cref="ModelCheckpoint.OptimizerFileName"/>, replaced as a
+/// A run's checkpoint. Everything <c>--resume</c> needs — the weights, Adam's moments and step (which is the run's
+/// position), the options and the sequence view — is one file, <see cref="ModelCheckpoint.OptimizerFileName"/>, replaced as a
 /// whole by an atomic rename, so it can never mix two saves. Then <see cref="ModelCheckpoint.ModelFileName"/>,
 /// the weights alone for eval, predict and PyTorch, is written with the same step in its metadata; a save cut
 /// between the two renames leaves that file one save behind, and the next <see cref="Save"/> (a resume starts with
@@ -25,7 +25,7 @@ internal static class RunCheckpoint
     /// <summary>Written into the checkpoint so that a file of an older layout is refused by name.</summary>
     public const string FormatKey = "checkpoint.format";
 
-    private const string Format = "2";
+    private const string Format = "3";
     private const string WeightsName = "weights", FirstMomentName = "adam.exp_avg", SecondMomentName = "adam.exp_avg_sq";
     private const string AdamStepKey = "adam.step";
 
@@ -56,7 +56,7 @@ internal static class RunCheckpoint
             throw new SmnistException($"{runDirectory}: nothing to resume (no {ModelCheckpoint.OptimizerFileName})");
         SafeTensorsFile file = SafeTensors.Read(path);
         if (file.Metadata.GetValueOrDefault(FormatKey) != Format)
-            throw new SmnistException($"{path}: written by an older smnist whose checkpoints cannot be resumed safely; its {ModelCheckpoint.ModelFileName} can still be evaluated or used with --init");
+            throw new SmnistException($"{path}: written by an older smnist, whose run checkpoints this version cannot resume; its {ModelCheckpoint.ModelFileName} can still be evaluated or used with --init");
         LoadedModel model = ModelCheckpoint.FromFlatWeights(file, file.Get(WeightsName));
         int count = model.Model.Layout.Count;
         float[] first = file.Get(FirstMomentName).Data, second = file.Get(SecondMomentName).Data;

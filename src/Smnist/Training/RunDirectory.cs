@@ -208,40 +208,20 @@ public sealed class RunDirectory : IDisposable
             throw new SmnistException($"{path}: no run to resume (no {ModelCheckpoint.OptimizerFileName})");
     }
 
-    /// <summary>Every option the run uses, after the recipe is applied (the trainer's own record of them).</summary>
+    /// <summary>Every option the run uses, after the recipe is applied (the trainer's own record of them), and where it ran.</summary>
     private JsonObject ConfigJson(Trainer trainer, string recipe, string? dataDirectory, string? initialWeights)
     {
-        TrainingOptions o = trainer.Options;
-        return new JsonObject
-        {
-            ["recipe"] = recipe,
-            ["epochs"] = o.Epochs,
-            ["batch_size"] = o.BatchSize,
-            ["hidden"] = o.Hidden,
-            ["layers"] = o.Layers,
-            ["lr"] = o.LearningRate,
-            ["schedule"] = o.Schedule.ToString().ToLowerInvariant(),
-            ["forget_bias"] = o.ForgetBias,
-            ["clip"] = o.ClipNorm,
-            ["weight_decay"] = o.WeightDecay,
-            ["seed"] = o.Seed,
-            ["threads"] = o.EffectiveThreads,
-            ["augment"] = o.Augment,
-            ["augment_test"] = o.AugmentTest,
-            ["shuffle"] = o.Shuffle,
-            ["max_steps"] = o.MaxSteps,
-            ["limit_train"] = o.LimitTrain,
-            ["limit_test"] = o.LimitTest,
-            ["sequence"] = trainer.Sequence.Name,
-            ["dataset"] = DatasetKindNames.NameOf(o.Dataset),
-            ["data_dir"] = dataDirectory is null ? null : System.IO.Path.GetFullPath(dataDirectory),
-            ["init"] = initialWeights,
-            ["out"] = Path,
-            ["train_samples"] = trainer.TrainCount,
-            ["test_samples"] = trainer.TestCount,
-            ["steps_per_epoch"] = trainer.BatchesPerEpoch,
-            ["total_steps"] = trainer.TotalSteps,
-        };
+        var config = new JsonObject { ["recipe"] = recipe };
+        foreach (var (key, value) in trainer.Options.ToJson())
+            config[key] = value?.DeepClone();
+        config["data_dir"] = dataDirectory is null ? null : System.IO.Path.GetFullPath(dataDirectory);
+        config["init"] = initialWeights;
+        config["out"] = Path;
+        config["train_samples"] = trainer.TrainCount;
+        config["test_samples"] = trainer.TestCount;
+        config["steps_per_epoch"] = trainer.BatchesPerEpoch;
+        config["total_steps"] = trainer.TotalSteps;
+        return config;
     }
 
     /// <summary>Reads loss.csv back (to continue it on resume), keeping the steps up to <paramref name="lastStep"/>.</summary>

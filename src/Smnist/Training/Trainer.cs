@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Smnist.Data;
 using Smnist.IO;
@@ -37,15 +38,17 @@ public sealed class Trainer : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
+    /// <summary>The checkpoint's copy of <see cref="Options"/>, written by the serialisation config.json uses.</summary>
+    private const string OptionsKey = "trainer.options";
+
     private readonly ISequenceSource? _test;
     private readonly BatchLoader _trainLoader;
     private readonly BatchRunner _runner;
     private readonly Adam _adam;
     private readonly List<EpochReport> _history = [];
-    private int _epoch;             // 0-based epoch in progress
+    private int _epoch;             // 0-based epoch in progress; _epoch * BatchesPerEpoch + _batchInEpoch is always Adam's step
     private int _batchInEpoch;      // next batch of that epoch
-    private double _epochLossSum;
-    private int _epochLossCount;
+    private double _epochLossSum;   // over the _batchInEpoch steps of the epoch in progress
 
     /// <summary>
     /// A run on MNIST-style images: <paramref name="options"/> also choose the sequence view, the augmentation and
@@ -78,7 +81,8 @@ public sealed class Trainer : IDisposable
     {
         options.Validate();
         // The thread count is part of a run's trajectory: resolved once, so a resume on another machine keeps it.
-        Options = options = options with { Threads = options.EffectiveThreads };
+        // The view recorded is the one the model reads (custom for a run on sequences), as config.json shows it.
+        Options = options = options with { Threads = options.EffectiveThreads, Sequence = sources.Sequence.View };
         Sequence = sources.Sequence;
         ISequenceSource train = sources.Train;
         var config = new ModelConfig(train.Features, options.Hidden, options.Layers, train.Classes);
@@ -214,7 +218,6 @@ public sealed class Trainer : IDisposable
                 _adam.Update(Model.Parameters, _runner.Gradient, rate);
                 _batchInEpoch++;
                 _epochLossSum += loss;
-                _epochLossCount++;
                 StepCompleted?.Invoke(new StepReport(Step, _epoch + 1, _batchInEpoch, BatchesPerEpoch, loss, batch.Size, rate));
                 if (cancel.IsCancellationRequested || Step >= TotalSteps)
                     break;
@@ -231,12 +234,11 @@ public sealed class Trainer : IDisposable
                 return cancel.IsCancellationRequested && Step < TotalSteps ? new TrainingResult(false, null) : new TrainingResult(true, EvaluateTest());
 
             EvaluationResult? test = EvaluateTest();
-            var report = new EpochReport(_epoch + 1, _epochLossSum / _epochLossCount, test?.Accuracy ?? double.NaN, test?.Loss ?? double.NaN, epochClock.Elapsed.TotalSeconds);
+            var report = new EpochReport(_epoch + 1, _epochLossSum / _batchInEpoch, test?.Accuracy ?? double.NaN, test?.Loss ?? double.NaN, epochClock.Elapsed.TotalSeconds);
             _history.Add(report);
             _epoch++;
             _batchInEpoch = 0;
             _epochLossSum = 0;
-            _epochLossCount = 0;
             EpochCompleted?.Invoke(report);
             sinceCheckpoint.Restart();
             if (_epoch == Options.Epochs || Step >= TotalSteps)
@@ -262,16 +264,17 @@ public sealed class Trainer : IDisposable
     /// <summary>Saves the model alone (weights, sizes and view) as safetensors; read it back with <see cref="ModelCheckpoint.Load(string)"/>.</summary>
     public void SaveModel(string path) => ModelCheckpoint.Save(path, Model, Sequence, Step);
 
-    /// <summary>Saves the run's <see cref="RunCheckpoint"/> (weights, Adam's state, where the run stands) into <paramref name="runDirectory"/>.</summary>
+    /// <summary>
+    /// Saves the run's <see cref="RunCheckpoint"/> (weights, Adam's state, the options in config.json's form and the
+    /// epoch sums) into <paramref name="runDirectory"/>. Where the run stands is Adam's step alone: its epoch and batch follow
+    /// from <see cref="BatchesPerEpoch"/>.
+    /// </summary>
     public void SaveCheckpoint(string runDirectory)
     {
         var state = new Dictionary<string, string>
         {
-            ["trainer.options"] = JsonSerializer.Serialize(Options, Json),
-            ["trainer.epoch"] = Invariant(_epoch),
-            ["trainer.batch"] = Invariant(_batchInEpoch),
+            [OptionsKey] = Options.ToJson().ToJsonString(),
             ["trainer.epoch_loss_sum"] = _epochLossSum.ToString("R", CultureInfo.InvariantCulture),
-            ["trainer.epoch_loss_count"] = Invariant(_epochLossCount),
             ["trainer.train_seconds"] = TrainSeconds.ToString("R", CultureInfo.InvariantCulture),
             ["trainer.history"] = JsonSerializer.Serialize(_history, Json),
         };
@@ -299,32 +302,32 @@ public sealed class Trainer : IDisposable
         SavedRun saved = RunCheckpoint.Load(runDirectory);
         OptimizerState optimizer = saved.Optimizer;
         string path = Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName);
-        TrainingOptions options = Read<TrainingOptions>(optimizer, path, "trainer.options") with { MaxSteps = maxSteps };
+        TrainingOptions options = TrainingOptions.FromJson(Read<JsonObject>(optimizer, path, OptionsKey), $"{path}: metadata '{OptionsKey}'") with { MaxSteps = maxSteps };
         if (threads is int threadOverride)
             options = options with { Threads = threadOverride };
         Trainer trainer = create(options, saved.Model);
         trainer._adam.Restore(optimizer.Step, optimizer.FirstMoment, optimizer.SecondMoment);
-        trainer._epoch = ReadNumber<int>(optimizer, path, "trainer.epoch");
-        trainer._batchInEpoch = ReadNumber<int>(optimizer, path, "trainer.batch");
         trainer._epochLossSum = ReadNumber<double>(optimizer, path, "trainer.epoch_loss_sum");
-        trainer._epochLossCount = ReadNumber<int>(optimizer, path, "trainer.epoch_loss_count");
         trainer.TrainSeconds = ReadNumber<double>(optimizer, path, "trainer.train_seconds");
         trainer._history.AddRange(Read<List<EpochReport>>(optimizer, path, "trainer.history"));
-        trainer.CheckPosition(path);
+        trainer.RestorePosition(path);
         return trainer;
     }
 
-    /// <summary>The saved position must be one this run can reach: every count in range and all of them telling the same step.</summary>
-    private void CheckPosition(string path)
+    /// <summary>
+    /// Sets the epoch and batch from Adam's step, which must lie within this run's epochs and agree with the
+    /// finished epochs saved beside it.
+    /// </summary>
+    private void RestorePosition(string path)
     {
-        if (_epoch < 0 || _epoch > Options.Epochs || _batchInEpoch < 0 || _batchInEpoch > BatchesPerEpoch || (_epoch == Options.Epochs && _batchInEpoch != 0))
-            throw new SmnistException($"{path}: the saved position (epoch {_epoch + 1}, batch {_batchInEpoch}) does not fit this run's {Options.Epochs} epochs of {BatchesPerEpoch} batches");
-        long step = (long)_epoch * BatchesPerEpoch + _batchInEpoch;
-        if (Step != step || _epochLossCount != _batchInEpoch || _history.Count != _epoch
-            || !double.IsFinite(_epochLossSum) || !double.IsFinite(TrainSeconds) || TrainSeconds < 0)
+        if (Step > (long)Options.Epochs * BatchesPerEpoch)
+            throw new SmnistException($"{path}: Adam's step {Step} lies past this run's {Options.Epochs} epochs of {BatchesPerEpoch} batches");
+        _epoch = (int)(Step / BatchesPerEpoch);
+        _batchInEpoch = (int)(Step % BatchesPerEpoch);
+        if (_history.Count != _epoch || !double.IsFinite(_epochLossSum) || !double.IsFinite(TrainSeconds) || TrainSeconds < 0)
         {
-            throw new SmnistException($"{path}: the saved state disagrees with itself (Adam at step {Step}, the trainer at epoch {_epoch + 1} batch {_batchInEpoch}, " +
-                $"{_epochLossCount} losses this epoch, {_history.Count} finished epochs)");
+            throw new SmnistException($"{path}: the saved state disagrees with itself (Adam at step {Step}, which is epoch {_epoch + 1} batch {_batchInEpoch}, " +
+                $"but {_history.Count} finished epochs)");
         }
     }
 
@@ -352,8 +355,6 @@ public sealed class Trainer : IDisposable
         T.TryParse(state.Metadata.GetValueOrDefault(key), NumberStyles.Float, CultureInfo.InvariantCulture, out T? value) && value is not null
             ? value
             : throw new SmnistException($"{path}: metadata '{key}' is missing or not a number");
-
-    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Describe(ModelConfig config) =>
         $"{config.Layers} layer(s) of {config.HiddenSize} units on {config.InputSize} inputs";

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Numerics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Smnist.Data;
 using Smnist.Optim;
 
@@ -83,6 +85,85 @@ public sealed record TrainingOptions
             Require(limitTrain, TrainingLimits.Limit, "limit-train");
         if (LimitTest is int limitTest)
             Require(limitTest, TrainingLimits.Limit, "limit-test");
+    }
+
+    /// <summary>
+    /// The options as a run records them, in config.json's form (snake_case keys, names for the enums, resolved
+    /// threads): the one serialisation that config.json and the run checkpoint share.
+    /// </summary>
+    internal JsonObject ToJson() => new()
+    {
+        ["epochs"] = Epochs,
+        ["batch_size"] = BatchSize,
+        ["hidden"] = Hidden,
+        ["layers"] = Layers,
+        ["lr"] = LearningRate,
+        ["schedule"] = Schedule.ToString().ToLowerInvariant(),
+        ["forget_bias"] = ForgetBias,
+        ["clip"] = ClipNorm,
+        ["weight_decay"] = WeightDecay,
+        ["seed"] = Seed,
+        ["threads"] = EffectiveThreads,
+        ["augment"] = Augment,
+        ["augment_test"] = AugmentTest,
+        ["shuffle"] = Shuffle,
+        ["max_steps"] = MaxSteps,
+        ["limit_train"] = LimitTrain,
+        ["limit_test"] = LimitTest,
+        ["sequence"] = SequenceLayout.NameOf(Sequence),
+        ["dataset"] = DatasetKindNames.NameOf(Dataset),
+    };
+
+    /// <summary>Reads back what <see cref="ToJson"/> wrote (other keys are ignored); a defect is a one-line error naming <paramref name="where"/>.</summary>
+    internal static TrainingOptions FromJson(JsonObject json, string where) => new()
+    {
+        Epochs = Value<int>(json, where, "epochs"),
+        BatchSize = Value<int>(json, where, "batch_size"),
+        Hidden = Value<int>(json, where, "hidden"),
+        Layers = Value<int>(json, where, "layers"),
+        LearningRate = Value<float>(json, where, "lr"),
+        Schedule = Name(json, where, "schedule", Enum.GetValues<LearningRateSchedule>(), s => s.ToString().ToLowerInvariant()),
+        ForgetBias = Optional<float>(json, where, "forget_bias"),
+        ClipNorm = Optional<float>(json, where, "clip"),
+        WeightDecay = Value<float>(json, where, "weight_decay"),
+        Seed = Value<ulong>(json, where, "seed"),
+        Threads = Value<int>(json, where, "threads"),
+        Augment = Value<bool>(json, where, "augment"),
+        AugmentTest = Value<bool>(json, where, "augment_test"),
+        Shuffle = Value<bool>(json, where, "shuffle"),
+        MaxSteps = Optional<long>(json, where, "max_steps"),
+        LimitTrain = Optional<int>(json, where, "limit_train"),
+        LimitTest = Optional<int>(json, where, "limit_test"),
+        Sequence = Name(json, where, "sequence", Enum.GetValues<SequenceView>(), SequenceLayout.NameOf),
+        Dataset = Name(json, where, "dataset", Enum.GetValues<DatasetKind>(), DatasetKindNames.NameOf),
+    };
+
+    private static T Value<T>(JsonObject json, string where, string key) where T : struct =>
+        Optional<T>(json, where, key) ?? throw new SmnistException($"{where}: '{key}' is missing");
+
+    private static T? Optional<T>(JsonObject json, string where, string key) where T : struct
+    {
+        if (!json.TryGetPropertyValue(key, out JsonNode? node))
+            throw new SmnistException($"{where}: '{key}' is missing");
+        try
+        {
+            return node?.GetValue<T>();
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException or JsonException)
+        {
+            throw new SmnistException($"{where}: '{key}' is not a {typeof(T).Name} ({node!.ToJsonString()})");
+        }
+    }
+
+    private static T Name<T>(JsonObject json, string where, string key, T[] values, Func<T, string> nameOf) where T : struct, Enum
+    {
+        string? name = json[key] is JsonValue value && value.TryGetValue(out string? text) ? text : null;
+        foreach (T candidate in values)
+        {
+            if (nameOf(candidate) == name)
+                return candidate;
+        }
+        throw new SmnistException($"{where}: '{key}' is not one of {string.Join(", ", values.Select(nameOf))}");
     }
 
     private static void Require<T>(T value, OptionRange<T> range, string name) where T : struct, INumber<T>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Smnist.Data;
 using Smnist.IO;
 using Smnist.Training;
@@ -65,6 +66,68 @@ public class RunDirectoryTests
                 Assert.True(File.Exists(metrics));
             }
             Assert.Equal(SequenceView.Custom, ModelCheckpoint.Load(Path.Combine(directory, ModelCheckpoint.ModelFileName)).Sequence.View);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AnAdamStepAheadOfLossCsvIsRefused()
+    {
+        // Adam's step is the run's position; raised within the epoch, it agrees with everything else in the
+        // checkpoint, and loss.csv, which is written before the checkpoint and so never behind it, tells.
+        InMemorySequenceSource train = Source(100, 1);
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 16, Hidden = 8, Threads = 2, Seed = 4, MaxSteps = 3 };
+        string directory = Path.Combine(Directory.CreateTempSubdirectory("smnist-rundir-").FullName, "run");
+        try
+        {
+            using (RunDirectory run = RunDirectory.Create(directory, overwrite: false))
+            using (var first = new Trainer(options, train))
+            {
+                run.Begin(first, "custom", dataDirectory: null, initialWeights: null, otherFiles: []);
+                first.Fit();
+                run.SaveProgress(first);
+            }
+            string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
+            SafeTensorsFile file = SafeTensors.Read(path);
+            SafeTensors.Write(path, file.Tensors, new Dictionary<string, string>(file.Metadata) { ["adam.step"] = "5" });
+
+            using RunDirectory again = RunDirectory.Open(directory);
+            using Trainer resumed = Trainer.Resume(directory, train);
+            Assert.Equal(5, resumed.Step);
+            var error = Assert.Throws<SmnistException>(() => again.Continue(resumed, []));
+            Assert.Equal($"{Path.Combine(directory, RunDirectory.LossFileName)}: holds 3 steps but the checkpoint is at step 5; the file does not belong to this checkpoint", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void ConfigJsonHoldsTheOptionsAsTheCheckpointDoes()
+    {
+        InMemorySequenceSource train = Source(40, 1);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 16, Hidden = 4, Threads = 1, MaxSteps = 1, ClipNorm = 0.5f };
+        string directory = Path.Combine(Directory.CreateTempSubdirectory("smnist-rundir-").FullName, "run");
+        try
+        {
+            using (RunDirectory run = RunDirectory.Create(directory, overwrite: false))
+            using (var first = new Trainer(options, train))
+            {
+                run.Begin(first, "custom", dataDirectory: null, initialWeights: null, otherFiles: []);
+                first.Fit();
+                run.SaveProgress(first);
+            }
+            JsonObject config = RunDirectory.ReadConfig(directory);
+            var saved = (JsonObject)JsonNode.Parse(SafeTensors.Read(Path.Combine(directory, ModelCheckpoint.OptimizerFileName)).Metadata["trainer.options"])!;
+
+            foreach (var (key, value) in saved)
+                Assert.True(JsonNode.DeepEquals(value, config[key]), key);
+            Assert.Equal("custom", config["sequence"]!.GetValue<string>());
+            Assert.Equal(0.5f, TrainingOptions.FromJson(config, "config.json").ClipNorm);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Smnist.Data;
 using Smnist.IO;
 using Smnist.Training;
@@ -170,12 +171,40 @@ public class TrainerTests
         }
     }
 
+    [Fact]
+    public void TheCheckpointHoldsTheOptionsInConfigJsonsFormAndThePositionOnlyAsAdamsStep()
+    {
+        string directory = Directory.CreateTempSubdirectory("smnist-options-").FullName;
+        try
+        {
+            TrainingOptions options = Small(2) with { MaxSteps = 9, ForgetBias = null, LearningRate = 1.7e-3f, Sequence = SequenceView.Permuted, Seed = 12345678901234567890 };
+            using (var first = new Trainer(options, Train, Test))
+            {
+                first.Fit();
+                first.SaveCheckpoint(directory);
+            }
+            IReadOnlyDictionary<string, string> metadata = SafeTensors.Read(Path.Combine(directory, ModelCheckpoint.OptimizerFileName)).Metadata;
+            var saved = (JsonObject)JsonNode.Parse(metadata["trainer.options"])!;
+
+            Assert.True(JsonNode.DeepEquals(options.ToJson(), saved));
+            Assert.Equal(options, TrainingOptions.FromJson(saved, "test"));
+            Assert.Equal("9", metadata["adam.step"]);
+            Assert.DoesNotContain(metadata.Keys, key => key is "trainer.epoch" or "trainer.batch" or "trainer.epoch_loss_count");
+            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 9);
+            Assert.Equal(options, resumed.Options);
+            Assert.Single(resumed.History);    // 9 steps: one epoch of 7 and 2 batches
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Theory]
-    [InlineData("trainer.epoch", "-1")]
-    [InlineData("trainer.batch", "-3")]
-    [InlineData("trainer.batch", "4")]      // a position that contradicts Adam's step (5)
-    [InlineData("adam.step", "9")]
-    [InlineData("trainer.epoch_loss_count", "2")]
+    [InlineData("adam.step", "-1")]         // not a count
+    [InlineData("adam.step", "9")]          // epoch 2, batch 2 of 7 by the step, but no finished epoch saved beside it
+    [InlineData("adam.step", "22")]         // past the run's 3 epochs of 7 batches
+    [InlineData("trainer.options", "{\"epochs\":3}")]
     [InlineData("trainer.history", "[{\"Epoch\":1,\"TrainLoss\":1,\"TestAccuracy\":0.5,\"TestLoss\":1,\"Seconds\":1}]")]
     public void ASavedStateThatDisagreesWithItselfIsRefused(string key, string value)
     {
