@@ -31,6 +31,8 @@ internal sealed class TrainCommand
         new Dictionary<string, LearningRateSchedule> { ["constant"] = LearningRateSchedule.Constant, ["cosine"] = LearningRateSchedule.Cosine });
     private readonly Option<float?> _forgetBias = CliOptions.Number("--forget-bias", "B",
         "Initial forget-gate bias; without it the gates keep nn.Linear's uniform init", TrainingLimits.ForgetBias, RecipeValues(o => o.ForgetBias));
+    private readonly Option<float?> _inputBias = CliOptions.Number("--input-bias", "B",
+        "Initial input-gate bias; without it the gates keep nn.Linear's uniform init", TrainingLimits.InputBias, RecipeValues(o => o.InputBias));
     private readonly Option<float?> _clip = CliOptions.Number("--clip", "N", "Clip the global gradient norm to N", TrainingLimits.ClipNorm, RecipeValues(o => o.ClipNorm));
     private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", TrainingLimits.WeightDecay, RecipeValues(o => o.WeightDecay));
     private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, RecipeValues(o => o.Seed));
@@ -81,7 +83,7 @@ internal sealed class TrainCommand
 
     private IEnumerable<Option> TrajectoryOptions =>
     [
-        _recipe, _epochs, _batchSize, _hidden, _layers, _lr, _schedule, _forgetBias, _clip, _weightDecay, _seed,
+        _recipe, _epochs, _batchSize, _hidden, _layers, _lr, _schedule, _forgetBias, _inputBias, _clip, _weightDecay, _seed,
         _augment, _noAugment, _augmentTest, _noShuffle, _limitTrain, _limitTest, _sequence, _dataset, _init, _out, _force,
     ];
 
@@ -93,7 +95,7 @@ internal sealed class TrainCommand
         Option[] all =
         [
             train._recipe, train._epochs, train._batchSize, train._hidden, train._layers, train._lr, train._schedule,
-            train._forgetBias, train._clip, train._weightDecay, train._seed, train._threads, train._augment, train._noAugment,
+            train._forgetBias, train._inputBias, train._clip, train._weightDecay, train._seed, train._threads, train._augment, train._noAugment,
             train._augmentTest, train._noShuffle, train._maxSteps, train._limitTrain, train._limitTest, train._sequence,
             train._dataset, train._dataDir, train._init, train._resume, train._checkpointEvery, train._out, train._force,
         ];
@@ -228,6 +230,7 @@ internal sealed class TrainCommand
             LearningRate = parsed.GetValue(_lr) ?? baseline.LearningRate,
             Schedule = parsed.GetValue(_schedule) ?? baseline.Schedule,
             ForgetBias = parsed.GetValue(_forgetBias) ?? baseline.ForgetBias,
+            InputBias = parsed.GetValue(_inputBias) ?? baseline.InputBias,
             ClipNorm = parsed.GetValue(_clip) ?? baseline.ClipNorm,
             WeightDecay = parsed.GetValue(_weightDecay) ?? baseline.WeightDecay,
             Seed = parsed.GetValue(_seed) ?? baseline.Seed,

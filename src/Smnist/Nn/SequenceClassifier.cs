@@ -30,9 +30,10 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     /// <summary>
     /// nn.Linear's default initialisation, as the seed uses: every weight and bias uniform in ±1/√fan_in (fan_in
     /// n + d for the gates, n for the readout), drawn tensor by tensor in layout order from one seed. With
-    /// <paramref name="forgetBias"/>, the forget-gate biases start at that constant instead.
+    /// <paramref name="forgetBias"/>, the forget-gate biases start at that constant instead, and with
+    /// <paramref name="inputBias"/> the input-gate biases; the draws are the same either way.
     /// </summary>
-    public static SequenceClassifier<T> Initialize(ModelConfig config, ulong seed, double? forgetBias = null)
+    public static SequenceClassifier<T> Initialize(ModelConfig config, ulong seed, double? forgetBias = null, double? inputBias = null)
     {
         var model = new SequenceClassifier<T>(config);
         var random = DeterministicRandom.For(seed, RandomStreams.Initialization, 0);
@@ -42,8 +43,10 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
             Span<T> values = model.Parameters.AsSpan(tensor.Offset, tensor.Length);
             for (int k = 0; k < values.Length; k++)
                 values[k] = T.CreateTruncating((float)((random.NextDouble() * 2 - 1) * bound));
-            if (forgetBias is double constant && tensor.Name.EndsWith(".forget.bias", StringComparison.Ordinal))
-                values.Fill(T.CreateTruncating((float)constant));
+            if (forgetBias is double forget && tensor.Name.EndsWith(".forget.bias", StringComparison.Ordinal))
+                values.Fill(T.CreateTruncating((float)forget));
+            if (inputBias is double input && tensor.Name.EndsWith(".input.bias", StringComparison.Ordinal))
+                values.Fill(T.CreateTruncating((float)input));
         }
         return model;
     }

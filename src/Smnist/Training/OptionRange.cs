@@ -36,6 +36,9 @@ public static class TrainingLimits
     /// <summary><see cref="TrainingOptions.ForgetBias"/>.</summary>
     public static OptionRange<float> ForgetBias { get; } = new(-100f, 100f);
 
+    /// <summary><see cref="TrainingOptions.InputBias"/>.</summary>
+    public static OptionRange<float> InputBias { get; } = new(-100f, 100f);
+
     /// <summary><see cref="TrainingOptions.ClipNorm"/>.</summary>
     public static OptionRange<float> ClipNorm { get; } = new(1e-6f, 1e6f);
 

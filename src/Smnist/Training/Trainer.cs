@@ -93,7 +93,7 @@ public sealed class Trainer : IDisposable
         MemoryBudget.Require(3 * sizeof(float) * config.ParameterCount + BatchRunner.EstimateBytes(config, train.Steps, batchRows, options.Threads),
             $"training {Describe(config)} in batches of {batchRows} on {options.Threads} threads");
         config.Validate();
-        Model = initialWeights?.Model ?? SequenceClassifier<float>.Initialize(config, options.Seed, options.ForgetBias);
+        Model = initialWeights?.Model ?? SequenceClassifier<float>.Initialize(config, options.Seed, options.ForgetBias, options.InputBias);
 
         _test = sources.Test;
         _trainLoader = new BatchLoader(train, options.BatchSize, options.Shuffle, options.Seed);

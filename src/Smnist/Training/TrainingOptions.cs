@@ -29,6 +29,13 @@ public sealed record TrainingOptions
     /// <summary>Initial forget-gate bias; null keeps nn.Linear's uniform initialisation.</summary>
     public float? ForgetBias { get; init; } = 1f;
 
+    /// <summary>
+    /// Initial input-gate bias; null keeps nn.Linear's uniform initialisation. A negative one with a large
+    /// <see cref="ForgetBias"/> starts the cells remembering and writing little, so a signal from hundreds of
+    /// steps back still reaches the last step (what the 784-step views need).
+    /// </summary>
+    public float? InputBias { get; init; }
+
     /// <summary>Global gradient-norm bound; null for no clipping.</summary>
     public float? ClipNorm { get; init; }
 
@@ -77,6 +84,8 @@ public sealed record TrainingOptions
             Require(clip, TrainingLimits.ClipNorm, "gradient clipping norm");
         if (ForgetBias is float bias)
             Require(bias, TrainingLimits.ForgetBias, "forget bias");
+        if (InputBias is float inputBias)
+            Require(inputBias, TrainingLimits.InputBias, "input bias");
         Require(WeightDecay, TrainingLimits.WeightDecay, "weight decay");
         Require(Threads, TrainingLimits.Threads, "threads (0: one per processor)");
         if (MaxSteps is long maxSteps)
@@ -100,6 +109,7 @@ public sealed record TrainingOptions
         ["lr"] = LearningRate,
         ["schedule"] = Schedule.ToString().ToLowerInvariant(),
         ["forget_bias"] = ForgetBias,
+        ["input_bias"] = InputBias,
         ["clip"] = ClipNorm,
         ["weight_decay"] = WeightDecay,
         ["seed"] = Seed,
@@ -124,6 +134,7 @@ public sealed record TrainingOptions
         LearningRate = Value<float>(json, where, "lr"),
         Schedule = Name(json, where, "schedule", Enum.GetValues<LearningRateSchedule>(), s => s.ToString().ToLowerInvariant()),
         ForgetBias = Optional<float>(json, where, "forget_bias"),
+        InputBias = Optional<float>(json, where, "input_bias"),
         ClipNorm = Optional<float>(json, where, "clip"),
         WeightDecay = Value<float>(json, where, "weight_decay"),
         Seed = Value<ulong>(json, where, "seed"),

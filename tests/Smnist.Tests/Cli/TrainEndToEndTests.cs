@@ -59,7 +59,7 @@ public sealed class TrainEndToEndTests(TrainedRun run) : IClassFixture<TrainedRu
         using JsonDocument config = JsonDocument.Parse(File.ReadAllText(run.File("config.json")));
         string[] options =
         [
-            "recipe", "epochs", "batch_size", "hidden", "layers", "lr", "schedule", "forget_bias", "clip", "weight_decay",
+            "recipe", "epochs", "batch_size", "hidden", "layers", "lr", "schedule", "forget_bias", "input_bias", "clip", "weight_decay",
             "seed", "threads", "augment", "augment_test", "shuffle", "max_steps", "limit_train", "limit_test", "sequence",
             "dataset", "data_dir", "init", "out",
         ];
@@ -68,6 +68,7 @@ public sealed class TrainEndToEndTests(TrainedRun run) : IClassFixture<TrainedRu
         Assert.Equal("best", config.RootElement.GetProperty("recipe").GetString());
         Assert.Equal("cosine", config.RootElement.GetProperty("schedule").GetString());
         Assert.Equal(1.0, config.RootElement.GetProperty("forget_bias").GetDouble());
+        Assert.Equal(JsonValueKind.Null, config.RootElement.GetProperty("input_bias").ValueKind);
         Assert.Equal(8, config.RootElement.GetProperty("batch_size").GetInt32());
 
         // loss.csv: one line per step, steps 1..N, epochs 1..6.

@@ -50,13 +50,14 @@ public sealed class TrainOptionsTests : IDisposable
         JsonElement config = Config(run);
         Assert.Equal(recipe, config.GetProperty("recipe").GetString());
         Assert.Equal(recipe, config.GetProperty("sequence").GetString());
-        Assert.Equal(16, config.GetProperty("epochs").GetInt32());
+        Assert.Equal(14, config.GetProperty("epochs").GetInt32());
         Assert.Equal(32, config.GetProperty("batch_size").GetInt32());
         Assert.Equal(128, config.GetProperty("hidden").GetInt32());
         Assert.Equal(1, config.GetProperty("layers").GetInt32());
         Assert.Equal(1e-3, config.GetProperty("lr").GetDouble(), 6);
         Assert.Equal("cosine", config.GetProperty("schedule").GetString());
-        Assert.Equal(1, config.GetProperty("forget_bias").GetDouble());
+        Assert.Equal(5, config.GetProperty("forget_bias").GetDouble());
+        Assert.Equal(-5, config.GetProperty("input_bias").GetDouble());
         Assert.Equal(1, config.GetProperty("clip").GetDouble());
         Assert.Equal(augment, config.GetProperty("augment").GetBoolean());
 

@@ -177,7 +177,7 @@ public class TrainerTests
         string directory = Directory.CreateTempSubdirectory("smnist-options-").FullName;
         try
         {
-            TrainingOptions options = Small(2) with { MaxSteps = 9, ForgetBias = null, LearningRate = 1.7e-3f, Sequence = SequenceView.Permuted, Seed = 12345678901234567890 };
+            TrainingOptions options = Small(2) with { MaxSteps = 9, ForgetBias = null, InputBias = -2.5f, LearningRate = 1.7e-3f, Sequence = SequenceView.Permuted, Seed = 12345678901234567890 };
             using (var first = new Trainer(options, Train, Test))
             {
                 first.Fit();
