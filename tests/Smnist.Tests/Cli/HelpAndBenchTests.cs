@@ -10,7 +10,7 @@ public sealed class HelpAndBenchTests
         var outcome = CliHarness.Succeeds("train", "--help");
         string[] options =
         [
-            "--recipe", "--epochs", "--batch-size", "--hidden", "--layers", "--lr", "--schedule", "--forget-bias", "--clip",
+            "--recipe", "--epochs", "--batch-size", "--hidden", "--layers", "--lr", "--schedule", "--forget-bias", "--input-bias", "--clip",
             "--weight-decay", "--seed", "--threads", "--augment", "--no-augment", "--augment-test", "--no-shuffle", "--max-steps",
             "--limit-train", "--limit-test", "--sequence", "--dataset", "--data-dir", "--init", "--resume", "--checkpoint-every", "--out", "--force",
         ];
@@ -19,7 +19,8 @@ public sealed class HelpAndBenchTests
         Assert.Contains("<best|seed|pixels|permuted>", outcome.Out);
         Assert.Contains("<rows|pixels|permuted>", outcome.Out);
         Assert.Contains("[1 to 65536; default: 32]", outcome.Out);
-        Assert.Contains("[1 to 10000; recipe: 15 best, 10 seed, 16 pixels and permuted]", outcome.Out);
+        Assert.Contains("[1 to 10000; recipe: 15 best, 10 seed, 14 pixels and permuted]", outcome.Out);
+        Assert.Contains("[-100 to 100; recipe: none best and seed, -5 pixels and permuted]", outcome.Out);
     }
 
     [Fact]
