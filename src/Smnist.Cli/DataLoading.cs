@@ -21,6 +21,25 @@ internal static class DataLoading
     public static (ImageSet Train, ImageSet Test) Load(CliContext context, DatasetKind kind, string? dataDir) =>
         DataAcquisition.Load(kind, dataDir, new Reporter(context.Error));
 
+    /// <summary>The test set, checked to hold image <paramref name="index"/> (predict's and explain's --index).</summary>
+    public static ImageSet TestSetHolding(CliContext context, int index, DatasetKind? kind, string? dataDir)
+    {
+        ImageSet test = Load(context, kind ?? DatasetKind.Mnist, dataDir).Test;
+        if (index >= test.Count)
+            throw new SmnistException($"--index {index} is past the end of the test set ({test.Count} images, 0 to {test.Count - 1})");
+        return test;
+    }
+
+    /// <summary>Adds the rule that a command reads either image files or one test image by --index, not both.</summary>
+    public static void RequireImagesOrIndex(Command command, Argument<string[]> images, Option<int?> index) =>
+        command.Validators.Add(result =>
+        {
+            bool hasImages = result.GetValue(images) is { Length: > 0 };
+            bool hasIndex = result.GetResult(index) is { Implicit: false };
+            if (hasImages == hasIndex)
+                result.AddError("give either image files or --index K (not both)");
+        });
+
     private sealed class Reporter(TextWriter error) : IProgress<AcquisitionProgress>
     {
         public void Report(AcquisitionProgress value)

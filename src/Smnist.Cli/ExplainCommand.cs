@@ -32,22 +32,14 @@ internal static class ExplainCommand
         {
             model, images, index, outDir, json, dataDir, dataset,
         };
-        command.Validators.Add(result =>
-        {
-            bool hasImages = result.GetValue(images) is { Length: > 0 };
-            bool hasIndex = result.GetResult(index) is { Implicit: false };
-            if (hasImages == hasIndex)
-                result.AddError("give either image files or --index K (not both)");
-        });
+        DataLoading.RequireImagesOrIndex(command, images, index);
         command.SetAction(parsed =>
         {
             ModelChoice choice = ShippedModels.Load(parsed.GetValue(model));
             var inputs = new List<(string Source, string Name, byte[] Image, int? Label)>();
             if (parsed.GetValue(index) is int k)
             {
-                ImageSet test = DataLoading.Load(context, parsed.GetValue(dataset) ?? DatasetKind.Mnist, parsed.GetValue(dataDir)).Test;
-                if (k >= test.Count)
-                    throw new SmnistException($"--index {k} is past the end of the test set ({test.Count} images, 0 to {test.Count - 1})");
+                ImageSet test = DataLoading.TestSetHolding(context, k, parsed.GetValue(dataset), parsed.GetValue(dataDir));
                 inputs.Add(($"test image {k}", $"test-{k}", test.Image(k).ToArray(), test.Labels[k]));
             }
             else

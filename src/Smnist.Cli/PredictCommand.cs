@@ -28,13 +28,7 @@ internal static class PredictCommand
         var json = CliOptions.Flag("--json", "Print one JSON object with the predictions and nothing else on stdout");
 
         var command = new Command("predict", "Predict the digit in images, or in a test-set image") { model, images, index, dataDir, dataset, json };
-        command.Validators.Add(result =>
-        {
-            bool hasImages = result.GetValue(images) is { Length: > 0 };
-            bool hasIndex = result.GetResult(index) is { Implicit: false };
-            if (hasImages == hasIndex)
-                result.AddError("give either image files or --index K (not both)");
-        });
+        DataLoading.RequireImagesOrIndex(command, images, index);
         command.SetAction(parsed =>
         {
             ModelChoice choice = ShippedModels.Load(parsed.GetValue(model));
@@ -43,9 +37,7 @@ internal static class PredictCommand
             var failures = new List<(string Image, string Error)>();
             if (parsed.GetValue(index) is int k)
             {
-                ImageSet test = DataLoading.Load(context, parsed.GetValue(dataset) ?? DatasetKind.Mnist, parsed.GetValue(dataDir)).Test;
-                if (k >= test.Count)
-                    throw new SmnistException($"--index {k} is past the end of the test set ({test.Count} images, 0 to {test.Count - 1})");
+                ImageSet test = DataLoading.TestSetHolding(context, k, parsed.GetValue(dataset), parsed.GetValue(dataDir));
                 predictions.Add(Predict(loaded, $"test image {k}", test.Image(k), test.Labels[k]));
             }
             else
