@@ -83,13 +83,7 @@ public class RunDirectoryTests
         string directory = Path.Combine(Directory.CreateTempSubdirectory("smnist-rundir-").FullName, "run");
         try
         {
-            using (RunDirectory run = RunDirectory.Create(directory, overwrite: false))
-            using (var first = new Trainer(options, train))
-            {
-                run.Begin(first, "custom", dataDirectory: null, initialWeights: null, otherFiles: []);
-                first.Fit();
-                run.SaveProgress(first);
-            }
+            TrainIntoNewRun(directory, options, train);
             string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
             SafeTensorsFile file = SafeTensors.Read(path);
             SafeTensors.Write(path, file.Tensors, new Dictionary<string, string>(file.Metadata) { ["adam.step"] = "5" });
@@ -114,13 +108,7 @@ public class RunDirectoryTests
         string directory = Path.Combine(Directory.CreateTempSubdirectory("smnist-rundir-").FullName, "run");
         try
         {
-            using (RunDirectory run = RunDirectory.Create(directory, overwrite: false))
-            using (var first = new Trainer(options, train))
-            {
-                run.Begin(first, "custom", dataDirectory: null, initialWeights: null, otherFiles: []);
-                first.Fit();
-                run.SaveProgress(first);
-            }
+            TrainIntoNewRun(directory, options, train);
             JsonObject config = RunDirectory.ReadConfig(directory);
             var saved = (JsonObject)JsonNode.Parse(SafeTensors.Read(Path.Combine(directory, ModelCheckpoint.OptimizerFileName)).Metadata["trainer.options"])!;
 
@@ -133,5 +121,15 @@ public class RunDirectoryTests
         {
             Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
         }
+    }
+
+    /// <summary>A new run folder at <paramref name="directory"/> holding a run of <paramref name="options"/> trained to its end and saved.</summary>
+    private static void TrainIntoNewRun(string directory, TrainingOptions options, ISequenceSource train)
+    {
+        using RunDirectory run = RunDirectory.Create(directory, overwrite: false);
+        using var trainer = new Trainer(options, train);
+        run.Begin(trainer, "custom", dataDirectory: null, initialWeights: null, otherFiles: []);
+        trainer.Fit();
+        run.SaveProgress(trainer);
     }
 }
