@@ -13,7 +13,7 @@ internal static class EvalCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = ModelOption();
+        var model = ShippedModels.RequiredModelOption();
         var dataDir = DataLoading.DataDirOption();
         var dataset = DataLoading.DatasetOption();
         var limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", 1, int.MaxValue);
@@ -25,8 +25,8 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate a saved model on the test set") { model, dataDir, dataset, limitTest, augmentTest, seed, threads, json };
         command.SetAction(parsed =>
         {
-            string modelPath = parsed.GetRequiredValue(model)!;
-            LoadedModel loaded = ModelCheckpoint.Load(modelPath);
+            ModelChoice choice = ShippedModels.Load(parsed.GetRequiredValue(model));
+            LoadedModel loaded = choice.Loaded;
             DatasetKind kind = parsed.GetValue(dataset) ?? DatasetKind.Mnist;
             ImageSet test = DataLoading.Load(context, kind, parsed.GetValue(dataDir)).Test;
             if (parsed.GetValue(limitTest) is int limit)
@@ -35,22 +35,15 @@ internal static class EvalCommand
             EvaluationResult result = Evaluator.Evaluate(loaded.Model, loaded.Sequence, test, augment, parsed.GetValue(seed) ?? 1, parsed.GetValue(threads) ?? 0);
 
             if (parsed.GetValue(json))
-                context.Output.WriteLine(Json(modelPath, kind, augment, result).ToJsonString());
+                context.Output.WriteLine(Json(choice.Name, kind, augment, result).ToJsonString());
             else
-                Print(context.Output, context.Console, modelPath, augment, result);
+                Print(context.Output, context.Console, choice.Name, augment, result);
             return 0;
         });
         return command;
     }
 
-    public static Option<string?> ModelOption()
-    {
-        var option = CliOptions.Path("--model", "FILE", "A model.safetensors written by smnist train (or a PyTorch state_dict saved under the same names)");
-        option.Required = true;
-        return option;
-    }
-
-    private static JsonObject Json(string modelPath, DatasetKind kind, bool augment, EvaluationResult result)
+    private static JsonObject Json(string model, DatasetKind kind, bool augment, EvaluationResult result)
     {
         var confusion = new JsonArray();
         for (int actual = 0; actual < result.Confusion.GetLength(0); actual++)
@@ -65,7 +58,7 @@ internal static class EvalCommand
             perClass.Add(double.IsNaN(accuracy) ? null : accuracy);
         return new JsonObject
         {
-            ["model"] = modelPath,
+            ["model"] = model,
             ["dataset"] = DatasetKindNames.NameOf(kind),
             ["augment_test"] = augment,
             ["samples"] = result.Samples,
@@ -77,10 +70,10 @@ internal static class EvalCommand
         };
     }
 
-    private static void Print(TextWriter output, IAnsiConsole console, string modelPath, bool augment, EvaluationResult result)
+    private static void Print(TextWriter output, IAnsiConsole console, string model, bool augment, EvaluationResult result)
     {
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{modelPath}: accuracy {result.Accuracy * 100:F2}%, loss {result.Loss:F4} on {result.Samples} {(augment ? "augmented " : "")}test images"));
+            $"{model}: accuracy {result.Accuracy * 100:F2}%, loss {result.Loss:F4} on {result.Samples} {(augment ? "augmented " : "")}test images"));
 
         double[] perClass = result.PerClassAccuracy();
         int classes = perClass.Length;

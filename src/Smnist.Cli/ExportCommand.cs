@@ -8,7 +8,7 @@ internal static class ExportCommand
 {
     public static Command Create(CliContext context)
     {
-        var model = EvalCommand.ModelOption();
+        var model = ShippedModels.RequiredModelOption();
         var onnx = CliOptions.Path("--onnx", "FILE", "Where to write the ONNX model (opset 17; input 'input' [batch, T, d], output 'logits' [batch, classes])");
         onnx.Required = true;
         var force = CliOptions.Flag("--force", "Overwrite an existing --onnx file");
@@ -16,7 +16,7 @@ internal static class ExportCommand
         var command = new Command("export", "Export a saved model to ONNX") { model, onnx, force };
         command.SetAction(parsed =>
         {
-            LoadedModel loaded = ModelCheckpoint.Load(parsed.GetRequiredValue(model)!);
+            LoadedModel loaded = ShippedModels.Load(parsed.GetRequiredValue(model)).Loaded;
             string path = parsed.GetRequiredValue(onnx)!;
             if (File.Exists(path) && !parsed.GetValue(force))
                 throw new SmnistException($"{path} already exists; pass --force to overwrite it");

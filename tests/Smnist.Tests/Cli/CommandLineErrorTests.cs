@@ -82,6 +82,14 @@ public sealed class CommandLineErrorTests : IDisposable
     }
 
     [Fact]
+    public void UnknownShippedModelName()
+    {
+        var outcome = CliHarness.Run("eval", "--model", "mnist-colums", "--data-dir", CliHarness.DataDir);
+        Assert.Equal(1, outcome.Exit);
+        AssertOneLine(outcome.Err, "mnist-colums: file not found, and no shipped model has that name (mnist-rows");
+    }
+
+    [Fact]
     public void MismatchedCheckpoint()
     {
         // Weights for 16 units, then asked to start a 32-unit model from them.

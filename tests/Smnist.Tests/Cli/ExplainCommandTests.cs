@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Smnist.Cli;
 using Smnist.Data;
 
 namespace Smnist.Tests.Cli;
@@ -89,21 +90,34 @@ public sealed class ExplainCommandTests : IDisposable
         Assert.Equal(7, json.RootElement.GetProperty("predictions")[0].GetProperty("digit").GetInt32());
     }
 
-    [Fact]
-    public void TheShippedModelScoresOnTheCommittedTestSubset()
+    [Theory]
+    [InlineData("mnist-rows", 0.99)]
+    public void EachShippedModelScoresOnTheCommittedTestSubset(string name, double atLeast)
     {
-        var outcome = CliHarness.Succeeds("eval", "--model", ShippedModelPath(), "--data-dir", CliHarness.DataDir, "--json");
-        using JsonDocument json = JsonDocument.Parse(outcome.Out);
-        Assert.True(json.RootElement.GetProperty("accuracy").GetDouble() >= 0.99, outcome.Out);
+        var byName = CliHarness.Succeeds("eval", "--model", name, "--data-dir", CliHarness.DataDir, "--json");
+        var byFile = CliHarness.Succeeds("eval", "--model", ShippedModelPath(name), "--data-dir", CliHarness.DataDir, "--json");
+        using JsonDocument named = JsonDocument.Parse(byName.Out), file = JsonDocument.Parse(byFile.Out);
+        Assert.Equal(name, named.RootElement.GetProperty("model").GetString());
+        double accuracy = named.RootElement.GetProperty("accuracy").GetDouble();
+        Assert.Equal(file.RootElement.GetProperty("accuracy").GetDouble(), accuracy);
+        Assert.True(accuracy >= atLeast, byName.Out);
     }
 
-    /// <summary>The repository's models/mnist-rows.safetensors, which the command embeds.</summary>
-    private static string ShippedModelPath()
+    [Fact]
+    public void TheCommandEmbedsEveryModelInTheModelsFolder()
+    {
+        string folder = Path.GetDirectoryName(ShippedModelPath(ShippedModels.DefaultName))!;
+        string[] files = Directory.GetFiles(folder, "*.safetensors").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToArray()!;
+        Assert.Equal(files, ShippedModels.Names);
+    }
+
+    /// <summary>The repository's models/NAME.safetensors, which the command embeds.</summary>
+    private static string ShippedModelPath(string name)
     {
         string? folder = AppContext.BaseDirectory;
         while (folder is not null && !File.Exists(Path.Combine(folder, "smnist.slnx")))
             folder = Path.GetDirectoryName(folder);
-        return Path.Combine(folder ?? throw new InvalidOperationException("the repository root was not found"), "models", "mnist-rows.safetensors");
+        return Path.Combine(folder ?? throw new InvalidOperationException("the repository root was not found"), "models", name + ".safetensors");
     }
 
     private static byte[] Rgb(ReadOnlySpan<byte> grey)
