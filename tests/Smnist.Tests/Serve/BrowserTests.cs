@@ -11,10 +11,10 @@ using Xunit.Abstractions;
 namespace Smnist.Tests.Serve;
 
 /// <summary>
-/// One server and one headless Debian chromium for the browser tests. Without /usr/bin/chromium the tests are
-/// skipped, except under CI=true, where that is a failure: CI installs it.
+/// One server (with the shipped default model) and one headless Debian chromium for the browser tests. Without
+/// /usr/bin/chromium the tests are skipped, except under CI=true, where that is a failure: CI installs it.
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
     public const string Chromium = "/usr/bin/chromium";
 
@@ -27,9 +27,12 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Where the tests save their screenshots.</summary>
     public string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "TestResults", "browser");
 
+    /// <summary>The shipped model the server reads with; null for the default.</summary>
+    protected virtual string? Model => null;
+
     public async Task InitializeAsync()
     {
-        Server = await ReadingServer.StartAsync(ShippedModels.Load(null), DataAcquisition.ReadDirectory(CliHarness.DataDir).Test, IPAddress.Loopback, port: 0);
+        Server = await ReadingServer.StartAsync(ShippedModels.Load(Model), DataAcquisition.ReadDirectory(CliHarness.DataDir).Test, IPAddress.Loopback, port: 0);
         if (!File.Exists(Chromium))
         {
             if (Environment.GetEnvironmentVariable("CI") == "true")
@@ -65,7 +68,7 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
     [MemberData(nameof(Digits))]
     public async Task ADigitDrawnWithTheMouseIsReadAsThatDigit(int digit, string strokes)
     {
-        IPage page = await OpenPage();
+        IPage page = await Pages.Open(fixture);
         ILocator pad = page.Locator("#pad");
         LocatorBoundingBoxResult box = (await pad.BoundingBoxAsync())!;
         double scale = box.Width / 280;
@@ -80,8 +83,8 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
             await page.Mouse.UpAsync();
         }
 
-        string read = await FinishedDigit(page);
-        await Screenshot(page, $"drawn-{digit}.png");
+        string read = await Pages.FinishedDigit(page);
+        await Pages.Screenshot(fixture, output, page, $"drawn-{digit}.png");
         Assert.Equal(digit.ToString(), read);
         Assert.Equal("", await page.Locator("#status").TextContentAsync());
         Assert.Contains("decided at row", await page.Locator("#decided").TextContentAsync());
@@ -93,26 +96,26 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
     [SkippableFact]
     public async Task TheSampleButtonReadsATestImageAsTheApiDoes()
     {
-        IPage page = await OpenPage();
+        IPage page = await Pages.Open(fixture);
         for (int attempt = 0; attempt < 3; attempt++)
         {
             // From the keyboard: focus the button and press Enter.
             await page.Locator("#sample").FocusAsync();
             await page.Keyboard.PressAsync("Enter");
-            string digit = await FinishedDigit(page);
+            string digit = await Pages.FinishedDigit(page);
             string index = (await page.Locator("#prediction").GetAttributeAsync("data-index"))!;
             using var client = new HttpClient { BaseAddress = fixture.Server.Address };
             JsonNode api = JsonNode.Parse(await client.GetStringAsync($"api/sample?index={index}"))!;
             Assert.Equal((int)api["digit"]!, int.Parse(digit));
             Assert.Contains($"Test image {index}, labelled {(int)api["label"]!}", await page.Locator("#source").TextContentAsync());
         }
-        await Screenshot(page, "sample.png");
+        await Pages.Screenshot(fixture, output, page, "sample.png");
     }
 
     [SkippableFact]
     public async Task AnUploadedImageIsRead()
     {
-        IPage page = await OpenPage();
+        IPage page = await Pages.Open(fixture);
         using var files = CliHarness.TempDir();
         ImageSet test = DataAcquisition.ReadDirectory(CliHarness.DataDir).Test;
         // Dark ink on white, as a photo of paper would be.
@@ -120,7 +123,7 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         string path = files["digit.png"];
         CliHarness.WritePng(path, rgb, 28, 28);
         await page.Locator("#upload-file").SetInputFilesAsync(path);
-        string digit = await FinishedDigit(page);
+        string digit = await Pages.FinishedDigit(page);
         JsonNode predicted = JsonNode.Parse(CliHarness.Succeeds("predict", "--json", path).Out)!;
         Assert.Equal((int)predicted["predictions"]![0]!["digit"]!, int.Parse(digit));
     }
@@ -128,15 +131,45 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
     [SkippableFact]
     public async Task OnAPhoneSizedScreenNothingSpillsSideways()
     {
-        IPage page = await OpenPage(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 375, Height = 740 }, HasTouch = true, IsMobile = true });
+        IPage page = await Pages.Open(fixture, new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 375, Height = 740 }, HasTouch = true, IsMobile = true });
         await page.Locator("#sample").TapAsync();
-        await FinishedDigit(page);
+        await Pages.FinishedDigit(page);
         int scrollWidth = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
         Assert.True(scrollWidth <= 375, $"the page is {scrollWidth} pixels wide on a 375-pixel screen");
-        await Screenshot(page, "phone.png", fullPage: true);
+        await Pages.Screenshot(fixture, output, page, "phone.png", fullPage: true);
     }
 
-    private async Task<IPage> OpenPage(BrowserNewPageOptions? options = null)
+}
+
+/// <summary>The page with the pixel-by-pixel model: the same page reads 784 steps of one pixel.</summary>
+public sealed class PixelsPageTests(PixelsBrowserFixture fixture, ITestOutputHelper output) : IClassFixture<PixelsBrowserFixture>
+{
+    [SkippableFact]
+    public async Task TheSampleButtonReadsPixelByPixel()
+    {
+        IPage page = await Pages.Open(fixture);
+        await page.Locator("#sample").ClickAsync();
+        string digit = await Pages.FinishedDigit(page);
+        string index = (await page.Locator("#prediction").GetAttributeAsync("data-index"))!;
+        using var client = new HttpClient { BaseAddress = fixture.Server.Address };
+        JsonNode api = JsonNode.Parse(await client.GetStringAsync($"api/sample?index={index}"))!;
+        Assert.Equal((int)api["digit"]!, int.Parse(digit));
+        Assert.Equal("Read all 784 pixels.", (await page.Locator("#step").TextContentAsync())!.Trim());
+        Assert.Equal($"decided at pixel {(int)api["decided_at"]!} of 784", (await page.Locator("#decided").TextContentAsync())!.Trim());
+        await Pages.Screenshot(fixture, output, page, "pixels-sample.png");
+    }
+}
+
+/// <summary>The browser fixture with the shipped mnist-pixels model.</summary>
+public sealed class PixelsBrowserFixture : BrowserFixture
+{
+    protected override string? Model => "mnist-pixels";
+}
+
+/// <summary>Opening the page, waiting for a reading and saving screenshots, for every browser test class.</summary>
+internal static class Pages
+{
+    public static async Task<IPage> Open(BrowserFixture fixture, BrowserNewPageOptions? options = null)
     {
         Skip.If(fixture.Browser is null, $"{BrowserFixture.Chromium} is not installed (apt-get install chromium)");
         IPage page = await fixture.Browser!.NewPageAsync(options ?? new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
@@ -149,14 +182,14 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         return page;
     }
 
-    private static async Task<string> FinishedDigit(IPage page)
+    public static async Task<string> FinishedDigit(IPage page)
     {
         ILocator finished = page.Locator("#prediction[data-digit]");
         await finished.WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
         return (await finished.GetAttributeAsync("data-digit"))!;
     }
 
-    private async Task Screenshot(IPage page, string name, bool fullPage = false)
+    public static async Task Screenshot(BrowserFixture fixture, ITestOutputHelper output, IPage page, string name, bool fullPage = false)
     {
         string path = Path.Combine(fixture.ScreenshotFolder, name);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = fullPage });
