@@ -41,23 +41,24 @@ public sealed class TrainOptionsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("pixels", false)]
-    [InlineData("permuted", true)]
-    public void PixelRecipesSetTheirViewAndTrainAFewSteps(string recipe, bool augment)
+    [InlineData("pixels", 14, 5.0, -5.0, false)]
+    [InlineData("permuted", 50, 1.0, null, true)]
+    public void PixelRecipesSetTheirViewAndTrainAFewSteps(string recipe, int epochs, double forgetBias, double? inputBias, bool augment)
     {
         string run = _directory[recipe];
         CliHarness.Succeeds(["train", "--recipe", recipe, "--out", run, "--max-steps", "3", "--data-dir", CliHarness.DataDir, "--limit-train", "96", "--limit-test", "32"]);
         JsonElement config = Config(run);
         Assert.Equal(recipe, config.GetProperty("recipe").GetString());
         Assert.Equal(recipe, config.GetProperty("sequence").GetString());
-        Assert.Equal(14, config.GetProperty("epochs").GetInt32());
+        Assert.Equal(epochs, config.GetProperty("epochs").GetInt32());
         Assert.Equal(32, config.GetProperty("batch_size").GetInt32());
         Assert.Equal(128, config.GetProperty("hidden").GetInt32());
         Assert.Equal(1, config.GetProperty("layers").GetInt32());
         Assert.Equal(1e-3, config.GetProperty("lr").GetDouble(), 6);
         Assert.Equal("cosine", config.GetProperty("schedule").GetString());
-        Assert.Equal(5, config.GetProperty("forget_bias").GetDouble());
-        Assert.Equal(-5, config.GetProperty("input_bias").GetDouble());
+        Assert.Equal(forgetBias, config.GetProperty("forget_bias").GetDouble());
+        JsonElement input = config.GetProperty("input_bias");
+        Assert.Equal(inputBias, input.ValueKind == JsonValueKind.Null ? null : input.GetDouble());
         Assert.Equal(1, config.GetProperty("clip").GetDouble());
         Assert.Equal(augment, config.GetProperty("augment").GetBoolean());
 
