@@ -44,14 +44,16 @@ internal static class ShippedModels
     /// </summary>
     public static ModelChoice Load(string? pathOrName)
     {
-        string name = pathOrName ?? DefaultName;
-        if (pathOrName is not null && (File.Exists(pathOrName) || !Names.Contains(pathOrName, StringComparer.Ordinal)))
-        {
-            // A bare word that is neither a file nor a shipped name was most likely meant as a name.
-            if (!Path.Exists(pathOrName) && Path.GetFileName(pathOrName) == pathOrName && !Path.HasExtension(pathOrName))
-                throw new SmnistException($"{pathOrName}: file not found, and no shipped model has that name ({string.Join(", ", Names)})");
-            return new ModelChoice(ModelCheckpoint.Load(pathOrName), pathOrName);
-        }
+        if (pathOrName is null || (!File.Exists(pathOrName) && Names.Contains(pathOrName, StringComparer.Ordinal)))
+            return Embedded(pathOrName ?? DefaultName);
+        // A bare word that is neither a file nor a shipped name was most likely meant as a name.
+        if (!Path.Exists(pathOrName) && Path.GetFileName(pathOrName) == pathOrName && !Path.HasExtension(pathOrName))
+            throw new SmnistException($"{pathOrName}: file not found, and no shipped model has that name ({string.Join(", ", Names)})");
+        return new ModelChoice(ModelCheckpoint.Load(pathOrName), pathOrName);
+    }
+
+    private static ModelChoice Embedded(string name)
+    {
         string resource = ResourcePrefix + name + ResourceExtension;
         using Stream stream = typeof(ShippedModels).Assembly.GetManifestResourceStream(resource)
             ?? throw new InvalidOperationException($"this build of smnist lacks its embedded {resource}");
