@@ -80,20 +80,14 @@ public sealed record TrainingOptions
         Require(Hidden, TrainingLimits.Hidden, "hidden size");
         Require(Layers, TrainingLimits.Layers, "layers");
         Require(LearningRate, TrainingLimits.LearningRate, "learning rate");
-        if (ClipNorm is float clip)
-            Require(clip, TrainingLimits.ClipNorm, "gradient clipping norm");
-        if (ForgetBias is float bias)
-            Require(bias, TrainingLimits.ForgetBias, "forget bias");
-        if (InputBias is float inputBias)
-            Require(inputBias, TrainingLimits.InputBias, "input bias");
+        Require(ClipNorm, TrainingLimits.ClipNorm, "gradient clipping norm");
+        Require(ForgetBias, TrainingLimits.ForgetBias, "forget bias");
+        Require(InputBias, TrainingLimits.InputBias, "input bias");
         Require(WeightDecay, TrainingLimits.WeightDecay, "weight decay");
         Require(Threads, TrainingLimits.Threads, "threads (0: one per processor)");
-        if (MaxSteps is long maxSteps)
-            Require(maxSteps, TrainingLimits.MaxSteps, "max steps");
-        if (LimitTrain is int limitTrain)
-            Require(limitTrain, TrainingLimits.Limit, "limit-train");
-        if (LimitTest is int limitTest)
-            Require(limitTest, TrainingLimits.Limit, "limit-test");
+        Require(MaxSteps, TrainingLimits.MaxSteps, "max steps");
+        Require(LimitTrain, TrainingLimits.Limit, "limit-train");
+        Require(LimitTest, TrainingLimits.Limit, "limit-test");
     }
 
     /// <summary>
@@ -175,6 +169,13 @@ public sealed record TrainingOptions
                 return candidate;
         }
         throw new SmnistException($"{where}: '{key}' is not one of {string.Join(", ", values.Select(nameOf))}");
+    }
+
+    /// <summary>An optional value: unset is always allowed.</summary>
+    private static void Require<T>(T? value, OptionRange<T> range, string name) where T : struct, INumber<T>
+    {
+        if (value is T set)
+            Require(set, range, name);
     }
 
     private static void Require<T>(T value, OptionRange<T> range, string name) where T : struct, INumber<T>
