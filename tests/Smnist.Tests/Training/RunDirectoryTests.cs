@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Smnist.Data;
 using Smnist.IO;
+using Smnist.Tests.Cli;
 using Smnist.Training;
 
 namespace Smnist.Tests.Training;
@@ -34,43 +35,37 @@ public class RunDirectoryTests
             uninterrupted = whole.Model.Parameters.ToArray();
         }
 
-        string directory = Path.Combine(Directory.CreateTempSubdirectory("smnist-rundir-").FullName, "run");
-        try
+        using CliHarness.TempDirectory temp = CliHarness.TempDir();
+        string directory = temp["run"];
+        using (RunDirectory run = RunDirectory.Create(directory, overwrite: false))
+        using (var first = new Trainer(options with { MaxSteps = 10 }, train, test))
         {
-            using (RunDirectory run = RunDirectory.Create(directory, overwrite: false))
-            using (var first = new Trainer(options with { MaxSteps = 10 }, train, test))
-            {
-                run.Begin(first, "custom", dataDirectory: null, initialWeights: null, otherFiles: []);
-                first.EpochCompleted += _ => run.SaveProgress(first);
-                first.Fit();
-                run.SaveProgress(first);
-                Assert.Equal(10, run.SavedStep);
-                Assert.Equal(10, run.Losses.Count);
-                // Held: a second run into the same folder is refused while this one lives.
-                Assert.Throws<SmnistException>(() => RunDirectory.Open(directory));
-            }
-            Assert.Throws<SmnistException>(() => RunDirectory.Create(directory, overwrite: false));
-            Assert.Equal("custom", RunDirectory.ReadConfig(directory)["sequence"]!.GetValue<string>());
-
-            using (RunDirectory run = RunDirectory.Open(directory))
-            using (Trainer resumed = Trainer.Resume(directory, train, test))
-            {
-                run.Continue(resumed, []);
-                TrainingResult result = resumed.Fit();
-                run.SaveProgress(resumed);
-                string metrics = run.WriteMetrics(resumed, result.Test!);
-
-                Assert.Equal(uninterrupted, resumed.Model.Parameters);
-                Assert.Equal(resumed.Step, run.Losses.Count);
-                Assert.Equal(Enumerable.Range(1, (int)resumed.Step).Select(s => (long)s), run.Losses.Select(p => p.Step));
-                Assert.True(File.Exists(metrics));
-            }
-            Assert.Equal(SequenceView.Custom, ModelCheckpoint.Load(Path.Combine(directory, ModelCheckpoint.ModelFileName)).Sequence.View);
+            run.Begin(first, "custom", dataDirectory: null, initialWeights: null, otherFiles: []);
+            first.EpochCompleted += _ => run.SaveProgress(first);
+            first.Fit();
+            run.SaveProgress(first);
+            Assert.Equal(10, run.SavedStep);
+            Assert.Equal(10, run.Losses.Count);
+            // Held: a second run into the same folder is refused while this one lives.
+            Assert.Throws<SmnistException>(() => RunDirectory.Open(directory));
         }
-        finally
+        Assert.Throws<SmnistException>(() => RunDirectory.Create(directory, overwrite: false));
+        Assert.Equal("custom", RunDirectory.ReadConfig(directory)["sequence"]!.GetValue<string>());
+
+        using (RunDirectory run = RunDirectory.Open(directory))
+        using (Trainer resumed = Trainer.Resume(directory, train, test))
         {
-            Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
+            run.Continue(resumed, []);
+            TrainingResult result = resumed.Fit();
+            run.SaveProgress(resumed);
+            string metrics = run.WriteMetrics(resumed, result.Test!);
+
+            Assert.Equal(uninterrupted, resumed.Model.Parameters);
+            Assert.Equal(resumed.Step, run.Losses.Count);
+            Assert.Equal(Enumerable.Range(1, (int)resumed.Step).Select(s => (long)s), run.Losses.Select(p => p.Step));
+            Assert.True(File.Exists(metrics));
         }
+        Assert.Equal(SequenceView.Custom, ModelCheckpoint.Load(Path.Combine(directory, ModelCheckpoint.ModelFileName)).Sequence.View);
     }
 
     [Fact]
@@ -80,24 +75,18 @@ public class RunDirectoryTests
         // checkpoint, and loss.csv, which is written before the checkpoint and so never behind it, tells.
         InMemorySequenceSource train = Source(100, 1);
         var options = new TrainingOptions { Epochs = 3, BatchSize = 16, Hidden = 8, Threads = 2, Seed = 4, MaxSteps = 3 };
-        string directory = Path.Combine(Directory.CreateTempSubdirectory("smnist-rundir-").FullName, "run");
-        try
-        {
-            TrainIntoNewRun(directory, options, train);
-            string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
-            SafeTensorsFile file = SafeTensors.Read(path);
-            SafeTensors.Write(path, file.Tensors, new Dictionary<string, string>(file.Metadata) { ["adam.step"] = "5" });
+        using CliHarness.TempDirectory temp = CliHarness.TempDir();
+        string directory = temp["run"];
+        TrainIntoNewRun(directory, options, train);
+        string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
+        SafeTensorsFile file = SafeTensors.Read(path);
+        SafeTensors.Write(path, file.Tensors, new Dictionary<string, string>(file.Metadata) { ["adam.step"] = "5" });
 
-            using RunDirectory again = RunDirectory.Open(directory);
-            using Trainer resumed = Trainer.Resume(directory, train);
-            Assert.Equal(5, resumed.Step);
-            var error = Assert.Throws<SmnistException>(() => again.Continue(resumed, []));
-            Assert.Equal($"{Path.Combine(directory, RunDirectory.LossFileName)}: holds 3 steps but the checkpoint is at step 5; the file does not belong to this checkpoint", error.Message);
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
-        }
+        using RunDirectory again = RunDirectory.Open(directory);
+        using Trainer resumed = Trainer.Resume(directory, train);
+        Assert.Equal(5, resumed.Step);
+        var error = Assert.Throws<SmnistException>(() => again.Continue(resumed, []));
+        Assert.Equal($"{Path.Combine(directory, RunDirectory.LossFileName)}: holds 3 steps but the checkpoint is at step 5; the file does not belong to this checkpoint", error.Message);
     }
 
     [Fact]
@@ -105,22 +94,16 @@ public class RunDirectoryTests
     {
         InMemorySequenceSource train = Source(40, 1);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 16, Hidden = 4, Threads = 1, MaxSteps = 1, ClipNorm = 0.5f };
-        string directory = Path.Combine(Directory.CreateTempSubdirectory("smnist-rundir-").FullName, "run");
-        try
-        {
-            TrainIntoNewRun(directory, options, train);
-            JsonObject config = RunDirectory.ReadConfig(directory);
-            var saved = (JsonObject)JsonNode.Parse(SafeTensors.Read(Path.Combine(directory, ModelCheckpoint.OptimizerFileName)).Metadata["trainer.options"])!;
+        using CliHarness.TempDirectory temp = CliHarness.TempDir();
+        string directory = temp["run"];
+        TrainIntoNewRun(directory, options, train);
+        JsonObject config = RunDirectory.ReadConfig(directory);
+        var saved = (JsonObject)JsonNode.Parse(SafeTensors.Read(Path.Combine(directory, ModelCheckpoint.OptimizerFileName)).Metadata["trainer.options"])!;
 
-            foreach (var (key, value) in saved)
-                Assert.True(JsonNode.DeepEquals(value, config[key]), key);
-            Assert.Equal("custom", config["sequence"]!.GetValue<string>());
-            Assert.Equal(0.5f, TrainingOptions.FromJson(config, "config.json").ClipNorm);
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(directory)!, recursive: true);
-        }
+        foreach (var (key, value) in saved)
+            Assert.True(JsonNode.DeepEquals(value, config[key]), key);
+        Assert.Equal("custom", config["sequence"]!.GetValue<string>());
+        Assert.Equal(0.5f, TrainingOptions.FromJson(config, "config.json").ClipNorm);
     }
 
     /// <summary>A new run folder at <paramref name="directory"/> holding a run of <paramref name="options"/> trained to its end and saved.</summary>
