@@ -3,13 +3,16 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using System.Runtime.Intrinsics;
 using Smnist.Kernels;
 
 namespace Smnist.Benchmarks;
 
 /// <summary>
 /// The matrix products of one LSTM training step at batch 32, hidden 128, input 28, 28 timesteps: fast kernel
-/// (unpacked and with the weight packed beforehand) against the naive baseline, one category per shape.
+/// (unpacked and with the weight packed beforehand) against the naive baseline, one category per shape; the
+/// products of a 784-step pixel step as one of two workers does them (16 rows, input 1); and, as the ceiling they
+/// are measured against, the core's peak: independent fused multiply-adds on registers alone.
 /// The GFLOP/s column is 2·m·n·k / mean time (the packing-only row has no flops).
 /// </summary>
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -27,6 +30,8 @@ public class GemmKernelBenchmarks
         ["2 recurrent"] = 2.0 * Batch * Gates * Hidden,
         ["3 backward"] = 2.0 * Batch * Hidden * Gates,
         ["4 weight gradient"] = 2.0 * Gates * Hidden * Steps * Batch,
+        ["5 pixel chunk, one worker"] = 2.0 * PixelChunkRows * Gates * (2 * PixelColumns + Hidden),
+        ["0 FMA peak"] = 2.0 * PeakChains * PeakIterations * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count),
     };
 
     private sealed class GflopsConfig : ManualConfig
@@ -62,6 +67,16 @@ public class GemmKernelBenchmarks
         public bool IsAvailable(Summary summary) => true;
     }
 
+    /// <summary>A worker's rows at batch 32 on two threads, and the gate product's depth at one pixel per step, n+1.</summary>
+    private const int PixelRows = 16, PixelColumns = Hidden + 1;
+
+    /// <summary>
+    /// Chunk of timesteps whose gate gradients make one weight-gradient product: 16 rows each, 256 rows in all (as in training).
+    /// </summary>
+    private const int PixelChunkRows = 256;
+
+    private const int PeakChains = 12, PeakIterations = 100_000;
+
     private readonly float[] _weights = Filled(Gates * Ld, 1);             // (4n, n + d): columns 0..n-1 act on v, n.. on x
     private readonly float[] _x = Filled(Steps * Batch * Input, 2);         // (T·B, d)
     private readonly float[] _projection = new float[Steps * Batch * Gates]; // (T·B, 4n)
@@ -73,6 +88,14 @@ public class GemmKernelBenchmarks
     private readonly float[] _dW = new float[Gates * Ld];                   // (4n, n + d)
     private readonly PackedMatrix _recurrentPacked = new(Hidden, Gates);    // Wvᵀ: (n, 4n)
     private readonly PackedMatrix _backwardPacked = new(Gates, Hidden);     // Wv: (4n, n)
+    private readonly float[] _pixelWeights = Filled(Gates * PixelColumns, 7);          // (4n, n+1)
+    private readonly float[] _pixelZ = Filled(PixelChunkRows * PixelColumns, 8);       // (256, n+1) z_t rows of 16 timesteps
+    private readonly float[] _pixelGates = new float[PixelRows * Gates];               // (16, 4n)
+    private readonly float[] _pixelGateGrad = Filled(PixelChunkRows * Gates, 9);       // (256, 4n) their gate gradients
+    private readonly float[] _pixelStateGrad = new float[PixelRows * Hidden];          // (16, n)
+    private readonly float[] _pixelWeightGradT = new float[PixelColumns * Gates];      // (n+1, 4n)
+    private readonly PackedMatrix _pixelForwardPacked = new(PixelColumns, Gates);      // Wᵀ: (n+1, 4n)
+    private readonly PackedMatrix _pixelBackwardPacked = new(Gates, Hidden);           // W's first n columns: (4n, n)
 
     private static float[] Filled(int length, int seed)
     {
@@ -90,6 +113,44 @@ public class GemmKernelBenchmarks
     {
         Gemm.Pack(_recurrentPacked, _weights, Ld, transposeB: true);
         Gemm.Pack(_backwardPacked, _weights, Ld, transposeB: false);
+        Gemm.Pack(_pixelForwardPacked, _pixelWeights, PixelColumns, transposeB: true);
+        Gemm.Pack(_pixelBackwardPacked, _pixelWeights, PixelColumns, transposeB: false);
+    }
+
+    // 0. The ceiling: PeakChains independent multiply-add chains on registers, at the widest width the kernels use.
+    [Benchmark, BenchmarkCategory("0 FMA peak")]
+    public float FmaPeak() => Vector512.IsHardwareAccelerated ? FmaChains512() : FmaChains256();
+
+    private static float FmaChains512()
+    {
+        Vector512<float> x = Vector512.Create(1.0001f), y = Vector512.Create(0.9999f);
+        Vector512<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
+        for (int i = 0; i < PeakIterations; i++)
+        {
+            a0 = Vector512.FusedMultiplyAdd(a0, y, x); a1 = Vector512.FusedMultiplyAdd(a1, y, x);
+            a2 = Vector512.FusedMultiplyAdd(a2, y, x); a3 = Vector512.FusedMultiplyAdd(a3, y, x);
+            a4 = Vector512.FusedMultiplyAdd(a4, y, x); a5 = Vector512.FusedMultiplyAdd(a5, y, x);
+            a6 = Vector512.FusedMultiplyAdd(a6, y, x); a7 = Vector512.FusedMultiplyAdd(a7, y, x);
+            a8 = Vector512.FusedMultiplyAdd(a8, y, x); a9 = Vector512.FusedMultiplyAdd(a9, y, x);
+            a10 = Vector512.FusedMultiplyAdd(a10, y, x); a11 = Vector512.FusedMultiplyAdd(a11, y, x);
+        }
+        return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+    }
+
+    private static float FmaChains256()
+    {
+        Vector256<float> x = Vector256.Create(1.0001f), y = Vector256.Create(0.9999f);
+        Vector256<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
+        for (int i = 0; i < PeakIterations; i++)
+        {
+            a0 = Vector256.FusedMultiplyAdd(a0, y, x); a1 = Vector256.FusedMultiplyAdd(a1, y, x);
+            a2 = Vector256.FusedMultiplyAdd(a2, y, x); a3 = Vector256.FusedMultiplyAdd(a3, y, x);
+            a4 = Vector256.FusedMultiplyAdd(a4, y, x); a5 = Vector256.FusedMultiplyAdd(a5, y, x);
+            a6 = Vector256.FusedMultiplyAdd(a6, y, x); a7 = Vector256.FusedMultiplyAdd(a7, y, x);
+            a8 = Vector256.FusedMultiplyAdd(a8, y, x); a9 = Vector256.FusedMultiplyAdd(a9, y, x);
+            a10 = Vector256.FusedMultiplyAdd(a10, y, x); a11 = Vector256.FusedMultiplyAdd(a11, y, x);
+        }
+        return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
     }
 
     // 1. Input projection of all timesteps: (T·B, 4n) = X (T·B, d) · Wxᵀ.
@@ -138,6 +199,20 @@ public class GemmKernelBenchmarks
     [Benchmark, BenchmarkCategory("4 weight gradient")]
     public void WeightGradientFast() =>
         Gemm.Multiply(_dW, Ld, _dG, Gates, true, _vPrev, Hidden, false, Gates, Hidden, Steps * Batch, true);
+
+    // 5. One chunk of a pixel step's products as one worker (16 rows) runs them: for each of its 16 timesteps the gate
+    //    product (16, 4n) = z (16, n+1) · Wᵀ and the state gradient (16, n) = dG (16, 4n) · W; then the chunk's weight
+    //    gradient (n+1, 4n) += zᵀ (n+1, 256) · dG (256, 4n).
+    [Benchmark, BenchmarkCategory("5 pixel chunk, one worker")]
+    public void PixelChunkFast()
+    {
+        for (int t = 0; t < PixelChunkRows / PixelRows; t++)
+        {
+            Gemm.Multiply(_pixelGates, Gates, _pixelZ.AsSpan(t * PixelRows * PixelColumns), PixelColumns, false, _pixelForwardPacked, PixelRows, false);
+            Gemm.Multiply(_pixelStateGrad, Hidden, _pixelGateGrad.AsSpan(t * PixelRows * Gates), Gates, false, _pixelBackwardPacked, PixelRows, false);
+        }
+        Gemm.Multiply(_pixelWeightGradT, Gates, _pixelZ, PixelColumns, true, _pixelGateGrad, Gates, false, PixelColumns, Gates, PixelChunkRows, true);
+    }
 }
 
 /// <summary>Sigmoid and tanh over one timestep's gates (B, 4n) = 16,384 values: fast against scalar MathF.</summary>
