@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Encodings.Web;
@@ -240,20 +241,25 @@ internal sealed class ReadingServer : IAsyncDisposable
         await Answer(http, gates, cancel => mediaType == "application/json" ? PixelsToMnist(body.Written) : ImageOf(body.Written, cancel), extra: null);
     }
 
-    /// <summary>Only what is read takes memory: no buffer is sized from Content-Length.</summary>
+    /// <summary>
+    /// Only what has arrived takes memory: each read waits for bytes in Kestrel's connection buffer and copies them
+    /// into a pooled buffer that grows with them; nothing is sized from Content-Length. Past the limit Kestrel's
+    /// read throws (413).
+    /// </summary>
     private async Task<PooledBuffer> ReadBody(HttpRequest request)
     {
         var body = new PooledBuffer(_buffers);
         try
         {
+            PipeReader reader = request.BodyReader;
             while (true)
             {
-                // Past the limit Kestrel throws (413): one more byte is asked for only to learn whether the body ends.
-                Memory<byte> room = body.Written.Count < _limits.MaxBodyBytes ? body.GetMemory(Math.Min(16 << 10, _limits.MaxBodyBytes - body.Written.Count)) : new byte[1];
-                int read = await request.Body.ReadAsync(room, request.HttpContext.RequestAborted);
-                if (read == 0)
+                ReadResult result = await reader.ReadAsync(request.HttpContext.RequestAborted);
+                foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+                    body.Write(segment.Span);
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
                     return body;
-                body.Advance(read);
             }
         }
         catch
@@ -311,7 +317,7 @@ internal sealed class ReadingServer : IAsyncDisposable
     {
         if (!await _turns.WaitAsync(_limits.MaxWait, http.RequestAborted))
         {
-            await Busy(http, $"all {_limits.ReadsAtOnce} reads were busy for {_limits.MaxWait.TotalSeconds:0.#} s");
+            await Busy(http, $"all {_limits.ReadsAtOnce} reads were busy for {_limits.MaxWait.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
             return;
         }
         PooledBuffer? answer = null;
@@ -331,7 +337,7 @@ internal sealed class ReadingServer : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
             {
-                problem = $"the image took more than {_limits.MaxDecodeTime.TotalSeconds:0.#} s to decode";
+                problem = $"the image took more than {_limits.MaxDecodeTime.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s to decode";
             }
         }
         finally

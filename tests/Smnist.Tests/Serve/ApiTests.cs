@@ -143,7 +143,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     {
         // Expect: 100-continue, as careful clients send large bodies: the server can refuse before the upload,
         // instead of closing the connection while the client is still sending.
-        byte[] large = new byte[ReadingServer.MaxBodyBytes + 1];
+        byte[] large = new byte[ServerLimits.Default.MaxBodyBytes + 1];
         using (var sized = new ByteArrayContent(large))
         {
             sized.Headers.ContentType = new MediaTypeHeaderValue("image/png");
