@@ -17,7 +17,7 @@ namespace Smnist.Cli;
 /// </summary>
 internal static class ImageFile
 {
-    /// <summary>The largest image decoded: 4096 × 4096 pixels (16.8 megapixels; a phone's 12-megapixel photo fits), about 350 MB while it is processed.</summary>
+    /// <summary>The largest image decoded: 4096 × 4096 pixels (16.8 megapixels; a phone's 12-megapixel photo fits), about 280 MB while it is processed (measured on a 4096×4096 JPEG; docs/server.md counts it twice in the server's memory ceiling).</summary>
     public const long MaxPixels = 4096 * 4096;
 
     /// <summary>

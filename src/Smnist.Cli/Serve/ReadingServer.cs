@@ -169,9 +169,9 @@ internal sealed class ReadingServer : IAsyncDisposable
             }
             await handler(http);
         }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        catch (Exception) when (http.RequestAborted.IsCancellationRequested)
         {
-            // The client went away; nobody is left to answer.
+            // The client went away (a cancelled decode, a body cut off); nobody is left to answer.
         }
         catch (BadHttpRequestException e) when (!http.Response.HasStarted)
         {
