@@ -138,6 +138,14 @@ write("image", "png-inflate-exact.png", png(2, 2, bytes(2 * 3)))
 write("image", "jpeg-scan-bomb.jpg", jpeg_scan_bomb(64, 64, 150))
 write("image", "jpeg-scans-at-limit.jpg", jpeg_scan_bomb(16, 16, 99))
 
+# png-data: three bytes (width - 1, height - 1, pixel format and interlacing; see FuzzTargets.PngImageData), then
+# the image data, here of exactly the size the header implies: 16×16 grey 8-bit (16 rows of 1 + 16 bytes), the same
+# interlaced (Adam7: 286 bytes in its seven reduced images), 3×2 RGBA 16-bit, and 5×1 grey 1-bit.
+write("png-data", "grey-16x16", bytes([15, 15, 3]) + bytes(16 * 17))
+write("png-data", "grey-16x16-adam7", bytes([15, 15, 3 + 15]) + bytes(286))
+write("png-data", "rgba16-3x2", bytes([2, 1, 14]) + bytes(2 * (1 + 3 * 8)))
+write("png-data", "grey1-5x1", bytes([4, 0, 0]) + bytes([0, 0b10100000]))
+
 from PIL import Image  # noqa: E402 (only the seeds below need it)
 
 

@@ -8,9 +8,10 @@ internal static class HostileImages
 {
     /// <summary>
     /// A grey 8-bit PNG of <paramref name="width"/>×<paramref name="height"/> pixels whose image data inflates to
-    /// <paramref name="inflatedBytes"/> zeros, far more than the header implies: zlib packs them about 1,000 to 1.
+    /// <paramref name="inflatedBytes"/> zeros, which can be far more than the header implies: zlib packs them about
+    /// 1,000 to 1.
     /// </summary>
-    public static byte[] PngInflateBomb(int width, int height, long inflatedBytes)
+    public static byte[] GreyPng(int width, int height, long inflatedBytes, bool interlaced = false)
     {
         using var compressed = new MemoryStream();
         using (var zlib = new ZLibStream(compressed, CompressionLevel.SmallestSize, leaveOpen: true))
@@ -23,6 +24,7 @@ internal static class HostileImages
         BinaryPrimitives.WriteUInt32BigEndian(header, (uint)width);
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), (uint)height);
         header[8] = 8; // bit depth; colour type 0: grey
+        header[12] = interlaced ? (byte)1 : (byte)0;
         string path = Path.GetTempFileName();
         try
         {

@@ -31,7 +31,7 @@ public sealed class ImageFileTests : IDisposable
     public void APngWhoseImageDataInflatesPastItsHeaderIsRefusedWhileInflating()
     {
         // 1×1 grey pixel: 2 bytes of image data by its header, 256 MB of zeros in about 256 KB of file.
-        byte[] bomb = HostileImages.PngInflateBomb(1, 1, inflatedBytes: 256L << 20);
+        byte[] bomb = HostileImages.GreyPng(1, 1, inflatedBytes: 256L << 20);
         Assert.True(bomb.Length < 1 << 20, $"{bomb.Length} bytes");
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -39,6 +39,18 @@ public sealed class ImageFileTests : IDisposable
         Assert.Equal("not a readable PNG image (its image data unpacks to more than the 2 bytes its header implies)", error.Message);
         // Inflating stopped after its first 64 KB: the 256 MB would take seconds.
         Assert.True(clock.ElapsedMilliseconds < 1000, $"{clock.ElapsedMilliseconds} ms");
+    }
+
+    [Theory]
+    [InlineData(false, 16 * 17)]
+    [InlineData(true, 286)] // Adam7's seven reduced images of 16×16
+    public void ImageDataOfExactlyTheHeadersSizeIsDecodedAndOneByteMoreIsRefused(bool interlaced, int bytes)
+    {
+        // Zeros: a flat black square, which the decoder reads and the digit preparation then finds empty.
+        var exact = Assert.Throws<SmnistException>(() => ImageFile.ToDigit(HostileImages.GreyPng(16, 16, bytes, interlaced)));
+        Assert.StartsWith("no digit found", exact.Message);
+        var over = Assert.Throws<SmnistException>(() => ImageFile.ToDigit(HostileImages.GreyPng(16, 16, bytes + 1, interlaced)));
+        Assert.Contains($"unpacks to more than the {bytes} bytes its header implies", over.Message);
     }
 
     [Theory]
@@ -73,7 +85,7 @@ public sealed class ImageFileTests : IDisposable
         cancelled.Cancel();
         byte[] jpeg = File.ReadAllBytes(Path.Combine(Images, "seven-upright.jpg"));
         Assert.ThrowsAny<OperationCanceledException>(() => ImageFile.ToDigit(jpeg, cancelled.Token));
-        byte[] png = HostileImages.PngInflateBomb(1024, 1024, inflatedBytes: 1024 * 1025);
+        byte[] png = HostileImages.GreyPng(1024, 1024, inflatedBytes: 1024 * 1025);
         Assert.ThrowsAny<OperationCanceledException>(() => ImageFile.ToDigit(png, cancelled.Token));
     }
 
