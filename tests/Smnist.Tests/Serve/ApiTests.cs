@@ -244,7 +244,8 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
 
     private static string Pixels(string value) => $"{{\"pixels\": [{string.Join(',', Enumerable.Repeat(value, ImageSet.Pixels))}]}}";
 
-    private static byte[] PixelsBody(ReadOnlySpan<byte> image)
+    /// <summary>The JSON body <c>{"pixels": [...]}</c> of an image in MNIST's convention.</summary>
+    internal static byte[] PixelsBody(ReadOnlySpan<byte> image)
     {
         var pixels = new JsonArray();
         foreach (byte p in image)

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.RegularExpressions;
 using Smnist.Cli.Serve;
 using Smnist.Data;
@@ -100,8 +99,8 @@ public sealed partial class LoadTests(ITestOutputHelper output) : IDisposable
     /// <summary>POST /api/read of test image <paramref name="k"/> as JSON pixels; the answer read to its end.</summary>
     private static async Task<HttpResponseMessage> Read(HttpClient client, int k, bool gates)
     {
-        string pixels = string.Join(',', TestImages.Image(k % TestImages.Count).ToArray().Select(p => (p / 255.0).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        using var content = new StringContent($"{{\"pixels\": [{pixels}]}}", Encoding.UTF8, "application/json");
+        using var content = new ByteArrayContent(ApiTests.PixelsBody(TestImages.Image(k % TestImages.Count)));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         HttpResponseMessage response = await client.PostAsync(gates ? "api/read?gates=true" : "api/read", content);
         await response.Content.LoadIntoBufferAsync();
         return response;

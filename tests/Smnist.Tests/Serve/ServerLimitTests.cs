@@ -247,8 +247,8 @@ public sealed class ServerLimitTests : IDisposable
 
     private static async Task<HttpResponseMessage> PostPixels(HttpClient client, string url)
     {
-        string pixels = string.Join(',', TestImages.Image(0).ToArray().Select(p => (p / 255.0).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        using var content = new StringContent($"{{\"pixels\": [{pixels}]}}", Encoding.UTF8, "application/json");
+        using var content = new ByteArrayContent(ApiTests.PixelsBody(TestImages.Image(0)));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return await client.PostAsync(url, content);
     }
 
