@@ -14,8 +14,11 @@ namespace Smnist.Tests.Serve;
 /// <summary>
 /// <c>smnist serve</c> under load, on loopback, as its own process: the resident memory measured (VmRSS and its
 /// peak VmHWM, from /proc/PID/status) is the server's alone, as a user runs it, and not the test host's, whose
-/// other tests allocate in parallel. Each case must keep the peak under <see cref="ServerLimits.MemoryCeilingBytes"/>
-/// and leave the server answering.
+/// other tests allocate in parallel. The process runs with its garbage-collected heap capped at
+/// <see cref="ServerLimits.MemoryCeilingBytes"/> (DOTNET_GCHeapHardLimit), as a container's limit would cap it:
+/// memory committed but not yet touched, which RSS does not show (a buffer sized from Content-Length), ends the
+/// server with "Out of memory" there. Each case must keep the peak RSS under the ceiling and leave the server
+/// answering.
 /// </summary>
 public sealed partial class LoadTests(ITestOutputHelper output) : IDisposable
 {
@@ -86,6 +89,7 @@ public sealed partial class LoadTests(ITestOutputHelper output) : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "smnist.dll"), "serve", "--model", "mnist-pixels", "--port", "0", "--data-dir", CliHarness.DataDir })
             start.ArgumentList.Add(arg);
+        start.Environment["DOTNET_GCHeapHardLimit"] = $"0x{ServerLimits.MemoryCeilingBytes:X}";
         _server = Process.Start(start)!;
         string line = _server.StandardOutput.ReadLine() ?? throw new InvalidOperationException($"smnist serve ended: {_server.StandardError.ReadToEnd()}");
         Match open = OpenAddress().Match(line);
