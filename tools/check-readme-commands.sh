@@ -75,8 +75,12 @@ export PATH="$work/home/.dotnet/tools:$PATH"
 
 serve_and_stop() {
     local command=$1 log=$2
-    setsid bash -c "$command" >"$log" 2>&1 &
+    # With job control on, the server gets a process group of its own and keeps SIGINT (a background job of a
+    # script without job control starts with SIGINT ignored, and .NET leaves it so).
+    set -m
+    bash -c "$command" >"$log" 2>&1 </dev/null &
     server_pid=$!
+    set +m
     local answered=""
     for _ in $(seq 1 120); do
         if curl -fsS http://127.0.0.1:8000/healthz >/dev/null 2>&1 && curl -fsS http://127.0.0.1:8000/api/model >/dev/null; then
@@ -86,7 +90,7 @@ serve_and_stop() {
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 1
     done
-    # The server is the leader of its own process group (setsid), so SIGINT reaches it and whatever started it.
+    # SIGINT to the whole group: `dotnet run` and the smnist it started.
     kill -INT -- "-$server_pid" 2>/dev/null || true
     local exit=0
     wait "$server_pid" || exit=$?
