@@ -15,7 +15,8 @@
 # - `dotnet tool install --global` installs into a temporary home (DOTNET_CLI_HOME), whose tools folder is put on
 #   PATH, and restores the tool from a package cache of its own, so that an smnist of the same version installed
 #   earlier cannot stand in for this one. Other restores use the usual package cache.
-# - A `serve` command runs until GET /healthz and /api/model answer on port 8000, then gets SIGINT and must exit 130.
+# - A `serve` command runs until GET /healthz and /api/model answer on port 8000, then gets SIGINT (Ctrl+C) and
+#   must stop cleanly (exit 0 or 130).
 #
 # Commands too long for CI, run with a limit appended (the only changes to a command's text):
 # - `smnist train` with `--recipe pixels` or `--recipe permuted` (784-step views, one to two hours): `--max-steps 4
@@ -96,8 +97,8 @@ serve_and_stop() {
     wait "$server_pid" || exit=$?
     server_pid=""
     [ -n "$answered" ] || { echo "the server did not answer /healthz and /api/model on port 8000"; return 1; }
-    # `dotnet run` passes the server's exit code on; 130 is how smnist reports SIGINT.
-    [ "$exit" -eq 130 ] || { echo "the server exited $exit after SIGINT, not 130"; return 1; }
+    # A clean stop: 0, or 130 (128 + SIGINT); `dotnet run` passes the server's exit code on.
+    [ "$exit" -eq 0 ] || [ "$exit" -eq 130 ] || { echo "the server exited $exit after SIGINT"; return 1; }
 }
 
 ran=0 limited=0 skipped=()
