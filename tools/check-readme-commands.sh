@@ -23,6 +23,8 @@
 #   --limit-test 64`, which stops it after four steps; everything else about the run (folder, files) is as written.
 # - `tools/compare_speed.py`: `--rounds 1 --steps 20 --data-dir $SMNIST_DATA`. It needs PyTorch
 #   (apt-get install python3-torch libopenblas0-pthread); without it the command is reported as not run, by name.
+#
+# Usage: tools/check-readme-commands.sh [--list]   (--list prints the commands as they would run, and runs nothing)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -37,9 +39,6 @@ commit=$(git -C "$repo" rev-parse HEAD)
 if ! git -C "$repo" diff --quiet HEAD -- README.md; then
     echo "check-readme-commands: README.md has uncommitted changes; this checks the committed one ($commit)" >&2
 fi
-git clone --quiet "$repo" "$work/clone"
-git -C "$work/clone" checkout --quiet --detach "$commit"
-cd "$work/clone"
 
 # The commands, one a line, in the README's order.
 extract() {
@@ -64,10 +63,29 @@ extract() {
                 if (span ~ /^(smnist |dotnet |\/usr\/bin\/python3 |tools\/|out\/)/) print span
             }
         }
-    ' README.md
+    '
 }
-mapfile -t commands < <(extract)
+mapfile -t commands < <(git -C "$repo" show "$commit:README.md" | extract)
 [ "${#commands[@]}" -gt 0 ] || { echo "check-readme-commands: no commands found in README.md" >&2; exit 1; }
+
+# What the check appends to a command too long for CI (see above); empty for the others.
+limit_for() {
+    case "$1" in
+        *"smnist train"*"--recipe pixels"* | *"smnist train"*"--recipe permuted"* | *"-- train"*"--recipe pixels"* | *"-- train"*"--recipe permuted"*)
+            echo " --max-steps 4 --limit-test 64" ;;
+        *tools/compare_speed.py*)
+            echo " --rounds 1 --steps 20 --data-dir \$SMNIST_DATA" ;;
+    esac
+}
+
+if [ "${1:-}" = --list ]; then
+    for command in "${commands[@]}"; do echo "$command$(limit_for "$command")"; done
+    exit 0
+fi
+
+git clone --quiet "$repo" "$work/clone"
+git -C "$work/clone" checkout --quiet --detach "$commit"
+cd "$work/clone"
 
 packages=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')
 export NUGET_PACKAGES="$packages" DOTNET_CLI_HOME="$work/home" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -104,27 +122,20 @@ serve_and_stop() {
 ran=0 limited=0 skipped=()
 for i in "${!commands[@]}"; do
     command=${commands[$i]}
-    run=$command
-    case "$command" in
-        *"smnist train"*"--recipe pixels"* | *"smnist train"*"--recipe permuted"* | *"-- train"*"--recipe pixels"* | *"-- train"*"--recipe permuted"*)
-            run="$command --max-steps 4 --limit-test 64"
-            limited=$((limited + 1))
-            ;;
-        *tools/compare_speed.py*)
-            if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-                echo "[$((i + 1))/${#commands[@]}] not run (needs PyTorch): $command"
-                skipped+=("$command")
-                continue
-            fi
-            run="$command --rounds 1 --steps 20 --data-dir $SMNIST_DATA"
-            limited=$((limited + 1))
-            ;;
-    esac
+    if [[ $command == *tools/compare_speed.py* ]] && ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+        echo "[$((i + 1))/${#commands[@]}] not run (needs PyTorch): $command"
+        skipped+=("$command")
+        continue
+    fi
+    limit=$(limit_for "$command")
+    run="$command$limit"   # bash -c expands the $SMNIST_DATA of a limit
+    [ -z "$limit" ] || limited=$((limited + 1))
     echo "[$((i + 1))/${#commands[@]}] $run"
     log="$work/command-$i.log"
     start=$SECONDS
     case "$command" in
         *"smnist serve"* | *"-- serve"*) status=0; serve_and_stop "$run" "$log" >>"$log" || status=$? ;;
+        "dotnet tool install"*) status=0; NUGET_PACKAGES="$work/tool-packages" bash -c "$run" >"$log" 2>&1 </dev/null || status=$? ;;
         *) status=0; bash -c "$run" >"$log" 2>&1 </dev/null || status=$? ;;
     esac
     if [ "$status" -ne 0 ]; then
