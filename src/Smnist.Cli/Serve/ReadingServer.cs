@@ -238,8 +238,15 @@ internal sealed class ReadingServer : IAsyncDisposable
             return;
         }
         using PooledBuffer body = await ReadBody(http.Request);
-        await Answer(http, gates, cancel => mediaType == "application/json" ? PixelsToMnist(body.Written) : ImageOf(body.Written, cancel), extra: null);
+        await InTurn(http, cancel => Answer(mediaType, body.Written, gates, cancel));
     }
+
+    /// <summary>
+    /// The work of one <c>POST /api/read</c> once its body has arrived: the preparation predict does, the trace,
+    /// and its JSON, in a pooled buffer the caller disposes. Bad input throws <see cref="SmnistException"/>.
+    /// </summary>
+    internal PooledBuffer Answer(string mediaType, ArraySegment<byte> body, bool gates, CancellationToken cancel = default) =>
+        TraceJsonOf(mediaType == "application/json" ? PixelsToMnist(body) : ImageOf(body, cancel), gates, extra: null);
 
     /// <summary>
     /// Only what has arrived takes memory: each read waits for bytes in Kestrel's connection buffer and copies them
@@ -299,28 +306,28 @@ internal sealed class ReadingServer : IAsyncDisposable
             return;
         }
         int label = _testImages.Labels[index];
-        await Answer(http, gates, _ => _testImages.Image(index).ToArray(), writer =>
+        await InTurn(http, _ => TraceJsonOf(_testImages.Image(index).ToArray(), gates, writer =>
         {
             writer.WriteNumber("index", index);
             writer.WriteNumber("label", label);
-        });
+        }));
     }
 
     /// <summary>
-    /// One read, in a turn of its own: the image from <paramref name="image"/> (bad input throws
-    /// <see cref="SmnistException"/>: 400), its trace, and the trace's JSON after <paramref name="extra"/>
-    /// properties. The turn and the trace are given back before the answer is sent, so a client that reads its
-    /// answer slowly holds only the answer's bytes. The image's token is cancelled when the client disconnects or
-    /// after <see cref="ServerLimits.MaxDecodeTime"/>.
+    /// One read in a turn of its own: <paramref name="answer"/> makes the JSON answer (bad input throws
+    /// <see cref="SmnistException"/>: 400). The turn and the trace are given back before the answer is sent, so a
+    /// client that reads its answer slowly holds only the answer's bytes. The token given to
+    /// <paramref name="answer"/> is cancelled when the client disconnects or after
+    /// <see cref="ServerLimits.MaxDecodeTime"/>.
     /// </summary>
-    private async Task Answer(HttpContext http, bool gates, Func<CancellationToken, byte[]> image, Action<Utf8JsonWriter>? extra)
+    private async Task InTurn(HttpContext http, Func<CancellationToken, PooledBuffer> answer)
     {
         if (!await _turns.WaitAsync(_limits.MaxWait, http.RequestAborted))
         {
             await Busy(http, $"all {_limits.ReadsAtOnce} reads were busy for {_limits.MaxWait.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
             return;
         }
-        PooledBuffer? answer = null;
+        PooledBuffer? json = null;
         string? problem = null;
         try
         {
@@ -328,8 +335,7 @@ internal sealed class ReadingServer : IAsyncDisposable
             deadline.CancelAfter(_limits.MaxDecodeTime);
             try
             {
-                byte[] digit = image(deadline.Token);
-                answer = TraceJsonOf(digit, gates, extra);
+                json = answer(deadline.Token);
             }
             catch (SmnistException e)
             {
@@ -344,13 +350,13 @@ internal sealed class ReadingServer : IAsyncDisposable
         {
             _turns.Release();
         }
-        if (answer is null)
+        if (json is null)
         {
             await Error(http, StatusCodes.Status400BadRequest, problem!);
             return;
         }
-        using (answer)
-            await WriteJson(http, answer.Written);
+        using (json)
+            await WriteJson(http, json.Written);
     }
 
     private Task Describe(HttpContext http)
