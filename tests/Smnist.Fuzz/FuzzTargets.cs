@@ -24,7 +24,7 @@ public static class FuzzTargets
     public static void SafeTensorsFiles(byte[] input)
     {
         string directory = Scratch();
-        string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
+        string path = Path.Combine(directory, RunCheckpoint.FileName);
         File.WriteAllBytes(path, input);
         Expected(() => SafeTensors.Read(path));
         Expected(() => ModelCheckpoint.Load(path));

@@ -18,8 +18,6 @@ public static class ModelCheckpoint
 {
     /// <summary>The model's file name in a run folder.</summary>
     public const string ModelFileName = "model.safetensors";
-    /// <summary>The optimizer's (and run position's) file name in a run folder.</summary>
-    public const string OptimizerFileName = "optimizer.safetensors";
 
     /// <summary>Metadata key: the training step the weights are from (absent in files not written by a run).</summary>
     public const string StepKey = "step";

@@ -13,7 +13,7 @@ internal sealed record SavedRun(LoadedModel Model, OptimizerState Optimizer);
 
 /// <summary>
 /// A run's checkpoint. Everything <c>--resume</c> needs — the weights, Adam's moments and step (which is the run's
-/// position), the options and the sequence view — is one file, <see cref="ModelCheckpoint.OptimizerFileName"/>, replaced as a
+/// position), the options and the sequence view — is one file, <see cref="FileName"/>, replaced as a
 /// whole by an atomic rename, so it can never mix two saves. Then <see cref="ModelCheckpoint.ModelFileName"/>,
 /// the weights alone for eval, predict and PyTorch, is written with the same step in its metadata; a save cut
 /// between the two renames leaves that file one save behind, and the next <see cref="Save"/> (a resume starts with
@@ -22,6 +22,12 @@ internal sealed record SavedRun(LoadedModel Model, OptimizerState Optimizer);
 /// </summary>
 internal static class RunCheckpoint
 {
+    /// <summary>The checkpoint's file name in a run folder.</summary>
+    public const string FileName = "checkpoint.safetensors";
+
+    /// <summary>The name runs of earlier versions gave the same file: still read, and removed once a checkpoint is saved under <see cref="FileName"/>.</summary>
+    public const string LegacyFileName = "optimizer.safetensors";
+
     /// <summary>Written into the checkpoint so that a file of an older layout is refused by name.</summary>
     public const string FormatKey = "checkpoint.format";
 
@@ -39,21 +45,24 @@ internal static class RunCheckpoint
         metadata[FormatKey] = Format;
         metadata[AdamStepKey] = adam.Step.ToString(CultureInfo.InvariantCulture);
         int count = model.Layout.Count;
-        SafeTensors.Write(Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName),
+        SafeTensors.Write(Path.Combine(runDirectory, FileName),
         [
             new SafeTensor(WeightsName, [count], model.Parameters),
             new SafeTensor(FirstMomentName, [count], adam.FirstMoment),
             new SafeTensor(SecondMomentName, [count], adam.SecondMoment),
         ], metadata);
+        File.Delete(Path.Combine(runDirectory, LegacyFileName));
         ModelCheckpoint.Save(Path.Combine(runDirectory, ModelCheckpoint.ModelFileName), model, sequence, adam.Step);
     }
+
+    /// <summary>The checkpoint file in <paramref name="runDirectory"/> (under its current name, else its legacy one), or null when there is none.</summary>
+    public static string? Find(string runDirectory) =>
+        ((string[])[FileName, LegacyFileName]).Select(name => Path.Combine(runDirectory, name)).FirstOrDefault(File.Exists);
 
     /// <summary>Reads the checkpoint of <paramref name="runDirectory"/>; every defect is a one-line <see cref="SmnistException"/>.</summary>
     internal static SavedRun Load(string runDirectory)
     {
-        string path = Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName);
-        if (!File.Exists(path))
-            throw new SmnistException($"{runDirectory}: nothing to resume (no {ModelCheckpoint.OptimizerFileName})");
+        string path = Find(runDirectory) ?? throw new SmnistException($"{runDirectory}: nothing to resume (no {FileName})");
         SafeTensorsFile file = SafeTensors.Read(path);
         if (file.Metadata.GetValueOrDefault(FormatKey) != Format)
             throw new SmnistException($"{path}: written by an older smnist, whose run checkpoints this version cannot resume; its {ModelCheckpoint.ModelFileName} can still be evaluated or used with --init");

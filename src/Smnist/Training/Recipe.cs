@@ -32,7 +32,7 @@ public sealed record Recipe(string Name, string Description, TrainingOptions Opt
     /// </summary>
     public static Recipe Pixels { get; } = new("pixels", "784 steps of one pixel; Adam 1e-3, cosine, forget bias 5, input bias -5, clip 1, no augmentation, 14 epochs", new TrainingOptions
     {
-        Sequence = SequenceView.Pixels,
+        View = SequenceView.Pixels,
         Epochs = 14,
         LearningRate = 1e-3f,
         ForgetBias = 5f,
@@ -48,7 +48,7 @@ public sealed record Recipe(string Name, string Description, TrainingOptions Opt
     /// against 45.2 % after 1 and 57.9 % after 2).
     /// </summary>
     public static Recipe Permuted { get; } = new("permuted", "784 permuted pixels; Adam 1e-3, cosine, forget bias 1, clip 1, augmentation, 50 epochs",
-        Pixels.Options with { Sequence = SequenceView.Permuted, Epochs = 50, ForgetBias = 1f, InputBias = null, Augment = true }, NamesView: true);
+        Pixels.Options with { View = SequenceView.Permuted, Epochs = 50, ForgetBias = 1f, InputBias = null, Augment = true }, NamesView: true);
 
     /// <summary>Every recipe, <see cref="Best"/> first.</summary>
     public static IReadOnlyList<Recipe> All { get; } = [Best, Seed, Pixels, Permuted];

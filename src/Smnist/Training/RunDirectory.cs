@@ -16,7 +16,7 @@ public readonly record struct LossPoint(long Step, int Epoch, float Loss);
 /// <summary>
 /// A run's folder, held locked (<see cref="RunLock"/>) from <see cref="Create"/> or <see cref="Open"/> to
 /// <see cref="Dispose"/>: config.json (every option after the recipe), loss.csv (one line per step), the
-/// <see cref="RunCheckpoint"/> (model.safetensors and optimizer.safetensors: weights, Adam's state, position) and,
+/// <see cref="RunCheckpoint"/> (checkpoint.safetensors: weights, Adam's state, position; and model.safetensors) and,
 /// once finished, metrics.json. Every file is written under a temporary name and renamed into place, loss.csv
 /// before the checkpoint, so loss.csv always covers the checkpoint beside it whenever the process is stopped.
 /// </summary>
@@ -30,6 +30,9 @@ public sealed class RunDirectory : IDisposable
 
     /// <summary>The final evaluation and per-epoch figures of a finished run.</summary>
     public const string MetricsFileName = "metrics.json";
+
+    /// <summary>The run checkpoint: everything <c>--resume</c> continues from (weights, Adam's state, options, position).</summary>
+    public const string CheckpointFileName = RunCheckpoint.FileName;
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -65,8 +68,7 @@ public sealed class RunDirectory : IDisposable
         try
         {
             RunCheckpoint.DeleteLeftovers(path);
-            bool holdsRun = File.Exists(System.IO.Path.Combine(path, ModelCheckpoint.ModelFileName))
-                || File.Exists(System.IO.Path.Combine(path, ModelCheckpoint.OptimizerFileName));
+            bool holdsRun = File.Exists(System.IO.Path.Combine(path, ModelCheckpoint.ModelFileName)) || RunCheckpoint.Find(path) is not null;
             if (holdsRun && !overwrite)
                 throw new SmnistException(refusal ?? $"{path} already holds a trained model ({ModelCheckpoint.ModelFileName})");
             return new RunDirectory(path, runLock);
@@ -126,7 +128,7 @@ public sealed class RunDirectory : IDisposable
     /// <param name="otherFiles">Names of further files a run writes here.</param>
     public void Begin(Trainer trainer, string recipe, string? dataDirectory, string? initialWeights, IEnumerable<string> otherFiles)
     {
-        foreach (string name in (string[])[ModelCheckpoint.ModelFileName, ModelCheckpoint.OptimizerFileName, ConfigFileName, LossFileName, MetricsFileName, .. otherFiles])
+        foreach (string name in (string[])[ModelCheckpoint.ModelFileName, RunCheckpoint.FileName, RunCheckpoint.LegacyFileName, ConfigFileName, LossFileName, MetricsFileName, .. otherFiles])
             File.Delete(System.IO.Path.Combine(Path, name));
         WriteJson(ConfigFileName, ConfigJson(trainer, recipe, dataDirectory, initialWeights));
         Follow(trainer);
@@ -155,7 +157,7 @@ public sealed class RunDirectory : IDisposable
         AtomicFile.WriteAllText(System.IO.Path.Combine(Path, LossFileName), text.ToString());
         trainer.SaveCheckpoint(Path);
         SavedStep = trainer.Step;
-        return [FileIn(ModelCheckpoint.ModelFileName), FileIn(ModelCheckpoint.OptimizerFileName), FileIn(LossFileName)];
+        return [FileIn(ModelCheckpoint.ModelFileName), FileIn(CheckpointFileName), FileIn(LossFileName)];
     }
 
     /// <summary>Writes metrics.json for the run's <paramref name="final"/> evaluation; returns its path.</summary>
@@ -204,8 +206,8 @@ public sealed class RunDirectory : IDisposable
 
     private static void RequireRun(string path)
     {
-        if (!File.Exists(System.IO.Path.Combine(path, ModelCheckpoint.OptimizerFileName)))
-            throw new SmnistException($"{path}: no run to resume (no {ModelCheckpoint.OptimizerFileName})");
+        if (RunCheckpoint.Find(path) is null)
+            throw new SmnistException($"{path}: no run to resume (no {CheckpointFileName})");
     }
 
     /// <summary>Every option the run uses, after the recipe is applied (the trainer's own record of them), and where it ran.</summary>

@@ -65,7 +65,7 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// A run on any labelled sequences: the model reads <paramref name="train"/>'s features and predicts its
-    /// classes. Of <paramref name="options"/>, the image settings (<see cref="TrainingOptions.Sequence"/>,
+    /// classes. Of <paramref name="options"/>, the image settings (<see cref="TrainingOptions.View"/>,
     /// <see cref="TrainingOptions.Dataset"/>, augmentation and the set limits) do not apply.
     /// </summary>
     /// <param name="options">The run's settings.</param>
@@ -82,7 +82,7 @@ public sealed class Trainer : IDisposable
         options.Validate();
         // The thread count is part of a run's trajectory: resolved once, so a resume on another machine keeps it.
         // The view recorded is the one the model reads (custom for a run on sequences), as config.json shows it.
-        Options = options = options with { Threads = options.EffectiveThreads, Sequence = sources.Sequence.View };
+        Options = options = options with { Threads = options.EffectiveThreads, View = sources.Sequence.View };
         Sequence = sources.Sequence;
         ISequenceSource train = sources.Train;
         var config = new ModelConfig(train.Features, options.Hidden, options.Layers, train.Classes);
@@ -113,9 +113,9 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         options.Validate();
-        SequenceLayout sequence = initialWeights?.Sequence ?? SequenceLayout.Create(options.Sequence, unchecked((int)options.Seed));
-        if (sequence.View != options.Sequence)
-            throw new SmnistException($"the initial weights were trained on the {initialWeights!.Sequence.Name} view, not {SequenceLayout.NameOf(options.Sequence)}");
+        SequenceLayout sequence = initialWeights?.Sequence ?? SequenceLayout.Create(options.View, unchecked((int)options.Seed));
+        if (sequence.View != options.View)
+            throw new SmnistException($"the initial weights were trained on the {initialWeights!.Sequence.Name} view, not {SequenceLayout.NameOf(options.View)}");
         train = options.LimitTrain is int limitTrain ? train.Take(Math.Min(limitTrain, train.Count)) : train;
         test = options.LimitTest is int limitTest ? test.Take(Math.Min(limitTest, test.Count)) : test;
         return new Sources(new MnistSource(train, sequence, options.Augment, options.Seed), new MnistSource(test, sequence, options.AugmentTest, options.Seed), sequence);
@@ -301,7 +301,7 @@ public sealed class Trainer : IDisposable
     {
         SavedRun saved = RunCheckpoint.Load(runDirectory);
         OptimizerState optimizer = saved.Optimizer;
-        string path = Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName);
+        string path = RunCheckpoint.Find(runDirectory)!;
         TrainingOptions options = TrainingOptions.FromJson(Read<JsonObject>(optimizer, path, OptionsKey), $"{path}: metadata '{OptionsKey}'") with { MaxSteps = maxSteps };
         if (threads is int threadOverride)
             options = options with { Threads = threadOverride };

@@ -6,7 +6,7 @@ using Smnist.Optim;
 namespace Smnist.Training;
 
 /// <summary>Measured speed of whole training steps.</summary>
-public sealed record BenchmarkResult(SequenceView Sequence, int Layers, int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
+public sealed record BenchmarkResult(SequenceView View, int Layers, int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
 
 /// <summary>Times whole training steps, as <c>smnist bench</c> does.</summary>
 public static class TrainingBenchmark

@@ -65,7 +65,7 @@ public sealed record TrainingOptions
     /// <summary>Images only: test on the first this many images; null for all.</summary>
     public int? LimitTest { get; init; }
     /// <summary>Images only: how an image is read over time.</summary>
-    public SequenceView Sequence { get; init; } = SequenceView.Rows;
+    public SequenceView View { get; init; } = SequenceView.Rows;
     /// <summary>Images only: which image set (the command line loads it; recorded with the run).</summary>
     public DatasetKind Dataset { get; init; } = DatasetKind.Mnist;
 
@@ -114,7 +114,7 @@ public sealed record TrainingOptions
         ["max_steps"] = MaxSteps,
         ["limit_train"] = LimitTrain,
         ["limit_test"] = LimitTest,
-        ["sequence"] = SequenceLayout.NameOf(Sequence),
+        ["sequence"] = SequenceLayout.NameOf(View),
         ["dataset"] = DatasetKindNames.NameOf(Dataset),
     };
 
@@ -139,7 +139,7 @@ public sealed record TrainingOptions
         MaxSteps = Optional<long>(json, where, "max_steps"),
         LimitTrain = Optional<int>(json, where, "limit_train"),
         LimitTest = Optional<int>(json, where, "limit_test"),
-        Sequence = Name(json, where, "sequence", Enum.GetValues<SequenceView>(), SequenceLayout.NameOf),
+        View = Name(json, where, "sequence", Enum.GetValues<SequenceView>(), SequenceLayout.NameOf),
         Dataset = Name(json, where, "dataset", Enum.GetValues<DatasetKind>(), DatasetKindNames.NameOf),
     };
 

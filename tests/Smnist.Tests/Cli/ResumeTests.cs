@@ -50,10 +50,26 @@ public sealed class ResumeTests : IDisposable
         Assert.Contains("interrupted after step 1 of 16", stopped.Out);
         Assert.Contains($"resume with: smnist train --resume {interrupted}", stopped.Out);
         Assert.True(File.Exists(Path.Combine(interrupted, "model.safetensors")));
-        Assert.True(File.Exists(Path.Combine(interrupted, "optimizer.safetensors")));
+        Assert.True(File.Exists(Path.Combine(interrupted, "checkpoint.safetensors")));
 
         CliHarness.Succeeds("train", "--resume", interrupted);
         AssertSameParameters(whole, interrupted);
+    }
+
+    [Fact]
+    public void ACheckpointUnderItsLegacyNameStillResumesExactly()
+    {
+        string whole = _directory["whole"], split = _directory["split"];
+        CliHarness.Succeeds(["train", "--out", whole, .. Small]);
+        CliHarness.Succeeds(["train", "--out", split, "--max-steps", "5", .. Small]);
+        // As a run of an earlier version left it.
+        File.Move(Path.Combine(split, "checkpoint.safetensors"), Path.Combine(split, "optimizer.safetensors"));
+
+        CliHarness.Succeeds("train", "--resume", split);
+
+        AssertSameParameters(whole, split);
+        Assert.True(File.Exists(Path.Combine(split, "checkpoint.safetensors")));
+        Assert.False(File.Exists(Path.Combine(split, "optimizer.safetensors")));
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public sealed class RunFolderTests : IDisposable
 
         Assert.Equal(130, stopped.Exit);
         Assert.Equal("7", SafeTensors.Read(Path.Combine(run, "model.safetensors")).Metadata[ModelCheckpoint.StepKey]);
-        Assert.Equal("7", SafeTensors.Read(Path.Combine(run, "optimizer.safetensors")).Metadata["adam.step"]);
+        Assert.Equal("7", SafeTensors.Read(Path.Combine(run, "checkpoint.safetensors")).Metadata["adam.step"]);
         Assert.Equal(8, File.ReadAllLines(Path.Combine(run, "loss.csv")).Length);
     }
 
@@ -167,7 +167,7 @@ public sealed class RunFolderTests : IDisposable
     {
         string run = _directory["run"];
         CliHarness.Succeeds(["train", "--out", run, "--max-steps", "2", .. Small]);
-        string path = Path.Combine(run, "optimizer.safetensors");
+        string path = Path.Combine(run, "checkpoint.safetensors");
         SafeTensorsFile file = SafeTensors.Read(path);
         SafeTensors.Write(path, file.Tensors.Where(t => t.Name != "weights").ToList(),
             file.Metadata.Where(m => m.Key != RunCheckpoint.FormatKey).ToDictionary());

@@ -54,7 +54,7 @@ public sealed partial class SignalTests : IDisposable
         Assert.Equal(exitCode, smnist.ExitCode);
         Assert.Contains("interrupted after step", output);
         Assert.Contains("resume with: ", output);
-        long step = long.Parse(SafeTensors.Read(Path.Combine(run, "optimizer.safetensors")).Metadata["adam.step"]);
+        long step = long.Parse(SafeTensors.Read(Path.Combine(run, "checkpoint.safetensors")).Metadata["adam.step"]);
         Assert.InRange(step, 1, LongSteps - 1);
         Assert.Equal(step + 1, File.ReadAllLines(Path.Combine(run, "loss.csv")).Length);
 

@@ -78,7 +78,7 @@ public class RunDirectoryTests
         using CliHarness.TempDirectory temp = CliHarness.TempDir();
         string directory = temp["run"];
         TrainIntoNewRun(directory, options, train);
-        string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
+        string path = Path.Combine(directory, RunDirectory.CheckpointFileName);
         SafeTensorsFile file = SafeTensors.Read(path);
         SafeTensors.Write(path, file.Tensors, new Dictionary<string, string>(file.Metadata) { ["adam.step"] = "5" });
 
@@ -98,7 +98,7 @@ public class RunDirectoryTests
         string directory = temp["run"];
         TrainIntoNewRun(directory, options, train);
         JsonObject config = RunDirectory.ReadConfig(directory);
-        var saved = (JsonObject)JsonNode.Parse(SafeTensors.Read(Path.Combine(directory, ModelCheckpoint.OptimizerFileName)).Metadata["trainer.options"])!;
+        var saved = (JsonObject)JsonNode.Parse(SafeTensors.Read(Path.Combine(directory, RunDirectory.CheckpointFileName)).Metadata["trainer.options"])!;
 
         foreach (var (key, value) in saved)
             Assert.True(JsonNode.DeepEquals(value, config[key]), key);

@@ -177,13 +177,13 @@ public class TrainerTests
         string directory = Directory.CreateTempSubdirectory("smnist-options-").FullName;
         try
         {
-            TrainingOptions options = Small(2) with { MaxSteps = 9, ForgetBias = null, InputBias = -2.5f, LearningRate = 1.7e-3f, Sequence = SequenceView.Permuted, Seed = 12345678901234567890 };
+            TrainingOptions options = Small(2) with { MaxSteps = 9, ForgetBias = null, InputBias = -2.5f, LearningRate = 1.7e-3f, View = SequenceView.Permuted, Seed = 12345678901234567890 };
             using (var first = new Trainer(options, Train, Test))
             {
                 first.Fit();
                 first.SaveCheckpoint(directory);
             }
-            IReadOnlyDictionary<string, string> metadata = SafeTensors.Read(Path.Combine(directory, ModelCheckpoint.OptimizerFileName)).Metadata;
+            IReadOnlyDictionary<string, string> metadata = SafeTensors.Read(Path.Combine(directory, RunDirectory.CheckpointFileName)).Metadata;
             var saved = (JsonObject)JsonNode.Parse(metadata["trainer.options"])!;
 
             Assert.True(JsonNode.DeepEquals(options.ToJson(), saved));
@@ -216,7 +216,7 @@ public class TrainerTests
                 first.Fit();
                 first.SaveCheckpoint(directory);
             }
-            string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
+            string path = Path.Combine(directory, RunDirectory.CheckpointFileName);
             SafeTensorsFile file = SafeTensors.Read(path);
             var metadata = new Dictionary<string, string>(file.Metadata) { [key] = value };
             SafeTensors.Write(path, file.Tensors, metadata);
