@@ -8,8 +8,6 @@ namespace Smnist.Data;
 /// </summary>
 public sealed class MnistSource : ISequenceSource
 {
-    private static readonly float[] UnitScale = CreateUnitScale();
-
     private readonly bool _augment;
     private readonly ulong _seed;
     private byte[] _scratch = [];  // (B, 784) the batch's images, warped; grown once to the batch size
@@ -23,8 +21,7 @@ public sealed class MnistSource : ISequenceSource
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(layout);
-        if (!layout.ReadsImages)
-            throw new SmnistException($"the model reads its own sequences of {layout.Steps} × {layout.Features} values, not images");
+        layout.RequireImages();
         if (set.Count == 0)
             throw new SmnistException("the image set is empty; there is nothing to batch");
         Set = set;
@@ -68,46 +65,6 @@ public sealed class MnistSource : ISequenceSource
             else
                 Set.Image(index).CopyTo(image);
         }
-        Pack(images, size, inputs);
-    }
-
-    /// <summary>Writes <paramref name="size"/> byte images as (Steps, size, Features) floats in [0, 1].</summary>
-    private void Pack(ReadOnlySpan<byte> images, int size, Span<float> inputs)
-    {
-        int features = Layout.Features;
-        ReadOnlySpan<float> unit = UnitScale;
-        ReadOnlySpan<int> pixelOrder = Layout.PixelOrder;
-        if (features == 1)
-        {
-            // One pixel per step: gather that pixel from each image into the step's contiguous row of the batch.
-            for (int step = 0; step < Layout.Steps; step++)
-            {
-                int pixel = pixelOrder[step];
-                Span<float> stepInputs = inputs.Slice(step * size, size);
-                for (int row = 0, offset = pixel; row < stepInputs.Length; row++, offset += ImageSet.Pixels)
-                    stepInputs[row] = unit[images[offset]];
-            }
-            return;
-        }
-        for (int step = 0; step < Layout.Steps; step++)
-        {
-            ReadOnlySpan<int> stepPixels = pixelOrder.Slice(step * features, features);
-            Span<float> stepInputs = inputs.Slice(step * size * features, size * features);
-            for (int row = 0; row < size; row++)
-            {
-                ReadOnlySpan<byte> image = images.Slice(row * ImageSet.Pixels, ImageSet.Pixels);
-                Span<float> destination = stepInputs.Slice(row * features, features);
-                for (int f = 0; f < destination.Length; f++)
-                    destination[f] = unit[image[stepPixels[f]]];
-            }
-        }
-    }
-
-    private static float[] CreateUnitScale()
-    {
-        var table = new float[256];
-        for (int value = 0; value < table.Length; value++)
-            table[value] = value / 255f;
-        return table;
+        Layout.Pack(images, size, inputs);
     }
 }
