@@ -17,10 +17,14 @@ namespace Smnist.Cli;
 /// </summary>
 internal sealed class TrainCommand
 {
+    /// <summary>A recipe's former name: accepted, with a note giving today's.</summary>
+    private const string FormerNotebookName = "seed";
+
     // Maps each recipe's name to its place in Recipe.All.
     private readonly Option<int?> _recipe = CliOptions.Choice("--recipe",
         $"Starting values for every option below: {string.Join(", ", Recipe.All.SkipLast(1).Select(Described))} or {Described(Recipe.All[^1])} [default: {Recipe.Best.Name}]",
-        Recipe.All.Select((recipe, index) => (recipe.Name, index)).ToDictionary());
+        Recipe.All.Select((recipe, index) => (recipe.Name, index)).ToDictionary(),
+        new Dictionary<string, int> { [FormerNotebookName] = Recipe.All.ToList().IndexOf(Recipe.Notebook) });
     private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", TrainingLimits.Epochs, RecipeValues(o => o.Epochs));
     private readonly Option<int?> _batchSize = CliOptions.Number("--batch-size", "N", "Examples per training step", TrainingLimits.BatchSize, RecipeValues(o => o.BatchSize));
     private readonly Option<int?> _hidden = CliOptions.Number("--hidden", "N", "LSTM units per layer", TrainingLimits.Hidden, RecipeValues(o => o.Hidden));
@@ -37,9 +41,9 @@ internal sealed class TrainCommand
     private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", TrainingLimits.WeightDecay, RecipeValues(o => o.WeightDecay));
     private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, RecipeValues(o => o.Seed));
     private readonly Option<int?> _threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", TrainingLimits.Threads, RecipeValues(o => o.Threads));
-    private readonly Option<bool> _augment = CliOptions.Flag("--augment", $"Random affine augmentation of training images, as the seed (±10°, ±5% shift, 0.95-1.05 scale) [{RecipeValues(o => o.Augment ? "on" : "off")}]");
+    private readonly Option<bool> _augment = CliOptions.Flag("--augment", $"Random affine augmentation of training images, as the notebook does (±10°, ±5% shift, 0.95-1.05 scale) [{RecipeValues(o => o.Augment ? "on" : "off")}]");
     private readonly Option<bool> _noAugment = CliOptions.Flag("--no-augment", "Train on the images as they are");
-    private readonly Option<bool> _augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the seed's protocol) instead of the clean test set");
+    private readonly Option<bool> _augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the notebook's protocol) instead of the clean test set");
     private readonly Option<bool> _noShuffle = CliOptions.Flag("--no-shuffle", "Keep the training set's order in every epoch");
     private readonly Option<long?> _maxSteps = CliOptions.Number("--max-steps", "N", "Stop after N training steps in all (resumable with --resume)", TrainingLimits.MaxSteps);
     private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", TrainingLimits.Limit);
@@ -68,7 +72,7 @@ internal sealed class TrainCommand
 
     /// <summary>
     /// The recipes' value of an option, for its help: "default: 32" when all agree, else each value with the
-    /// recipes that use it ("recipe: 15 best, 10 seed, 16 pixels and permuted"). Null reads "none".
+    /// recipes that use it ("recipe: 15 best, 10 notebook, 14 pixels, 50 permuted"). Null reads "none".
     /// </summary>
     private static string RecipeValues<T>(Func<TrainingOptions, T> value)
     {
@@ -215,6 +219,8 @@ internal sealed class TrainCommand
     private RunSetup NewRun(ParseResult parsed)
     {
         Recipe recipe = parsed.GetValue(_recipe) is int index ? Recipe.All[index] : Recipe.Best;
+        if (parsed.GetResult(_recipe)?.Tokens is [{ Value: var token }] && token.Equals(FormerNotebookName, StringComparison.OrdinalIgnoreCase))
+            _context.Error.WriteLine($"note: --recipe {FormerNotebookName} is now called --recipe {Recipe.Notebook.Name}");
         TrainingOptions baseline = recipe.Options;
 
         string? initPath = parsed.GetValue(_init);

@@ -2,7 +2,7 @@ namespace Smnist.Data;
 
 /// <summary>
 /// An <see cref="ImageSet"/> as sequences: each 28×28 image read in a <see cref="SequenceLayout"/> (rows, pixels or
-/// a permutation of them), pixels scaled to [0, 1] as ToTensor does, optionally warped with the seed notebook's
+/// a permutation of them), pixels scaled to [0, 1] as ToTensor does, optionally warped with the notebook's
 /// augmentation. The warp of the image at position p of epoch e is drawn from (seed, e, p), so it never depends on
 /// thread timing and a resumed epoch sees the same images. Images stay bytes until they are written into a batch.
 /// </summary>

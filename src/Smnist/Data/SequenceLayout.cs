@@ -3,7 +3,7 @@ namespace Smnist.Data;
 /// <summary>How a 28×28 image is fed to the network over time.</summary>
 public enum SequenceView
 {
-    /// <summary>28 steps of one 28-pixel row each (the seed's).</summary>
+    /// <summary>28 steps of one 28-pixel row each (the notebook's).</summary>
     Rows,
 
     /// <summary>784 steps of one pixel each, in reading order.</summary>

@@ -29,7 +29,7 @@ public sealed class TrainingDivergedException(long step, double loss)
 public sealed record TrainingResult(bool Completed, EvaluationResult? Test);
 
 /// <summary>
-/// The seed notebook's training loop: for each epoch, for each shuffled, augmented batch, forward, cross-entropy,
+/// The notebook's training loop: for each epoch, for each shuffled, augmented batch, forward, cross-entropy,
 /// backpropagation through time, optional clipping, an Adam step; then the test accuracy. Every random draw comes
 /// from the seed and the position in the run, so a run saved with <see cref="SaveCheckpoint"/> and continued with
 /// <see cref="Resume(string, ImageSet, ImageSet, long?, int?)"/> gives the same parameters as one that was never interrupted.
@@ -250,7 +250,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// The model on the test source (for images: clean, or augmented as the seed notebook does with
+    /// The model on the test source (for images: clean, or augmented as the notebook does with
     /// <see cref="TrainingOptions.AugmentTest"/>); null without a test source.
     /// </summary>
     public EvaluationResult? EvaluateTest()

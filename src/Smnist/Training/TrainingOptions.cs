@@ -9,7 +9,7 @@ namespace Smnist.Training;
 
 /// <summary>
 /// Everything that decides a training run. The defaults are the best recipe (<see cref="Recipe.Best"/>);
-/// <see cref="Recipe.Seed"/> is the notebook's. Any value set explicitly overrides the recipe's.
+/// <see cref="Recipe.Notebook"/> is the notebook's. Any value set explicitly overrides the recipe's.
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -48,10 +48,10 @@ public sealed record TrainingOptions
     /// <summary>Worker threads for the training step; 0 for one per processor.</summary>
     public int Threads { get; init; }
 
-    /// <summary>Images only: warp each training image with a random rotation, shift and scale, as the seed notebook does.</summary>
+    /// <summary>Images only: warp each training image with a random rotation, shift and scale, as the notebook does.</summary>
     public bool Augment { get; init; } = true;
 
-    /// <summary>Evaluate on augmented test images, as the seed notebook does; off gives the clean test set papers report.</summary>
+    /// <summary>Evaluate on augmented test images, as the notebook does; off gives the clean test set papers report.</summary>
     public bool AugmentTest { get; init; }
 
     /// <summary>Shuffle the training examples every epoch (seeded).</summary>
