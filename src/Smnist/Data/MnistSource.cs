@@ -30,6 +30,26 @@ public sealed class MnistSource : ISequenceSource
         _seed = seed;
     }
 
+    /// <summary>
+    /// A run's sources on images, all in the <paramref name="layout"/> view: the first <paramref name="limitTrain"/>
+    /// training and <paramref name="limitTest"/> test images (all when null); training images warped when
+    /// <paramref name="augment"/> and test images when <paramref name="augmentTest"/>, with draws from
+    /// <paramref name="seed"/>. With <paramref name="validation"/>, that many training images drawn by the seed are
+    /// held out and read as the test images are.
+    /// </summary>
+    internal static (ISequenceSource Train, ISequenceSource? Validation, ISequenceSource Test) ForRun(ImageSet train, ImageSet test, SequenceLayout layout,
+        int? limitTrain, int? limitTest, bool augment, bool augmentTest, int? validation, ulong seed)
+    {
+        train = limitTrain is int trainCount ? train.Take(Math.Min(trainCount, train.Count)) : train;
+        test = limitTest is int testCount ? test.Take(Math.Min(testCount, test.Count)) : test;
+        ISequenceSource trainSource = new MnistSource(train, layout, augment, seed);
+        var testSource = new MnistSource(test, layout, augmentTest, seed);
+        if (validation is not int held)
+            return (trainSource, null, testSource);
+        var (rest, heldOut) = SubsetSource.HoldOut(trainSource, new MnistSource(train, layout, augmentTest, seed), held, seed);
+        return (rest, heldOut, testSource);
+    }
+
     /// <summary>The images.</summary>
     public ImageSet Set { get; }
 

@@ -69,6 +69,19 @@ public sealed record TrainingOptions
     /// <summary>Images only: which image set (the command line loads it; recorded with the run).</summary>
     public DatasetKind Dataset { get; init; } = DatasetKind.Mnist;
 
+    /// <summary>
+    /// Hold out this many training examples, drawn by <see cref="Seed"/>, as the validation set: the per-epoch
+    /// figures are then on it, the best weights (by validation loss) are kept and restored at the end, and the test
+    /// set is read once, at the end. Null for the notebook's protocol: the per-epoch figures are on the test set.
+    /// </summary>
+    public int? Validation { get; init; }
+
+    /// <summary>
+    /// With a validation set: stop once this many epochs in a row have not lowered the best validation loss; null
+    /// to run every epoch.
+    /// </summary>
+    public int? Patience { get; init; }
+
     /// <summary>Worker threads actually used: <see cref="Threads"/>, or one per processor.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
 
@@ -88,6 +101,8 @@ public sealed record TrainingOptions
         Require(MaxSteps, TrainingLimits.MaxSteps, "max steps");
         Require(LimitTrain, TrainingLimits.Limit, "limit-train");
         Require(LimitTest, TrainingLimits.Limit, "limit-test");
+        Require(Validation, TrainingLimits.Validation, "validation");
+        Require(Patience, TrainingLimits.Patience, "patience");
     }
 
     /// <summary>
@@ -116,6 +131,8 @@ public sealed record TrainingOptions
         ["limit_test"] = LimitTest,
         ["sequence"] = SequenceLayout.NameOf(View),
         ["dataset"] = DatasetKindNames.NameOf(Dataset),
+        ["validation"] = Validation,
+        ["patience"] = Patience,
     };
 
     /// <summary>Reads back what <see cref="ToJson"/> wrote (other keys are ignored); a defect is a one-line error naming <paramref name="where"/>.</summary>
@@ -141,6 +158,9 @@ public sealed record TrainingOptions
         LimitTest = Optional<int>(json, where, "limit_test"),
         View = Name(json, where, "sequence", Enum.GetValues<SequenceView>(), SequenceLayout.NameOf),
         Dataset = Name(json, where, "dataset", Enum.GetValues<DatasetKind>(), DatasetKindNames.NameOf),
+        // Absent from runs recorded before validation existed, which had none.
+        Validation = json.ContainsKey("validation") ? Optional<int>(json, where, "validation") : null,
+        Patience = json.ContainsKey("patience") ? Optional<int>(json, where, "patience") : null,
     };
 
     private static T Value<T>(JsonObject json, string where, string key) where T : struct =>

@@ -53,7 +53,7 @@ public class RunDirectoryTests
         Assert.Equal("custom", RunDirectory.ReadConfig(directory)["sequence"]!.GetValue<string>());
 
         using (RunDirectory run = RunDirectory.Open(directory))
-        using (Trainer resumed = Trainer.Resume(directory, train, test))
+        using (Trainer resumed = Trainer.Resume(ResumableRun.Read(directory), train, test))
         {
             run.Continue(resumed, []);
             TrainingResult result = resumed.Fit();
@@ -83,7 +83,7 @@ public class RunDirectoryTests
         SafeTensors.Write(path, file.Tensors, new Dictionary<string, string>(file.Metadata) { ["adam.step"] = "5" });
 
         using RunDirectory again = RunDirectory.Open(directory);
-        using Trainer resumed = Trainer.Resume(directory, train);
+        using Trainer resumed = Trainer.Resume(ResumableRun.Read(directory), train);
         Assert.Equal(5, resumed.Step);
         var error = Assert.Throws<SmnistException>(() => again.Continue(resumed, []));
         Assert.Equal($"{Path.Combine(directory, RunDirectory.LossFileName)}: holds 3 steps but the checkpoint is at step 5; the file does not belong to this checkpoint", error.Message);

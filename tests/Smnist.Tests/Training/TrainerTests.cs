@@ -51,7 +51,7 @@ public class TrainerTests
                 Assert.Equal(stopAfter, first.Step);
                 first.SaveCheckpoint(directory);
             }
-            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 17);
+            using var resumed = Trainer.Resume(ResumableRun.Read(directory), Train, Test, changes: new ResumeChanges(MaxSteps: 17));
             Assert.Equal(stopAfter, resumed.Step);
             resumed.Fit();
             Assert.Equal(17, resumed.Step);
@@ -86,7 +86,7 @@ public class TrainerTests
             }
             // Every step but an epoch's last (its end saves anyway) and the run's last.
             Assert.Equal([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 16], due);
-            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 17);
+            using var resumed = Trainer.Resume(ResumableRun.Read(directory), Train, Test, changes: new ResumeChanges(MaxSteps: 17));
             Assert.Equal(9, resumed.Step);
             resumed.Fit();
             Assert.Equal(uninterrupted, resumed.Model.Parameters);
@@ -160,9 +160,9 @@ public class TrainerTests
                 first.Fit();
                 first.SaveCheckpoint(directory);
             }
-            using var resumed = Trainer.Resume(directory, Train, Test);
+            using var resumed = Trainer.Resume(ResumableRun.Read(directory), Train, Test);
             Assert.Equal(Environment.ProcessorCount, resumed.Options.Threads);
-            using var overridden = Trainer.Resume(directory, Train, Test, threads: 3);
+            using var overridden = Trainer.Resume(ResumableRun.Read(directory), Train, Test, changes: new ResumeChanges(Threads: 3));
             Assert.Equal(3, overridden.Options.Threads);
         }
         finally
@@ -190,7 +190,7 @@ public class TrainerTests
             Assert.Equal(options, TrainingOptions.FromJson(saved, "test"));
             Assert.Equal("9", metadata["adam.step"]);
             Assert.DoesNotContain(metadata.Keys, key => key is "trainer.epoch" or "trainer.batch" or "trainer.epoch_loss_count");
-            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 9);
+            using var resumed = Trainer.Resume(ResumableRun.Read(directory), Train, Test, changes: new ResumeChanges(MaxSteps: 9));
             Assert.Equal(options, resumed.Options);
             Assert.Single(resumed.History);    // 9 steps: one epoch of 7 and 2 batches
         }
@@ -221,7 +221,7 @@ public class TrainerTests
             var metadata = new Dictionary<string, string>(file.Metadata) { [key] = value };
             SafeTensors.Write(path, file.Tensors, metadata);
 
-            var error = Assert.Throws<SmnistException>(() => Trainer.Resume(directory, Train, Test));
+            var error = Assert.Throws<SmnistException>(() => Trainer.Resume(ResumableRun.Read(directory), Train, Test));
             Assert.Contains(path, error.Message);
         }
         finally
