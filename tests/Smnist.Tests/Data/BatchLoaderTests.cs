@@ -3,6 +3,7 @@ using Smnist.Data.Acquisition;
 
 namespace Smnist.Tests.Data;
 
+[Trait("Category", "unit")]
 public class BatchLoaderTests
 {
     private static BatchLoader Images(ImageSet set, SequenceLayout layout, int batchSize, bool shuffle, bool augment, ulong seed) =>

@@ -2,6 +2,7 @@ using Smnist.Data;
 
 namespace Smnist.Tests.Data;
 
+[Trait("Category", "unit")]
 public class SequenceLayoutTests
 {
     [Theory]

@@ -10,6 +10,7 @@ namespace Smnist.Tests.Nn;
 /// The float engine against fixtures that tools/reference/lstm_reference.py wrote with the notebook's PyTorch model:
 /// logits, loss, every gradient, and the parameters after five optimizer steps.
 /// </summary>
+[Trait("Category", "unit")]
 public class PyTorchParityTests
 {
     [Theory]
