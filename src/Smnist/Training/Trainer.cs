@@ -94,7 +94,10 @@ public sealed class Trainer : IDisposable
             throw new SmnistException("patience counts epochs without a better validation loss; it needs a validation set");
         var config = new ModelConfig(train.Features, options.Hidden, options.Layers, train.Classes);
         if (initialWeights is not null && initialWeights.Model.Config != config)
-            throw new SmnistException($"the initial weights are for {Describe(initialWeights.Model.Config)}, the options ask for {Describe(config)}");
+        {
+            ModelConfig given = initialWeights.Model.Config;
+            throw new SmnistException($"the initial weights are for {Describe(given)} and {given.Classes} classes, the options ask for {Describe(config)} and {config.Classes} classes");
+        }
         // Weights, Adam's two moments, the best epoch's weights with a validation set, and the workers' buffers,
         // counted in 64-bit arithmetic before any of them is allocated.
         int batchRows = Math.Min(options.BatchSize, Math.Max(1, train.Count));
@@ -429,5 +432,5 @@ public sealed class Trainer : IDisposable
     }
 
     private static string Describe(ModelConfig config) =>
-        $"{config.Layers} layer(s) of {config.HiddenSize} units on {config.InputSize} inputs, {config.Classes} classes";
+        $"{config.Layers} layer(s) of {config.HiddenSize} units on {config.InputSize} inputs";
 }

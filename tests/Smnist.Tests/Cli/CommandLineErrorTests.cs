@@ -3,6 +3,7 @@ using System.IO.Compression;
 namespace Smnist.Tests.Cli;
 
 /// <summary>Every bad input ends with one line on stderr naming the problem, a non-zero exit, and no stack trace.</summary>
+[Trait("Category", "command")]
 public sealed class CommandLineErrorTests : IDisposable
 {
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();

@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace Smnist.Tests.Cli;
 
+[Trait("Category", "command")]
 public sealed class HelpAndBenchTests
 {
     [Fact]

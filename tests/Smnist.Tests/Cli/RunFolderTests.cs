@@ -6,6 +6,7 @@ namespace Smnist.Tests.Cli;
 /// A run folder never mixes two saves or two runs: the checkpoint is one unit, loss.csv and the results always
 /// agree with it, a save cut short is recovered, and a second run into the same folder is refused.
 /// </summary>
+[Trait("Category", "command")]
 public sealed class RunFolderTests : IDisposable
 {
     // 256 training images in batches of 32: 8 steps per epoch, 16 in all.

@@ -37,6 +37,7 @@ public sealed class TrainedRun : IDisposable
     public void Dispose() => _directory.Dispose();
 }
 
+[Trait("Category", "command")]
 public sealed class TrainEndToEndTests(TrainedRun run) : IClassFixture<TrainedRun>
 {
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Smnist.Tests.Cli;
 
 /// <summary>How options resolve over recipes, --init and --force, on runs of a step or two.</summary>
+[Trait("Category", "command")]
 public sealed class TrainOptionsTests : IDisposable
 {
     private static readonly string[] Tiny = ["--data-dir", CliHarness.DataDir, "--limit-train", "64", "--limit-test", "64", "--threads", "1"];

@@ -5,6 +5,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public class AllocationTests
 {
     [Theory]

@@ -4,6 +4,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public class BatchRunnerTests
 {
     [Theory]

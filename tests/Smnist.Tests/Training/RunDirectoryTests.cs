@@ -7,6 +7,7 @@ using Smnist.Training;
 namespace Smnist.Tests.Training;
 
 /// <summary>The run folder through the library alone, on sequences that are not images.</summary>
+[Trait("Category", "unit")]
 public class RunDirectoryTests
 {
     private static InMemorySequenceSource Source(int count, int seed)

@@ -5,6 +5,7 @@ using Smnist.Training;
 namespace Smnist.Tests.Training;
 
 /// <summary>The public API on sequences that are not images: in memory, streamed, trained, resumed, saved and predicted.</summary>
+[Trait("Category", "unit")]
 public class SequenceSourceTests
 {
     private const int Steps = 12, Features = 3, Classes = 3;

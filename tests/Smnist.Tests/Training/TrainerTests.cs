@@ -5,6 +5,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public class TrainerTests
 {
     private static readonly ImageSet Train = SyntheticDigits.Create(200, seed: 1);
