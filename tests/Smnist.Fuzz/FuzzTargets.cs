@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Smnist.Cli;
 using Smnist.Data;
 using Smnist.IO;
+using Smnist.Training;
 
 namespace Smnist.Fuzz;
 
@@ -28,7 +29,8 @@ public static class FuzzTargets
         File.WriteAllBytes(path, input);
         Expected(() => SafeTensors.Read(path));
         Expected(() => ModelCheckpoint.Load(path));
-        Expected(() => RunCheckpoint.Load(directory));
+        // The run checkpoint with the trainer's state in its metadata, as --resume reads it.
+        Expected(() => ResumableRun.Read(directory));
     }
 
     /// <summary>An IDX file as given: raw, or gzip when it starts with gzip's signature; read as images and as labels.</summary>
