@@ -20,6 +20,7 @@ namespace Smnist.Tests.Serve;
 /// server with "Out of memory" there. Each case must keep the peak RSS under the ceiling and leave the server
 /// answering.
 /// </summary>
+[Trait("Category", "slow")]
 public sealed partial class LoadTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly ImageSet TestImages = DataAcquisition.ReadDirectory(CliHarness.DataDir).Test;

@@ -17,6 +17,7 @@ namespace Smnist.Tests.Serve;
 /// The server under hostile requests: its limits (shrunk per test so that they are reached at once), the Host
 /// check, the methods, and what its answers never contain.
 /// </summary>
+[Trait("Category", "command")]
 public sealed class ServerLimitTests : IDisposable
 {
     private static readonly ImageSet TestImages = DataAcquisition.ReadDirectory(CliHarness.DataDir).Test;
