@@ -21,7 +21,7 @@ namespace Smnist.Cli.Serve;
 
 /// <summary>
 /// <c>smnist serve</c>'s web server (Kestrel): the draw-a-digit page and its JSON API. The model is shared
-/// read-only (its recurrent weights packed once); each request borrows a <see cref="ReadingTrace"/> from a pool,
+/// read-only (its gate weights packed once); each request borrows a <see cref="ReadingTrace"/> from a pool,
 /// so concurrent requests never share buffers. Nothing a request asks for reaches the file system: the page is
 /// embedded in the assembly and the test images are loaded before the server starts.
 /// </summary>
@@ -33,7 +33,7 @@ internal sealed class ReadingServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ModelChoice _model;
     private readonly ImageSet? _testImages;
-    private readonly PackedRecurrentWeights _packed;
+    private readonly PackedGateWeights _packed;
     private readonly ConcurrentBag<ReadingTrace> _traces = [];
 
     private ReadingServer(WebApplication app, ModelChoice model, ImageSet? testImages)
@@ -41,7 +41,7 @@ internal sealed class ReadingServer : IAsyncDisposable
         _app = app;
         _model = model;
         _testImages = testImages;
-        _packed = new PackedRecurrentWeights(model.Loaded.Model.Config);
+        _packed = new PackedGateWeights(model.Loaded.Model.Config);
         _packed.Pack(model.Loaded.Model);
     }
 

@@ -55,6 +55,7 @@ public static class TrainingBenchmark
         var copy = new Batch(sequence.Steps, sequence.Features, batch.Capacity) { Size = batch.Size, Index = batch.Index };
         batch.Inputs.CopyTo(copy.Inputs, 0);
         batch.Labels.CopyTo(copy.Labels, 0);
+        batch.Lengths.CopyTo(copy.Lengths, 0);
         return copy;
     }
 

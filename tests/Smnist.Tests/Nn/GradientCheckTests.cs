@@ -45,12 +45,12 @@ public class GradientCheckTests
         double MeanLoss()
         {
             model.Forward(workspace, batch);
-            return model.Loss(workspace, labels, batch) / batch;
+            return model.Loss(workspace, labels) / batch;
         }
 
         MeanLoss();
         var analytic = new double[model.Parameters.Length];
-        model.Backward(workspace, labels, batch, 1.0 / batch, analytic);
+        model.Backward(workspace, labels, 1.0 / batch, analytic);
 
         // Five-point central differences: truncation error O(h⁴), so a large step keeps rounding error small too.
         const double h = 1e-3;

@@ -36,7 +36,7 @@ public class PyTorchParityTests
 
         var model = new SequenceClassifier<float>(config) { Kernels = kernels };
         Load(root.GetProperty("parameters"), model.Layout, model.Parameters);
-        PackedRecurrentWeights? packed = packRecurrentWeights ? new PackedRecurrentWeights(config) : null;
+        PackedGateWeights? packed = packRecurrentWeights ? new PackedGateWeights(config) : null;
         packed?.Pack(model);
         var workspace = new Workspace<float>(config, steps, batch);
         Floats(root.GetProperty("inputs")).CopyTo(workspace.Inputs, 0);
@@ -44,10 +44,10 @@ public class PyTorchParityTests
 
         model.Forward(workspace, batch, packed);
         AssertClose(Floats(root.GetProperty("logits")), workspace.Logits.AsSpan(0, batch * config.Classes), 2e-5f, "logits");
-        Assert.Equal(root.GetProperty("loss").GetDouble(), model.Loss(workspace, labels, batch) / batch, 5e-6);
+        Assert.Equal(root.GetProperty("loss").GetDouble(), model.Loss(workspace, labels) / batch, 5e-6);
 
         var gradient = new float[model.Layout.Count];
-        model.Backward(workspace, labels, batch, 1f / batch, gradient, packed);
+        model.Backward(workspace, labels, 1f / batch, gradient, packed);
         var expectedGradient = new float[model.Layout.Count];
         Load(root.GetProperty("gradients"), model.Layout, expectedGradient);
         foreach (ParameterTensor tensor in model.Layout.Tensors)
@@ -61,7 +61,7 @@ public class PyTorchParityTests
         {
             packed?.Pack(model);
             model.Forward(workspace, batch, packed);
-            model.Backward(workspace, labels, batch, 1f / batch, gradient, packed);
+            model.Backward(workspace, labels, 1f / batch, gradient, packed);
             if (clip is float maxNorm)
                 GradientClipping.ClipGlobalNorm(gradient, maxNorm);
             adam.Update(model.Parameters, gradient, rate);
