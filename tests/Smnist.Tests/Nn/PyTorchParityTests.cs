@@ -72,6 +72,72 @@ public class PyTorchParityTests
             AssertClose(expectedAfter.AsSpan(tensor.Offset, tensor.Length), model.Parameters.AsSpan(tensor.Offset, tensor.Length), 2e-5f, tensor.Name + " after Adam");
     }
 
+    /// <summary>
+    /// A ragged batch against tools/reference/ragged_reference.py, where the notebook's cell runs each sequence alone at
+    /// its own length: logits (each sequence's last step, or every step), the mean loss (over the sequences, or the
+    /// labelled steps) and every gradient.
+    /// </summary>
+    [Theory]
+    [InlineData("ragged_last", "fast")]
+    [InlineData("ragged_last", "packed")]
+    [InlineData("ragged_last", "reference")]
+    [InlineData("ragged_steps", "fast")]
+    [InlineData("ragged_steps", "packed")]
+    [InlineData("ragged_steps", "reference")]
+    public void RaggedBatchesMatchPyTorch(string name, string kernels)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
+        JsonElement root = document.RootElement;
+        JsonElement configJson = root.GetProperty("config");
+        var config = new ModelConfig(configJson.GetProperty("input_size").GetInt32(), configJson.GetProperty("hidden_size").GetInt32(),
+            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32());
+        int steps = configJson.GetProperty("steps").GetInt32(), batch = configJson.GetProperty("batch").GetInt32(), classes = config.Classes;
+        int[] lengths = root.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        int[] order = RaggedPacking.Order(lengths);
+        JsonElement labelsJson = root.GetProperty("labels");
+        bool perStep = labelsJson[0].ValueKind == JsonValueKind.Array;
+
+        var model = new SequenceClassifier<float>(config) { Kernels = kernels == "reference" ? KernelSet.Reference : KernelSet.Fast };
+        Load(root.GetProperty("parameters"), model.Layout, model.Parameters);
+        PackedGateWeights? packed = kernels == "packed" ? new PackedGateWeights(config) : null;
+        packed?.Pack(model);
+        var workspace = new Workspace<float>(config, steps, batch);
+        RaggedPacking.Inputs<float>(Floats(root.GetProperty("inputs")), lengths, config.InputSize, workspace.Inputs);
+        int[] labels = perStep
+            ? RaggedPacking.StepLabels(labelsJson.EnumerateArray().SelectMany(row => row.EnumerateArray().Select(e => e.GetInt32())).ToArray(), lengths)
+            : order.Select(example => labelsJson[example].GetInt32()).ToArray();
+        int scored = RaggedPacking.Labelled(labels);
+
+        model.Forward(workspace, RaggedPacking.SortedLengths(lengths), perStep ? ReadoutAt.EveryStep : ReadoutAt.LastStep, packed);
+        float[] expectedLogits = Floats(root.GetProperty("logits"));
+        var expected = new List<float>();
+        var actual = new List<float>();
+        for (int b = 0; b < batch; b++)
+        {
+            int example = order[b];
+            if (!perStep)
+            {
+                expected.AddRange(expectedLogits.AsSpan(example * classes, classes).ToArray());
+                actual.AddRange(workspace.Logits.AsSpan(b * classes, classes).ToArray());
+                continue;
+            }
+            for (int t = 0; t < lengths[example]; t++)
+            {
+                expected.AddRange(expectedLogits.AsSpan((t * batch + example) * classes, classes).ToArray());
+                actual.AddRange(workspace.StepLogits(t, b).ToArray());
+            }
+        }
+        AssertClose(expected.ToArray(), actual.ToArray(), 2e-5f, "logits");
+        Assert.Equal(root.GetProperty("loss").GetDouble(), model.Loss(workspace, labels) / scored, 5e-6);
+
+        var gradient = new float[model.Layout.Count];
+        model.Backward(workspace, labels, 1f / scored, gradient, packed);
+        var expectedGradient = new float[model.Layout.Count];
+        Load(root.GetProperty("gradients"), model.Layout, expectedGradient);
+        foreach (ParameterTensor tensor in model.Layout.Tensors)
+            AssertClose(expectedGradient.AsSpan(tensor.Offset, tensor.Length), gradient.AsSpan(tensor.Offset, tensor.Length), 1e-5f, tensor.Name);
+    }
+
     [Fact]
     public void AStateDictExportedFromPyTorchLoadsAndGivesTheSameLogits()
     {
