@@ -226,11 +226,15 @@ internal static unsafe class Gemm
                 }
                 else
                 {
-                    // Edge tile: run the same kernel on a full (Mr, Nr) scratch tile, so the arithmetic is unchanged,
-                    // and copy only the addressed part of C in and out.
+                    // Edge tile: run the same multiply-add chains on a (Mr, Nr) scratch tile, so the arithmetic is
+                    // unchanged, and copy only the addressed part of C in and out; a tile of at most HalfMr rows
+                    // takes the half-height kernel, so a few rows do not pay for a whole tile.
                     if (loadC)
                         CopyTile(tile, nr, cTile, ldc, height, width);
-                    TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
+                    if (height <= TKernel.HalfMr)
+                        TKernel.RunHalf(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
+                    else
+                        TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
                     CopyTile(cTile, ldc, tile, nr, height, width);
                 }
             }

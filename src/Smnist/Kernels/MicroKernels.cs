@@ -24,6 +24,15 @@ internal unsafe interface IMicroKernel
     /// multiply-add chain in p order, so the result does not depend on where the tile lies in the matrix.
     /// </summary>
     static abstract void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC);
+
+    /// <summary>Rows of the half-height tile, which an edge tile of at most that many rows runs instead of the full one.</summary>
+    static abstract int HalfMr { get; }
+
+    /// <summary>
+    /// As <see cref="Run"/> for the first <see cref="HalfMr"/> rows only, with the same multiply-add chains: a short
+    /// edge tile (a batch's last few rows, or the few sequences still running) costs half a tile, not a whole one.
+    /// </summary>
+    static abstract void RunHalf(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC);
 }
 
 /// <summary>8 × 32 tile in 16 Vector512 accumulators (AVX-512).</summary>
@@ -84,6 +93,44 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
         c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
         c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
     }
+
+    public static int HalfMr => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    {
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        if (loadC)
+        {
+            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
+            c10 = Vector512.Load(c + ldc); c11 = Vector512.Load(c + ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector512<float>.Zero;
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> ai = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(ai, b0, c00); c01 = Vector512.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector512.Create(a[rowStride]);
+            c10 = Vector512.FusedMultiplyAdd(ai, b0, c10); c11 = Vector512.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector512.Create(a[2 * rowStride]);
+            c20 = Vector512.FusedMultiplyAdd(ai, b0, c20); c21 = Vector512.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector512.Create(a[3 * rowStride]);
+            c30 = Vector512.FusedMultiplyAdd(ai, b0, c30); c31 = Vector512.FusedMultiplyAdd(ai, b1, c31);
+            a += depthStride;
+            b += 32;
+        }
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + ldc); c11.Store(c + ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+    }
 }
 
 /// <summary>6 × 16 tile in 12 Vector256 accumulators (AVX2 + FMA: 16 registers).</summary>
@@ -139,6 +186,40 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
         c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
         c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
+    }
+
+    public static int HalfMr => 3;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    {
+        Vector256<float> c00, c01, c10, c11, c20, c21;
+        if (loadC)
+        {
+            c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
+            c10 = Vector256.Load(c + ldc); c11 = Vector256.Load(c + ldc + 8);
+            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = Vector256<float>.Zero;
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> ai = Vector256.Create(a[0]);
+            c00 = MulAdd(ai, b0, c00); c01 = MulAdd(ai, b1, c01);
+            ai = Vector256.Create(a[rowStride]);
+            c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11);
+            ai = Vector256.Create(a[2 * rowStride]);
+            c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21);
+            a += depthStride;
+            b += 16;
+        }
+        c00.Store(c); c01.Store(c + 8);
+        c10.Store(c + ldc); c11.Store(c + ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
     }
 }
 
@@ -196,6 +277,12 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
         c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 4);
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 4);
     }
+
+    /// <summary>No half-height tile: this fallback tier runs edge tiles whole.</summary>
+    public static int HalfMr => Mr;
+
+    public static void RunHalf(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC) =>
+        Run(kc, a, rowStride, depthStride, b, c, ldc, loadC);
 }
 
 /// <summary>4 × 4 tile in scalar registers, for machines without hardware vectors.</summary>
@@ -231,4 +318,10 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
                 c[i * ldc + j] = tile[i * 4 + j];
         }
     }
+
+    /// <summary>No half-height tile: this fallback tier runs edge tiles whole.</summary>
+    public static int HalfMr => Mr;
+
+    public static void RunHalf(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC) =>
+        Run(kc, a, rowStride, depthStride, b, c, ldc, loadC);
 }
