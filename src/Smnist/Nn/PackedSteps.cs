@@ -36,9 +36,6 @@ internal sealed class PackedSteps
     /// <summary>The (B) lengths, descending.</summary>
     public ReadOnlySpan<int> Lengths => _lengths.AsSpan(0, Batch);
 
-    /// <summary>True when every example runs every step, so the layout is the plain (T, B) one.</summary>
-    public bool AllFull => _lengths[Batch - 1] == Steps;
-
     /// <summary>The first row of step <paramref name="t"/> (0..Steps; Offset(Steps) is <see cref="TotalRows"/>).</summary>
     public int Offset(int t) => _offsets[t];
 
