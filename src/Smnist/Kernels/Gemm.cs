@@ -227,12 +227,12 @@ internal static unsafe class Gemm
                 else
                 {
                     // Edge tile: run the same multiply-add chains on a (Mr, Nr) scratch tile, so the arithmetic is
-                    // unchanged, and copy only the addressed part of C in and out; a tile of at most HalfMr rows
-                    // takes the half-height kernel, so a few rows do not pay for a whole tile.
+                    // unchanged, and copy only the addressed part of C in and out; a tile of fewer rows computes
+                    // only those, so a few rows do not pay for a whole tile.
                     if (loadC)
                         CopyTile(tile, nr, cTile, ldc, height, width);
-                    if (height <= TKernel.HalfMr)
-                        TKernel.RunHalf(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
+                    if (height < mr)
+                        TKernel.RunRows(height, kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
                     else
                         TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
                     CopyTile(cTile, ldc, tile, nr, height, width);
