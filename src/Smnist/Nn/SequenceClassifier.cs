@@ -12,8 +12,8 @@ internal enum ReadoutAt
 
 /// <summary>
 /// The seed's network: L stacked LSTM layers (layer l > 0 reads layer l−1's outputs) and a linear readout of the
-/// last layer's output at each sequence's own last step (or at every step, for per-step labels). Parameters live in one flat buffer laid out by <see cref="ParameterLayout"/>.
-/// Generic so the same code runs in float for training and in double for the gradient checks.
+/// last layer's output at each sequence's own last step (or at every step, for per-step labels). Parameters live in
+/// one flat buffer laid out by <see cref="ParameterLayout"/>. Generic so the same code runs in float for training and in double for the gradient checks.
 /// </summary>
 public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
