@@ -3,6 +3,7 @@ using Smnist.Data;
 using Smnist.IO;
 using Smnist.Nn;
 using Smnist.Optim;
+using Xunit.Abstractions;
 
 namespace Smnist.Tests.Nn;
 
@@ -10,7 +11,7 @@ namespace Smnist.Tests.Nn;
 /// The float engine against fixtures that tools/reference/lstm_reference.py wrote with the seed's PyTorch model:
 /// logits, loss, every gradient, and the parameters after five optimizer steps.
 /// </summary>
-public class PyTorchParityTests
+public class PyTorchParityTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("seed_rows", "fast")]
@@ -127,15 +128,18 @@ public class PyTorchParityTests
                 actual.AddRange(workspace.StepLogits(t, b).ToArray());
             }
         }
-        AssertClose(expected.ToArray(), actual.ToArray(), 2e-5f, "logits");
-        Assert.Equal(root.GetProperty("loss").GetDouble(), model.Loss(workspace, labels) / scored, 5e-6);
+        float logitsError = AssertClose(expected.ToArray(), actual.ToArray(), 2e-5f, "logits");
+        double loss = model.Loss(workspace, labels) / scored;
+        Assert.Equal(root.GetProperty("loss").GetDouble(), loss, 5e-6);
 
         var gradient = new float[model.Layout.Count];
         model.Backward(workspace, labels, 1f / scored, gradient, packed);
         var expectedGradient = new float[model.Layout.Count];
         Load(root.GetProperty("gradients"), model.Layout, expectedGradient);
+        float gradientError = 0;
         foreach (ParameterTensor tensor in model.Layout.Tensors)
-            AssertClose(expectedGradient.AsSpan(tensor.Offset, tensor.Length), gradient.AsSpan(tensor.Offset, tensor.Length), 1e-5f, tensor.Name);
+            gradientError = MathF.Max(gradientError, AssertClose(expectedGradient.AsSpan(tensor.Offset, tensor.Length), gradient.AsSpan(tensor.Offset, tensor.Length), 1e-5f, tensor.Name));
+        output.WriteLine($"{name} {kernels}: logits {logitsError:E1}, loss {Math.Abs(loss - root.GetProperty("loss").GetDouble()):E1}, gradients {gradientError:E1} (largest error relative to each tensor's scale)");
     }
 
     [Fact]
@@ -166,13 +170,20 @@ public class PyTorchParityTests
         }
     }
 
-    /// <summary>Each element within <paramref name="tolerance"/> of the expected value, relative to the tensor's largest magnitude (at least 1).</summary>
-    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
+    /// <summary>
+    /// Each element within <paramref name="tolerance"/> of the expected value, relative to the tensor's largest
+    /// magnitude (at least 1); returns the largest such relative error.
+    /// </summary>
+    private static float AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
-        float scale = 1f;
+        float scale = 1f, largest = 0f;
         foreach (float e in expected) scale = MathF.Max(scale, MathF.Abs(e));
         for (int k = 0; k < expected.Length; k++)
+        {
             Assert.True(MathF.Abs(expected[k] - actual[k]) <= tolerance * scale, $"{what}[{k}]: expected {expected[k]}, got {actual[k]}");
+            largest = MathF.Max(largest, MathF.Abs(expected[k] - actual[k]) / scale);
+        }
+        return largest;
     }
 }
