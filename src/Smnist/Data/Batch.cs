@@ -33,16 +33,11 @@ internal sealed class Batch
     /// <summary>True when <see cref="Labels"/> holds a class per step (<see cref="SequenceLabels.None"/> for none).</summary>
     public bool LabelsPerStep { get; }
 
-    /// <summary>Index in the image set of each row; the first <see cref="Size"/> are valid.</summary>
+    /// <summary>Index in the source of each row, in the batch's (length-sorted) order; the first <see cref="Size"/> are valid.</summary>
     public int[] Indices { get; }
 
     /// <summary>Rows in this batch: the batch size, or fewer for the last batch of an epoch.</summary>
     public int Size { get; internal set; }
-
-    /// <summary>Position of this batch in its epoch, from 0.</summary>
-    public int Index { get; internal set; }
-
-    public int Epoch { get; internal set; }
 
     public int Steps { get; }
 

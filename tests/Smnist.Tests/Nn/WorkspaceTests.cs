@@ -3,6 +3,7 @@ using Smnist.Nn;
 
 namespace Smnist.Tests.Nn;
 
+[Trait("Category", "unit")]
 public class WorkspaceTests
 {
     /// <summary>The memory budget counts every buffer the workspace allocates, found here by reflection, not by a list.</summary>

@@ -3,6 +3,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public class StreamingReaderTests
 {
     private static readonly SequenceClassifier<float> Model = SequenceClassifier<float>.Initialize(new ModelConfig(3, 12, Layers: 2, Classes: 4), seed: 8);
