@@ -19,10 +19,32 @@ internal static class BenchCommand
             Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom).ToDictionary(SequenceLayout.NameOf));
         var layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", 1, 16, "default: 1");
         var json = CliOptions.Flag("--json", "Print one JSON object (samples_per_second, ms_per_step, ...) and nothing else on stdout");
+        var ragged = CliOptions.Number("--ragged", "T", "Instead, compare sequences of lengths uniform in [T/4, T] with the same sequences padded to T (8 features; --steps timed steps a round, 5 alternating rounds)", 4, 100_000, "off");
 
-        var command = new Command("bench", "Time training steps (forward, backward, Adam) on in-memory MNIST-shaped batches") { batchSize, hidden, steps, threads, sequence, layers, json };
+        var command = new Command("bench", "Time training steps (forward, backward, Adam) on in-memory MNIST-shaped batches") { batchSize, hidden, steps, threads, sequence, layers, json, ragged };
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(ragged) is int maxLength)
+            {
+                RaggedBenchmarkResult comparison = TrainingBenchmark.RunRagged(maxLength, parsed.GetValue(batchSize) ?? 32, parsed.GetValue(hidden) ?? 128,
+                    steps: parsed.GetValue(steps) ?? 20, threads: parsed.GetValue(threads) ?? 0);
+                context.Output.WriteLine(parsed.GetValue(json)
+                    ? new JsonObject
+                    {
+                        ["max_length"] = comparison.MaxLength,
+                        ["ragged_samples_per_second"] = comparison.RaggedSamplesPerSecond,
+                        ["padded_samples_per_second"] = comparison.PaddedSamplesPerSecond,
+                        ["speedup"] = comparison.Speedup,
+                        ["batch_size"] = comparison.BatchSize,
+                        ["hidden"] = comparison.Hidden,
+                        ["features"] = comparison.Features,
+                        ["rounds"] = comparison.Rounds,
+                        ["threads"] = comparison.Threads,
+                    }.ToJsonString()
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"ragged {comparison.RaggedSamplesPerSecond:F0} samples/s, padded {comparison.PaddedSamplesPerSecond:F0} samples/s: {comparison.Speedup:F2}x (lengths {comparison.MaxLength / 4}..{comparison.MaxLength}, batch {comparison.BatchSize}, hidden {comparison.Hidden}, {comparison.Threads} threads, medians of {comparison.Rounds} alternating rounds)"));
+                return 0;
+            }
             BenchmarkResult result = TrainingBenchmark.Run(
                 parsed.GetValue(batchSize) ?? 32, parsed.GetValue(hidden) ?? 128, parsed.GetValue(steps) ?? 200, parsed.GetValue(threads) ?? 0,
                 view: parsed.GetValue(sequence) ?? SequenceView.Rows, layers: parsed.GetValue(layers) ?? 1);
