@@ -18,6 +18,7 @@ internal static class ExportCommand
         {
             LoadedModel loaded = ShippedModels.Load(parsed.GetRequiredValue(model)).Loaded;
             string path = parsed.GetRequiredValue(onnx)!;
+            AtomicFile.RequireReplaceable(path);
             if (File.Exists(path) && !parsed.GetValue(force))
                 throw new SmnistException($"{path} already exists; pass --force to overwrite it");
             OnnxExport.Save(path, loaded.Model, loaded.Sequence);
