@@ -46,7 +46,13 @@ public static class Predictor
     {
         model.Forward(workspace, batch: 1);
         var probabilities = workspace.Logits.AsSpan(0, model.Config.Classes).ToArray();
-        TensorPrimitives.SoftMax(probabilities, probabilities);
+        // A loaded model's weights keep the logits finite for inputs in [−1, 1] (ModelCheckpoint.MaxRowMagnitude); far larger values can still overflow them.
+        foreach (float logit in probabilities)
+        {
+            if (!float.IsFinite(logit))
+                throw new SmnistException("the model's logits overflow on this sequence: its values are too large for the model's weights");
+        }
+        Softmax.Apply(probabilities, probabilities);
         return probabilities;
     }
 }

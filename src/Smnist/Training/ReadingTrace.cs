@@ -85,7 +85,7 @@ public sealed class ReadingTrace
         for (int t = 0; t < steps; t++)
         {
             Span<float> row = _stepProbabilities.AsSpan(t * classes, classes);
-            TensorPrimitives.SoftMax(row, row);
+            Softmax.Apply(row, row);
         }
 
         Digit = TensorPrimitives.IndexOfMax(Probabilities);
