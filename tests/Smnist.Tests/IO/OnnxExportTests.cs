@@ -211,6 +211,21 @@ public sealed class OnnxExportTests
         Assert.DoesNotContain(plain.MetadataProps, p => p.Key == "permutation");
     }
 
+    [Fact]
+    public void TheCommandWritesTheStatefulFormWhenAsked()
+    {
+        using var dir = CliHarness.TempDir();
+        ModelCheckpoint.Save(dir["model.safetensors"], SequenceClassifier<float>.Initialize(new ModelConfig(28, 6, 2), seed: 1), SequenceLayout.Create(SequenceView.Rows));
+
+        var outcome = CliHarness.Succeeds("export", "--model", dir["model.safetensors"], "--onnx", dir["stateful.onnx"], "--stateful");
+
+        Assert.Contains("initial_h and initial_c [2, batch, 6], sequence_lens [batch] (int32); outputs logits [batch, 10], Y_h and Y_c [2, batch, 6]", outcome.Out);
+        using var session = new InferenceSession(dir["stateful.onnx"]);
+        Assert.Equal(["input", "initial_h", "initial_c", "sequence_lens"], session.InputNames);
+        Assert.Equal(["logits", "Y_h", "Y_c"], session.OutputNames);
+        Assert.Equal([-1, -1, 28], session.InputMetadata["input"].Dimensions);
+    }
+
     private static float[] Zeros(int count) => new float[count];
 
     /// <summary>Steps [start, start + length) of every example of (B, T, d) <paramref name="sequences"/>, as (B, length, d).</summary>
