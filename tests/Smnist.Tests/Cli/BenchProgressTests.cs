@@ -4,6 +4,7 @@ using Smnist.Training;
 namespace Smnist.Tests.Cli;
 
 /// <summary>A long benchmark (a large batch at 784 timesteps takes minutes a step) says where it stands on stderr.</summary>
+[Trait("Category", "command")]
 public sealed class BenchProgressTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Smnist.Nn;
 namespace Smnist.Tests.Cli;
 
 /// <summary>Inputs that once ended in "internal error" (exit 70) end in one line naming the problem.</summary>
+[Trait("Category", "command")]
 public sealed class CleanErrorTests : IDisposable
 {
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();

@@ -11,6 +11,7 @@ namespace Smnist.Tests.Cli;
 /// and weights near float's range overflow the logits themselves. Probabilities and losses are computed stably,
 /// and a model whose weights could overflow its logits is refused when it is loaded.
 /// </summary>
+[Trait("Category", "command")]
 public sealed class LargeWeightsTests : IDisposable
 {
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();

@@ -11,6 +11,7 @@ namespace Smnist.Tests.IO;
 /// symbolic link with a regular file; smnist refuses such targets, and refuses to read a model from a FIFO (which
 /// would block). The special files are made in a temporary folder: the real /dev/null is only ever inspected.
 /// </summary>
+[Trait("Category", "command")]
 public sealed class SpecialFileTests : IDisposable
 {
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();
