@@ -22,7 +22,7 @@ internal static class CrossEntropy
             if (allowUnlabelled && labels[b] == SequenceLabels.None)
                 continue;
             ReadOnlySpan<T> row = logits.Slice(b * classes, classes);
-            total += double.CreateTruncating(LogSumExp(row) - row[CheckedLabel(labels[b], classes)]);
+            total += double.CreateTruncating(Softmax.LogSumExp(row) - row[CheckedLabel(labels[b], classes)]);
         }
         return total;
     }
@@ -44,22 +44,11 @@ internal static class CrossEntropy
                 grad.Clear();
                 continue;
             }
-            T logSum = LogSumExp(row);
+            T logSum = Softmax.LogSumExp(row);
             for (int k = 0; k < classes; k++)
                 grad[k] = T.Exp(row[k] - logSum) * scale;
             grad[CheckedLabel(labels[b], classes)] -= scale;
         }
-    }
-
-    private static T LogSumExp<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T max = row[0];
-        for (int k = 1; k < row.Length; k++)
-            max = T.Max(max, row[k]);
-        T sum = T.Zero;
-        for (int k = 0; k < row.Length; k++)
-            sum += T.Exp(row[k] - max);
-        return max + T.Log(sum);
     }
 
     private static int CheckedLabel(int label, int classes) =>

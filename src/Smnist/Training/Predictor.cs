@@ -44,10 +44,7 @@ public static class Predictor
         model.Forward(workspace, [steps], ReadoutAt.EveryStep);
         var probabilities = new float[steps][];
         for (int t = 0; t < steps; t++)
-        {
-            probabilities[t] = workspace.StepLogits(t, example: 0).ToArray();
-            TensorPrimitives.SoftMax(probabilities[t], probabilities[t]);
-        }
+            probabilities[t] = ToProbabilities(workspace.StepLogits(t, example: 0).ToArray());
         return probabilities;
     }
 
@@ -70,8 +67,19 @@ public static class Predictor
     private static float[] Run(SequenceClassifier<float> model, Workspace<float> workspace)
     {
         model.Forward(workspace, batch: 1);
-        var probabilities = workspace.Logits.AsSpan(0, model.Config.Classes).ToArray();
-        TensorPrimitives.SoftMax(probabilities, probabilities);
+        return ToProbabilities(workspace.Logits.AsSpan(0, model.Config.Classes).ToArray());
+    }
+
+    /// <summary>Turns <paramref name="probabilities"/>, holding one step's logits, into that step's probabilities in place.</summary>
+    private static float[] ToProbabilities(float[] probabilities)
+    {
+        // A loaded model's weights keep the logits finite for inputs in [−1, 1] (ModelCheckpoint.MaxRowMagnitude); far larger values can still overflow them.
+        foreach (float logit in probabilities)
+        {
+            if (!float.IsFinite(logit))
+                throw new SmnistException("the model's logits overflow on this sequence: its values are too large for the model's weights");
+        }
+        Softmax.Apply(probabilities, probabilities);
         return probabilities;
     }
 }

@@ -76,7 +76,7 @@ public sealed class ReadingTrace
         {
             Span<float> row = _stepProbabilities.AsSpan(t * classes, classes);
             _workspace.StepLogits(t, example: 0).CopyTo(row);
-            TensorPrimitives.SoftMax(row, row);
+            Softmax.Apply(row, row);
         }
 
         Digit = TensorPrimitives.IndexOfMax(Probabilities);

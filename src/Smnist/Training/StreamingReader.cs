@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Smnist.Nn;
 
 namespace Smnist.Training;
@@ -56,7 +55,7 @@ public sealed class StreamingReader
         input.CopyTo(_workspace.Inputs);
         _model.ForwardStreamStep(_workspace, first: StepsRead == 0, _packed);
         StepsRead++;
-        TensorPrimitives.SoftMax(_workspace.Logits.AsSpan(0, Config.Classes), _probabilities);
+        Softmax.Apply(_workspace.Logits.AsSpan(0, Config.Classes), _probabilities);
         return _probabilities;
     }
 }

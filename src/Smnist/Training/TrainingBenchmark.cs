@@ -15,6 +15,14 @@ public sealed record BenchmarkResult(SequenceView View, int Layers, int BatchSiz
 public sealed record RaggedBenchmarkResult(int MaxLength, int BatchSize, int Hidden, int Features, int Threads, int Rounds,
     double RaggedSamplesPerSecond, double PaddedSamplesPerSecond, double Speedup);
 
+/// <summary>Where a <see cref="TrainingBenchmark"/> run stands, reported after every step (a step of a large batch at 784 timesteps takes minutes).</summary>
+/// <param name="WarmingUp">True during the untimed warm-up, false while steps are timed.</param>
+/// <param name="Step">Steps done in this phase.</param>
+/// <param name="Steps">The steps this phase takes: the warm-up's minimum, or the timed steps.</param>
+/// <param name="TimedSteps">The timed steps that follow the warm-up (or are under way).</param>
+/// <param name="Seconds">Time spent in this phase so far.</param>
+public readonly record struct BenchmarkProgress(bool WarmingUp, int Step, int Steps, int TimedSteps, double Seconds);
+
 /// <summary>Times whole training steps, as <c>smnist bench</c> does.</summary>
 public static class TrainingBenchmark
 {
@@ -22,10 +30,11 @@ public static class TrainingBenchmark
     /// Times whole training steps (forward, backward, Adam) on MNIST-shaped data already in memory (the images in
     /// the <paramref name="view"/> sequence view, as prepared batches), after untimed warm-up steps: at least
     /// <paramref name="warmupSteps"/> and <paramref name="warmupSeconds"/>, long enough for tiered compilation to
-    /// settle, so the figure is the steady speed a training run sees.
+    /// settle, so the figure is the steady speed a training run sees. <paramref name="progress"/>, when given, hears
+    /// of every step.
     /// </summary>
     public static BenchmarkResult Run(int batchSize = 32, int hidden = 128, int steps = 200, int threads = 0, int warmupSteps = 20, double warmupSeconds = 1.5,
-        SequenceView view = SequenceView.Rows, int layers = 1)
+        SequenceView view = SequenceView.Rows, int layers = 1, IProgress<BenchmarkProgress>? progress = null)
     {
         if (batchSize < 1 || hidden < 1 || steps < 1 || threads < 0 || warmupSteps < 0 || warmupSeconds < 0 || layers < 1)
             throw new SmnistException("bench needs a positive batch size, hidden size, layer count and step count, and threads ≥ 0");
@@ -49,10 +58,16 @@ public static class TrainingBenchmark
         var adam = new Adam(model.Layout.Count);
         var clock = Stopwatch.StartNew();
         for (int k = 0; k < warmupSteps || clock.Elapsed.TotalSeconds < warmupSeconds; k++)
+        {
             Step(runner, adam, batches[k % batches.Count]);
+            progress?.Report(new BenchmarkProgress(WarmingUp: true, k + 1, warmupSteps, steps, clock.Elapsed.TotalSeconds));
+        }
         clock.Restart();
         for (int k = 0; k < steps; k++)
+        {
             Step(runner, adam, batches[k % batches.Count]);
+            progress?.Report(new BenchmarkProgress(WarmingUp: false, k + 1, steps, steps, clock.Elapsed.TotalSeconds));
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         return new BenchmarkResult(view, layers, batchSize, hidden, steps, runner.Workers, steps * batchSize / seconds, seconds * 1000 / steps);
     }
