@@ -38,6 +38,38 @@ public static class Predictor
         return Run(model, workspace);
     }
 
+    /// <summary>
+    /// The class probabilities after every step of one sequence of any length: (T, K), row t − 1 the answer the model
+    /// would give if the sequence stopped at step t, so the last row is <see cref="Probabilities(SequenceClassifier{float}, ReadOnlySpan{float})"/>.
+    /// One forward pass, read out at every step (not a pass per prefix).
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="sequence">(T, d) values, step after step: T = sequence.Length / d, with d the model's input size.</param>
+    public static float[] StepProbabilities(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ModelConfig config = model.Config;
+        int features = config.InputSize, n = config.HiddenSize, classes = config.Classes;
+        if (sequence.Length == 0 || sequence.Length % features != 0)
+            throw new ArgumentException($"a sequence is whole steps of {features} values, not {sequence.Length} values", nameof(sequence));
+        int steps = sequence.Length / features;
+        var workspace = new Workspace<float>(config, steps, maxBatch: 1);
+        sequence.CopyTo(workspace.Inputs); // (T, 1, d)
+        model.Forward(workspace, batch: 1);
+        var probabilities = new float[steps * classes]; // (T, K)
+        ReadOnlySpan<float> parameters = model.Parameters;
+        // (T, n) v_1..v_T of the last layer (row 0 of Outputs is the initial state), read out all at once.
+        Readout.Forward<float>(model.Kernels, probabilities, workspace.Outputs[config.Layers - 1].AsSpan(n, steps * n),
+            parameters.Slice(model.Layout.ReadoutWeightOffset, classes * n), parameters.Slice(model.Layout.ReadoutBiasOffset, classes),
+            steps, n, classes);
+        for (int t = 0; t < steps; t++)
+        {
+            Span<float> row = probabilities.AsSpan(t * classes, classes);
+            TensorPrimitives.SoftMax(row, row);
+        }
+        return probabilities;
+    }
+
     /// <summary>The most probable class of one sequence of any length; see <see cref="Probabilities(SequenceClassifier{float}, ReadOnlySpan{float})"/>.</summary>
     public static int Predict(SequenceClassifier<float> model, ReadOnlySpan<float> sequence) =>
         TensorPrimitives.IndexOfMax<float>(Probabilities(model, sequence));
