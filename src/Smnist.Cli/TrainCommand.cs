@@ -49,6 +49,9 @@ internal sealed class TrainCommand
         Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom).ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
+    private readonly Option<string?> _data = CliOptions.Path("--data", "FILE", "Train on your own sequences from this .jsonl or .ts file instead of images (see docs/sequences.md); needs --test");
+    private readonly Option<string?> _test = CliOptions.Path("--test", "FILE", "With --data: the sequences to evaluate on after every epoch and at the end");
+    private readonly Option<int?> _classes = CliOptions.Number("--classes", "K", "With --data: the number of classes [default: the highest label + 1, or the .ts file's class names]", 2, SequenceFiles.MaxClasses);
     private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes, and its sequence view unless the recipe names one, are the defaults");
     private readonly Option<string?> _resume = CliOptions.Path("--resume", "DIR", "Continue the run saved in DIR exactly (weights, optimizer, epoch, step, random state); only --max-steps, --data-dir, --checkpoint-every and --threads (the result then differs in rounding) may be given with it");
     private readonly Option<double?> _checkpointEvery = CliOptions.Number("--checkpoint-every", "MINUTES",
@@ -85,6 +88,7 @@ internal sealed class TrainCommand
     [
         _recipe, _epochs, _batchSize, _hidden, _layers, _lr, _schedule, _forgetBias, _inputBias, _clip, _weightDecay, _seed,
         _augment, _noAugment, _augmentTest, _noShuffle, _limitTrain, _limitTest, _sequence, _dataset, _init, _out, _force,
+        _data, _test, _classes,
     ];
 
     public static Command Create(CliContext context)
@@ -98,6 +102,7 @@ internal sealed class TrainCommand
             train._forgetBias, train._inputBias, train._clip, train._weightDecay, train._seed, train._threads, train._augment, train._noAugment,
             train._augmentTest, train._noShuffle, train._maxSteps, train._limitTrain, train._limitTest, train._sequence,
             train._dataset, train._dataDir, train._init, train._resume, train._checkpointEvery, train._out, train._force,
+            train._data, train._test, train._classes,
         ];
         foreach (Option option in all)
             command.Options.Add(option);
@@ -111,6 +116,10 @@ internal sealed class TrainCommand
         bool Given(Option option) => result.GetResult(option) is { Implicit: false };
         if (Given(_augment) && Given(_noAugment))
             result.AddError("--augment and --no-augment contradict each other");
+        if (Given(_data) != Given(_test))
+            result.AddError("--data and --test go together: train on one file of sequences, test on another");
+        if (Given(_classes) && !Given(_data))
+            result.AddError("--classes is for --data's sequences; images have their ten");
         if (Given(_resume))
         {
             string[] conflicting = TrajectoryOptions.Where(Given).Select(o => o.Name).ToArray();
@@ -132,17 +141,18 @@ internal sealed class TrainCommand
                 $"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {Cli.ShellWord(directory)} to continue it")
             : RunDirectory.Open(directory);
 
-        var (train, test) = DataLoading.Load(_context, setup.Dataset, setup.DataDir);
         int? threads = parsed.GetValue(_threads);
-        using Trainer trainer = resumeDirectory is null
-            ? new Trainer(setup.Options!, train, test, setup.Init)
-            : Trainer.Resume(resumeDirectory, train, test, parsed.GetValue(_maxSteps), threads);
+        using Trainer trainer = setup.Files is SequenceFiles files
+            ? resumeDirectory is null
+                ? new Trainer(setup.Options!, files.Train, files.Test, setup.Init)
+                : Trainer.Resume(resumeDirectory, files.Train, files.Test, parsed.GetValue(_maxSteps), threads)
+            : ImageTrainer(setup, resumeDirectory, parsed.GetValue(_maxSteps), threads);
 
         if (resumeDirectory is null)
         {
             // Only now that the new run is ready: no file of an earlier run (replaced with --force, or killed before
             // its first checkpoint) may outlive it beside the new ones.
-            run.Begin(trainer, setup.Recipe, setup.DataDir, setup.InitPath, Plots.RunFiles);
+            run.Begin(trainer, setup.Recipe, setup.DataDir, setup.InitPath, Plots.RunFiles, setup.Files is SequenceFiles read ? (read.Train.Path, read.Test.Path) : null);
         }
         else
         {
@@ -153,7 +163,7 @@ internal sealed class TrainCommand
 
         TrainingDisplay display = TrainingDisplay.Create(_context);
         display.Message(string.Create(CultureInfo.InvariantCulture,
-            $"{(resumeDirectory is null ? "training" : $"resuming at step {trainer.Step}")}: {trainer.TrainCount} training and {trainer.TestCount} test images, " +
+            $"{(resumeDirectory is null ? "training" : $"resuming at step {trainer.Step}")}: {trainer.TrainCount} training and {trainer.TestCount} test {Examples(trainer)}, " +
             $"{trainer.BatchesPerEpoch} steps per epoch, {trainer.TotalSteps} steps in all, {trainer.Options.EffectiveThreads} threads; writing to {directory}"));
         trainer.StepCompleted += step =>
         {
@@ -209,8 +219,19 @@ internal sealed class TrainCommand
         return 0;
     }
 
-    /// <summary>What a run needs before its trainer exists.</summary>
-    private sealed record RunSetup(string Directory, DatasetKind Dataset, string? DataDir, string Recipe, TrainingOptions? Options, LoadedModel? Init, string? InitPath, int? Threads);
+    /// <summary>What a run needs before its trainer exists; <see cref="Files"/> for a run on sequence files, else it reads images.</summary>
+    private sealed record RunSetup(string Directory, DatasetKind Dataset, string? DataDir, string Recipe, TrainingOptions? Options, LoadedModel? Init, string? InitPath, int? Threads,
+        SequenceFiles? Files = null);
+
+    private Trainer ImageTrainer(RunSetup setup, string? resumeDirectory, long? maxSteps, int? threads)
+    {
+        var (train, test) = DataLoading.Load(_context, setup.Dataset, setup.DataDir);
+        return resumeDirectory is null
+            ? new Trainer(setup.Options!, train, test, setup.Init)
+            : Trainer.Resume(resumeDirectory, train, test, maxSteps, threads);
+    }
+
+    private static string Examples(Trainer trainer) => trainer.Sequence.ReadsImages ? "images" : "sequences";
 
     private RunSetup NewRun(ParseResult parsed)
     {
@@ -248,7 +269,8 @@ internal sealed class TrainCommand
         options.Validate();
 
         string directory = parsed.GetValue(_out) ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
-        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.Name, options, init, initPath, null);
+        SequenceFiles? files = parsed.GetValue(_data) is string data ? SequenceFiles.Read(data, parsed.GetValue(_test)!, parsed.GetValue(_classes)) : null;
+        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.Name, options, init, initPath, null, files);
     }
 
     private RunSetup ResumedRun(ParseResult parsed, string directory)
@@ -259,15 +281,15 @@ internal sealed class TrainCommand
             throw new SmnistException($"{Path.Combine(directory, RunDirectory.ConfigFileName)}: unknown dataset '{datasetName}'");
         string? dataDir = parsed.GetValue(_dataDir) ?? config["data_dir"]?.GetValue<string>();
         return new RunSetup(directory, dataset, dataDir, config["recipe"]?.GetValue<string>() ?? "best", null, null, config["init"]?.GetValue<string>(),
-            config["threads"] is JsonValue threads && threads.TryGetValue(out int recorded) ? recorded : null);
+            config["threads"] is JsonValue threads && threads.TryGetValue(out int recorded) ? recorded : null, SequenceFiles.Resumed(directory, config));
     }
 
     private void PrintSummary(Trainer trainer, EvaluationResult final, TimeSpan wall, List<string> written)
     {
         var table = new Table().Title("smnist train").AddColumn("").AddColumn("");
         table.HideHeaders();
-        string testSet = trainer.Options.AugmentTest ? "augmented test set" : "test set";
-        table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} images, {testSet})"));
+        string testSet = trainer.Options.AugmentTest && trainer.Sequence.ReadsImages ? "augmented test set" : "test set";
+        table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} {Examples(trainer)}, {testSet})"));
         table.AddRow("test loss", final.Loss.ToString("F4", CultureInfo.InvariantCulture));
         table.AddRow("time", string.Create(CultureInfo.InvariantCulture, $"{trainer.TrainSeconds:F1} s training, {wall.TotalSeconds:F1} s in all"));
         table.AddRow("samples/s", trainer.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));

@@ -19,7 +19,6 @@ internal sealed class SequenceBuilder(string name, ByteLines lines, int? classes
     private Labelling _labelling = Labelling.Unknown;
     private int _labellingLine;
     private int _featuresLine;
-    private int _highestLabel = -1;
 
     public List<float[]> Sequences { get; } = [];
 
@@ -33,6 +32,9 @@ internal sealed class SequenceBuilder(string name, ByteLines lines, int? classes
     public int Features { get; private set; }
 
     public int LongestLength { get; private set; }
+
+    /// <summary>The highest class among the labels; -1 before any.</summary>
+    public int HighestLabel { get; private set; } = -1;
 
     /// <summary>The number of classes asked for, if any.</summary>
     public int? Classes => classes;
@@ -112,7 +114,7 @@ internal sealed class SequenceBuilder(string name, ByteLines lines, int? classes
             return asked;
         if (_labelling == Labelling.None)
             return 0;
-        return Math.Max(2, ClassNames?.Count ?? _highestLabel + 1);
+        return Math.Max(2, ClassNames?.Count ?? HighestLabel + 1);
     }
 
     private void RequireClass(int label, string what)
@@ -120,7 +122,7 @@ internal sealed class SequenceBuilder(string name, ByteLines lines, int? classes
         int limit = classes ?? SequenceFile.MaxClasses;
         if (label < 0 || label >= limit)
             throw Error($"{what}, {label}, is not a class in 0..{limit - 1}");
-        _highestLabel = Math.Max(_highestLabel, label);
+        HighestLabel = Math.Max(HighestLabel, label);
     }
 
     private static string Describe(Labelling labelling) => labelling switch

@@ -33,10 +33,15 @@ public sealed class SequenceFile : ISequenceSource
     /// <summary>The most values one step may have: the most inputs a model reads.</summary>
     public const int MaxFeatures = 1 << 16;
 
+    /// <summary>The most classes: the most a model predicts.</summary>
+    public const int MaxClasses = 1 << 16;
+
     private readonly float[][] _sequences;  // each (length, d), step after step
     private readonly int[] _labels;         // (N) classes; empty without per-sequence labels
     private readonly int[][] _stepLabels;   // each (length) classes or SequenceLabels.None; empty without per-step labels
     private readonly int[] _lines;          // (N) the line each sequence is on
+
+    private readonly int _highestLabel;     // -1 without labels
 
     private SequenceFile(string path, SequenceFileFormat format, SequenceBuilder read, int classes)
     {
@@ -46,10 +51,26 @@ public sealed class SequenceFile : ISequenceSource
         _labels = [.. read.Labels];
         _stepLabels = [.. read.StepLabels];
         _lines = [.. read.Lines];
+        _highestLabel = read.HighestLabel;
         Features = read.Features;
         Steps = read.LongestLength;
         Classes = classes;
         ClassNames = read.ClassNames;
+    }
+
+    private SequenceFile(SequenceFile file, int classes)
+    {
+        Path = file.Path;
+        Format = file.Format;
+        _sequences = file._sequences;
+        _labels = file._labels;
+        _stepLabels = file._stepLabels;
+        _lines = file._lines;
+        _highestLabel = file._highestLabel;
+        Features = file.Features;
+        Steps = file.Steps;
+        Classes = classes;
+        ClassNames = file.ClassNames;
     }
 
     /// <summary>The file the sequences were read from, as given.</summary>
@@ -96,6 +117,21 @@ public sealed class SequenceFile : ISequenceSource
     public ReadOnlySpan<int> StepLabels(int example) => _stepLabels.Length > 0
         ? _stepLabels[example]
         : throw new InvalidOperationException(HasLabels ? "the file labels whole sequences; see Label" : "the file has no labels");
+
+    /// <summary>
+    /// The same sequences (shared, not copied) with <paramref name="classes"/> classes: for a training and a test file
+    /// read apart, whose highest labels may differ, to agree on one number.
+    /// </summary>
+    /// <exception cref="SmnistException">A label of the file, or a .ts class name, is not below <paramref name="classes"/>.</exception>
+    public SequenceFile WithClasses(int classes)
+    {
+        if (classes < 2 || classes > MaxClasses)
+            throw new SmnistException($"{Path}: {classes} classes asked for; there must be 2 to {MaxClasses}");
+        int needed = Math.Max(_highestLabel + 1, ClassNames?.Count ?? 0);
+        if (needed > classes)
+            throw new SmnistException($"{Path}: its labels need {needed} classes, more than {classes}");
+        return new SequenceFile(this, classes);
+    }
 
     /// <summary>The line of the file example <paramref name="example"/> is on (from 1).</summary>
     public int LineOf(int example) => _lines[example];
@@ -155,9 +191,6 @@ public sealed class SequenceFile : ISequenceSource
             _ => throw new SmnistException($"{path}: not a sequence file; expected a .jsonl (JSON Lines) or .ts (sktime/aeon) file"),
         };
     }
-
-    /// <summary>The most classes a model predicts.</summary>
-    internal const int MaxClasses = 1 << 16;
 
     /// <summary>
     /// Writes the examples per the ragged contract of <see cref="ISequenceSource.Fill"/>: steps past an example's length
