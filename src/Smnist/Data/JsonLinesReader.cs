@@ -148,6 +148,8 @@ internal static class JsonLinesReader
     private static string Describe(JsonException e, ReadOnlySpan<byte> line)
     {
         int at = (int)Math.Clamp(e.BytePositionInLine ?? line.Length, 0, line.Length);
+        if (at > 0 && line[at - 1] == (byte)'-')
+            at--; // the parser stops after the sign of -Infinity
         ReadOnlySpan<byte> rest = line[at..];
         foreach (string word in (string[])["NaN", "Infinity", "-Infinity"])
         {
