@@ -231,6 +231,28 @@ public sealed class SequenceFileCommandTests(TrainedSequenceRun run) : IClassFix
         Assert.Equal(3, ModelCheckpoint.Load(Path.Combine(directory, "model.safetensors")).Model.Config.Classes);
     }
 
+    [Fact]
+    public void TheDocumentedCommandsRunOnTheSamples()
+    {
+        // docs/sequences.md's first sh block, each command as written, with the sample and run folders placed absolutely.
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "smnist.slnx")))
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("no repository root above the tests");
+        string docs = File.ReadAllText(Path.Combine(root, "docs", "sequences.md"));
+        int start = docs.IndexOf("```sh\n", StringComparison.Ordinal) + 6;
+        string block = docs[start..docs.IndexOf("```", start, StringComparison.Ordinal)].Replace("\\\n", " ");
+        string[] commands = block.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, commands.Length);
+        string runs = run.File("docs-runs");
+        foreach (string command in commands)
+        {
+            string[] words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("smnist", words[0]);
+            string[] args = [.. words.Skip(1).Select(w => w.StartsWith("samples/", StringComparison.Ordinal) ? Path.Combine(root, w) : w.Replace("runs/", runs + "/"))];
+            CliHarness.Succeeds(args);
+        }
+    }
+
     private static void AssertOneLineError(CliHarness.Outcome outcome, string? start, int exit = Smnist.Cli.Cli.Failure)
     {
         Assert.Equal(exit, outcome.Exit);
