@@ -5,8 +5,11 @@ namespace Smnist.Data;
 /// follows its longest line rather than the file. Lines end at '\n'; a '\r' before it and a UTF-8 byte order mark at
 /// the start of the stream are dropped.
 /// </summary>
-internal sealed class ByteLines(Stream stream)
+internal sealed class ByteLines(Stream stream, string name)
 {
+    /// <summary>The longest line read: 1 GiB, where the buffer holding it would stop doubling.</summary>
+    public const int MaxLineBytes = 1 << 30;
+
     private const int BlockBytes = 64 * 1024;
 
     private byte[] _buffer = new byte[BlockBytes];
@@ -56,9 +59,15 @@ internal sealed class ByteLines(Stream stream)
     {
         int pending = _end - _start;
         if (pending == _buffer.Length)
-            Array.Resize(ref _buffer, checked(_buffer.Length * 2));
+        {
+            if (_buffer.Length >= MaxLineBytes)
+                throw new SmnistException($"{name}: line {Number + 1}: longer than {MaxLineBytes} bytes, the limit");
+            Array.Resize(ref _buffer, _buffer.Length * 2);
+        }
         else if (_start > 0)
+        {
             _buffer.AsSpan(_start, pending).CopyTo(_buffer);
+        }
         _start = 0;
         _end = pending;
         int read = stream.Read(_buffer, _end, _buffer.Length - _end);

@@ -167,7 +167,7 @@ public sealed class SequenceFile : ISequenceSource
         ArgumentNullException.ThrowIfNull(name);
         if (classes is int asked && (asked < 2 || asked > MaxClasses))
             throw new SmnistException($"{name}: {asked} classes asked for; there must be 2 to {MaxClasses}");
-        var lines = new ByteLines(stream);
+        var lines = new ByteLines(stream, name);
         var read = new SequenceBuilder(name, lines, classes);
         if (format == SequenceFileFormat.JsonLines)
             JsonLinesReader.Read(lines, read);
