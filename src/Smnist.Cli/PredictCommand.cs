@@ -118,16 +118,15 @@ internal static class PredictCommand
     }
 
     /// <summary>One sequence's class and probabilities, its label if the file gives one, and with --steps the (T, K) probabilities after every step.</summary>
-    private sealed record SequencePrediction(int Index, int Class, float[] Probabilities, int? Label, float[]? StepProbabilities);
+    private sealed record SequencePrediction(int Index, int Class, float[] Probabilities, int? Label, float[][]? StepProbabilities);
 
     private static List<SequencePrediction> PredictFile(LoadedModel loaded, SequenceFile file, bool everyStep)
     {
         var predictions = new List<SequencePrediction>(file.Count);
-        int classes = loaded.Model.Config.Classes;
         for (int i = 0; i < file.Count; i++)
         {
-            float[]? stepProbabilities = everyStep ? Predictor.StepProbabilities(loaded.Model, file.Sequence(i)) : null;
-            float[] probabilities = stepProbabilities?[^classes..] ?? Predictor.Probabilities(loaded.Model, file.Sequence(i));
+            float[][]? stepProbabilities = everyStep ? Predictor.StepProbabilities(loaded.Model, file.Sequence(i)) : null;
+            float[] probabilities = stepProbabilities?[^1] ?? Predictor.Probabilities(loaded.Model, file.Sequence(i));
             int? label = file.HasLabels && !file.LabelsPerStep ? file.Label(i) : null;
             predictions.Add(new SequencePrediction(i, TensorPrimitives.IndexOfMax<float>(probabilities), probabilities, label, stepProbabilities));
         }
@@ -142,11 +141,8 @@ internal static class PredictCommand
             var item = new JsonObject { ["index"] = p.Index, ["class"] = p.Class, ["probabilities"] = Numbers(p.Probabilities) };
             if (p.Label is int label)
                 item["label"] = label;
-            if (p.StepProbabilities is float[] perStep)
-            {
-                int classes = p.Probabilities.Length;
-                item["steps"] = new JsonArray(perStep.Chunk(classes).Select(row => (JsonNode?)Numbers(row)).ToArray());
-            }
+            if (p.StepProbabilities is float[][] perStep)
+                item["steps"] = new JsonArray(perStep.Select(row => (JsonNode?)Numbers(row)).ToArray());
             items.Add(item);
         }
         return new JsonObject { ["model"] = modelPath, ["predictions"] = items };
@@ -160,11 +156,10 @@ internal static class PredictCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"sequence {p.Index} (line {file.LineOf(p.Index)}{label}): class {p.Class} ({p.Probabilities[p.Class] * 100:F1}%)"));
             output.WriteLine("  " + Probabilities(p.Probabilities));
-            if (p.StepProbabilities is float[] perStep)
+            if (p.StepProbabilities is float[][] perStep)
             {
-                int classes = p.Probabilities.Length, t = 0;
-                foreach (float[] row in perStep.Chunk(classes))
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  step {++t}: {Probabilities(row)}"));
+                for (int t = 0; t < perStep.Length; t++)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  step {t + 1}: {Probabilities(perStep[t])}"));
             }
         }
     }

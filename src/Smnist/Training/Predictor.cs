@@ -39,13 +39,14 @@ public static class Predictor
     }
 
     /// <summary>
-    /// The class probabilities after every step of one sequence of any length: (T, K), row t − 1 the answer the model
-    /// would give if the sequence stopped at step t, so the last row is <see cref="Probabilities(SequenceClassifier{float}, ReadOnlySpan{float})"/>.
-    /// One forward pass, read out at every step (not a pass per prefix).
+    /// The class probabilities at every step of one sequence of any length: element t is what the model would answer
+    /// if the sequence stopped after step t (0-based), the last one its answer to the whole. One forward pass; the
+    /// same as <see cref="Probabilities(SequenceClassifier{float}, ReadOnlySpan{float})"/> of each prefix.
     /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="sequence">(T, d) values, step after step: T = sequence.Length / d, with d the model's input size.</param>
-    public static float[] StepProbabilities(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
+    /// <returns>T arrays of K probabilities.</returns>
+    public static float[][] StepProbabilities(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
     {
         ArgumentNullException.ThrowIfNull(model);
         ModelConfig config = model.Config;
@@ -56,16 +57,17 @@ public static class Predictor
         var workspace = new Workspace<float>(config, steps, maxBatch: 1);
         sequence.CopyTo(workspace.Inputs); // (T, 1, d)
         model.Forward(workspace, batch: 1);
-        var probabilities = new float[steps * classes]; // (T, K)
+        var logits = new float[steps * classes]; // (T, K)
         ReadOnlySpan<float> parameters = model.Parameters;
         // (T, n) v_1..v_T of the last layer (row 0 of Outputs is the initial state), read out all at once.
-        Readout.Forward<float>(model.Kernels, probabilities, workspace.Outputs[config.Layers - 1].AsSpan(n, steps * n),
+        Readout.Forward<float>(model.Kernels, logits, workspace.Outputs[config.Layers - 1].AsSpan(n, steps * n),
             parameters.Slice(model.Layout.ReadoutWeightOffset, classes * n), parameters.Slice(model.Layout.ReadoutBiasOffset, classes),
             steps, n, classes);
+        var probabilities = new float[steps][];
         for (int t = 0; t < steps; t++)
         {
-            Span<float> row = probabilities.AsSpan(t * classes, classes);
-            TensorPrimitives.SoftMax(row, row);
+            probabilities[t] = logits.AsSpan(t * classes, classes).ToArray();
+            TensorPrimitives.SoftMax(probabilities[t], probabilities[t]);
         }
         return probabilities;
     }
