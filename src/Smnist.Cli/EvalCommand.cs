@@ -42,7 +42,7 @@ internal static class EvalCommand
                 if (parsed.GetValue(json))
                     context.Output.WriteLine(Json(choice.Name, [("data", path)], onFile).ToJsonString());
                 else
-                    Print(context.Output, context.Console, choice.Name, $"sequences of {path}", onFile);
+                    Print(context.Output, context.Console, choice.Name, $"{(file.LabelsPerStep ? "labelled steps" : "sequences")} of {path}", onFile);
                 return 0;
             }
             DatasetKind kind = parsed.GetValue(dataset) ?? DatasetKind.Mnist;

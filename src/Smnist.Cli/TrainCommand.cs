@@ -213,7 +213,7 @@ internal sealed class TrainCommand
         written.Add(run.FileIn(RunDirectory.ConfigFileName));
         written.Add(run.WriteMetrics(trainer, final));
         written.AddRange(Plots.WriteResults(run, trainer, final));
-        PrintSummary(trainer, final, wall.Elapsed, written);
+        PrintSummary(trainer, final, wall.Elapsed, written, setup.Files?.Train.LabelsPerStep == true);
         if (trainer.Step < trainer.ScheduledSteps)
             _context.Output.WriteLine($"stopped at step {trainer.Step} of {trainer.ScheduledSteps} (--max-steps); continue with: {resumeCommand}");
         return 0;
@@ -284,12 +284,12 @@ internal sealed class TrainCommand
             config["threads"] is JsonValue threads && threads.TryGetValue(out int recorded) ? recorded : null, SequenceFiles.Resumed(directory, config));
     }
 
-    private void PrintSummary(Trainer trainer, EvaluationResult final, TimeSpan wall, List<string> written)
+    private void PrintSummary(Trainer trainer, EvaluationResult final, TimeSpan wall, List<string> written, bool labelsPerStep)
     {
         var table = new Table().Title("smnist train").AddColumn("").AddColumn("");
         table.HideHeaders();
         string testSet = trainer.Options.AugmentTest && trainer.Sequence.ReadsImages ? "augmented test set" : "test set";
-        table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} {Examples(trainer)}, {testSet})"));
+        table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} {(labelsPerStep ? "labelled steps" : Examples(trainer))}, {testSet})"));
         table.AddRow("test loss", final.Loss.ToString("F4", CultureInfo.InvariantCulture));
         table.AddRow("time", string.Create(CultureInfo.InvariantCulture, $"{trainer.TrainSeconds:F1} s training, {wall.TotalSeconds:F1} s in all"));
         table.AddRow("samples/s", trainer.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
