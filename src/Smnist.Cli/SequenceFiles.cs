@@ -36,15 +36,31 @@ internal sealed record SequenceFiles(SequenceFile Train, SequenceFile Test)
     }
 
     /// <summary>The files a run on sequence files recorded in its config.json, read as they were; null for a run on images.</summary>
-    public static SequenceFiles? Resumed(string directory, JsonObject config)
+    public static SequenceFiles? Resumed(string directory)
     {
-        if (config[RunDirectory.DataFileKey]?.GetValue<string>() is not string train)
+        string path = Path.Combine(directory, RunDirectory.ConfigFileName);
+        if (!File.Exists(path))
             return null;
-        string test = config[RunDirectory.TestFileKey]?.GetValue<string>()
-            ?? throw new SmnistException($"{Path.Combine(directory, RunDirectory.ConfigFileName)}: '{RunDirectory.DataFileKey}' is given without '{RunDirectory.TestFileKey}'");
-        int? classes = config[RunDirectory.ClassesKey] is JsonValue value && value.TryGetValue(out int recorded) ? recorded : null;
+        JsonObject config = RunDirectory.ReadConfig(directory);
+        if (Text(config, path, RunDirectory.DataFileKey) is not string train)
+            return null;
+        string test = Text(config, path, RunDirectory.TestFileKey)
+            ?? throw new SmnistException($"{path}: '{RunDirectory.DataFileKey}' is given without '{RunDirectory.TestFileKey}'");
+        int? classes = config[RunDirectory.ClassesKey] switch
+        {
+            null => null,
+            JsonValue value when value.TryGetValue(out int recorded) => recorded,
+            JsonNode other => throw new SmnistException($"{path}: '{RunDirectory.ClassesKey}' is not a whole number ({other.ToJsonString()})"),
+        };
         return Read(train, test, classes);
     }
+
+    private static string? Text(JsonObject config, string path, string key) => config[key] switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue(out string? text) => text,
+        JsonNode other => throw new SmnistException($"{path}: '{key}' is not a string ({other.ToJsonString()})"),
+    };
 
     /// <summary>eval's and predict's --data, for a model trained on sequence files: of the model's width and (when <paramref name="needLabels"/>) labelled.</summary>
     public static SequenceFile ForModel(string path, LoadedModel loaded, string modelName, bool needLabels)

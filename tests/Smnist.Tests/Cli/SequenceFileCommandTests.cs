@@ -86,7 +86,7 @@ public sealed class SequenceFileCommandTests(TrainedSequenceRun run) : IClassFix
         double accuracy = run.Metrics.GetProperty("test_accuracy").GetDouble();
         Assert.True(accuracy > 0.9, $"test accuracy {accuracy:P2}\n{run.Result.Out}");
         Assert.Equal(60, run.Metrics.GetProperty("test_samples").GetInt32());
-        Assert.Contains("240 training and 60 test sequences", run.Result.Out);
+        Assert.Contains("240 training, and 60 test sequences", run.Result.Out);
 
         using JsonDocument config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Directory, "config.json")));
         Assert.Equal(Path.GetFullPath(run.TrainFile), config.RootElement.GetProperty("data").GetString());
