@@ -78,6 +78,7 @@ public sealed class TrainedSequenceRun : IDisposable
     private static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
+[Trait("Category", "command")]
 public sealed class SequenceFileCommandTests(TrainedSequenceRun run) : IClassFixture<TrainedSequenceRun>
 {
     [Fact]

@@ -5,6 +5,7 @@ using Smnist.Data;
 namespace Smnist.Tests.Data;
 
 /// <summary>The sequence-file readers (JSON Lines and .ts) on good files, on every bad case, and the source they make.</summary>
+[Trait("Category", "unit")]
 public class SequenceFileTests
 {
     private static SequenceFile Read(string text, SequenceFileFormat format, int? classes = null) =>
