@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace Smnist.Cli;
 
-/// <summary><c>smnist eval</c>: a saved model's accuracy, loss, per-class accuracy and confusion matrix on the test set.</summary>
+/// <summary><c>smnist eval</c>: a saved model's accuracy, loss, per-class accuracy and confusion matrix on the test set, or on a sequence file (--data).</summary>
 internal static class EvalCommand
 {
     public static Command Create(CliContext context)
@@ -21,12 +21,30 @@ internal static class EvalCommand
         var seed = CliOptions.Number("--seed", "N", "Seeds the test augmentation", 0UL, ulong.MaxValue, "default: 1");
         var threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", 0, 256, "default: 0");
         var json = CliOptions.Flag("--json", "Print one JSON object (accuracy, loss, samples, per-class accuracy, confusion) and nothing else on stdout");
+        var data = CliOptions.Path("--data", "FILE", "Evaluate on your own labelled sequences from this .jsonl or .ts file instead (a model trained with smnist train --data; see docs/sequences.md)");
 
-        var command = new Command("eval", "Evaluate a saved model on the test set") { model, dataDir, dataset, limitTest, augmentTest, seed, threads, json };
+        var command = new Command("eval", "Evaluate a saved model on the test set") { model, dataDir, dataset, limitTest, augmentTest, seed, threads, json, data };
+        command.Validators.Add(result =>
+        {
+            string[] imageOptions = new Option[] { dataDir, dataset, limitTest, augmentTest, seed }
+                .Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
+            if (result.GetResult(data) is { Implicit: false } && imageOptions.Length > 0)
+                result.AddError($"--data evaluates on a sequence file; {string.Join(", ", imageOptions)} only apply to the image test set");
+        });
         command.SetAction(parsed =>
         {
             ModelChoice choice = ShippedModels.Load(parsed.GetRequiredValue(model));
             LoadedModel loaded = choice.Loaded;
+            if (parsed.GetValue(data) is string path)
+            {
+                SequenceFile file = SequenceFiles.ForModel(path, loaded, choice.Name, needLabels: true);
+                EvaluationResult onFile = Evaluator.Evaluate(loaded.Model, file, parsed.GetValue(threads) ?? 0);
+                if (parsed.GetValue(json))
+                    context.Output.WriteLine(Json(choice.Name, [("data", path)], onFile).ToJsonString());
+                else
+                    Print(context.Output, context.Console, choice.Name, $"{(file.LabelsPerStep ? "labelled steps" : "sequences")} of {path}", onFile);
+                return 0;
+            }
             DatasetKind kind = parsed.GetValue(dataset) ?? DatasetKind.Mnist;
             // Every test label is one of the data set's classes; a model with other classes cannot be scored on them.
             if (loaded.Model.Config.Classes != ImageSet.Classes)
@@ -38,15 +56,16 @@ internal static class EvalCommand
             EvaluationResult result = Evaluator.Evaluate(loaded.Model, loaded.Sequence, test, augment, parsed.GetValue(seed) ?? 1, parsed.GetValue(threads) ?? 0);
 
             if (parsed.GetValue(json))
-                context.Output.WriteLine(Json(choice.Name, kind, augment, result).ToJsonString());
+                context.Output.WriteLine(Json(choice.Name, [("dataset", DatasetKindNames.NameOf(kind)), ("augment_test", augment)], result).ToJsonString());
             else
-                Print(context.Output, context.Console, choice.Name, augment, result);
+                Print(context.Output, context.Console, choice.Name, augment ? "augmented test images" : "test images", result);
             return 0;
         });
         return command;
     }
 
-    private static JsonObject Json(string model, DatasetKind kind, bool augment, EvaluationResult result)
+    /// <summary>The result as JSON, after the model and what it was evaluated on (<paramref name="source"/>'s keys).</summary>
+    private static JsonObject Json(string model, (string Key, JsonNode? Value)[] source, EvaluationResult result)
     {
         var confusion = new JsonArray();
         for (int actual = 0; actual < result.Confusion.GetLength(0); actual++)
@@ -59,24 +78,22 @@ internal static class EvalCommand
         var perClass = new JsonArray();
         foreach (double accuracy in result.PerClassAccuracy())
             perClass.Add(double.IsNaN(accuracy) ? null : accuracy);
-        return new JsonObject
-        {
-            ["model"] = model,
-            ["dataset"] = DatasetKindNames.NameOf(kind),
-            ["augment_test"] = augment,
-            ["samples"] = result.Samples,
-            ["accuracy"] = result.Accuracy,
-            // Finite weights can still overflow the logits; JSON has no infinity, so such a loss is null.
-            ["loss"] = double.IsFinite(result.Loss) ? result.Loss : null,
-            ["per_class_accuracy"] = perClass,
-            ["confusion"] = confusion,
-        };
+        var json = new JsonObject { ["model"] = model };
+        foreach (var (key, value) in source)
+            json[key] = value;
+        json["samples"] = result.Samples;
+        json["accuracy"] = result.Accuracy;
+        // Finite weights can still overflow the logits; JSON has no infinity, so such a loss is null.
+        json["loss"] = double.IsFinite(result.Loss) ? result.Loss : null;
+        json["per_class_accuracy"] = perClass;
+        json["confusion"] = confusion;
+        return json;
     }
 
-    private static void Print(TextWriter output, IAnsiConsole console, string model, bool augment, EvaluationResult result)
+    private static void Print(TextWriter output, IAnsiConsole console, string model, string examples, EvaluationResult result)
     {
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{model}: accuracy {result.Accuracy * 100:F2}%, loss {result.Loss:F4} on {result.Samples} {(augment ? "augmented " : "")}test images"));
+            $"{model}: accuracy {result.Accuracy * 100:F2}%, loss {result.Loss:F4} on {result.Samples} {examples}"));
 
         double[] perClass = result.PerClassAccuracy();
         int classes = perClass.Length;

@@ -52,6 +52,9 @@ internal sealed class TrainCommand
         Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom).ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
+    private readonly Option<string?> _data = CliOptions.Path("--data", "FILE", "Train on your own sequences from this .jsonl or .ts file instead of images (see docs/sequences.md); needs --test");
+    private readonly Option<string?> _test = CliOptions.Path("--test", "FILE", "With --data: the sequences to evaluate on after every epoch and at the end");
+    private readonly Option<int?> _classes = CliOptions.Number("--classes", "K", "With --data: the number of classes [default: the highest label + 1, or the .ts file's class names]", 2, SequenceFiles.MaxClasses);
     private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes, and its sequence view unless the recipe names one, are the defaults");
     private readonly Option<int?> _validation = CliOptions.Number("--validation", "N",
         "Hold out N training images (drawn by --seed) as a validation set: the per-epoch figures and plots are on it, the best epoch's weights are kept, and the test set is read once, at the end",
@@ -106,7 +109,7 @@ internal sealed class TrainCommand
             train._forgetBias, train._inputBias, train._clip, train._weightDecay, train._seed, train._threads, train._augment, train._noAugment,
             train._augmentTest, train._noShuffle, train._maxSteps, train._limitTrain, train._limitTest, train._sequence,
             train._dataset, train._dataDir, train._init, train._resume, train._checkpointEvery, train._out, train._force,
-            train._validation, train._patience,
+            train._validation, train._patience, train._data, train._test, train._classes,
         ];
         train._resume.Description += $"; only {string.Join(", ", train.ResumeOptions.Select(o => o.Name))} may be given with it " +
             "(another --threads gives a result that differs in rounding)";
@@ -122,6 +125,12 @@ internal sealed class TrainCommand
         bool Given(Option option) => result.GetResult(option) is { Implicit: false };
         if (Given(_augment) && Given(_noAugment))
             result.AddError("--augment and --no-augment contradict each other");
+        if (Given(_data) != Given(_test))
+            result.AddError("--data and --test go together: train on one file of sequences, test on another");
+        if (Given(_classes) && !Given(_data))
+            result.AddError("--classes is for --data's sequences; images have their ten");
+        if (Given(_data) && Given(_dataDir))
+            result.AddError("--data-dir is where MNIST's images are; --data reads your own sequences");
         if (Given(_resume))
         {
             string[] conflicting = result.Command.Options.Except(ResumeOptions).Where(o => o != _resume && Given(o)).Select(o => o.Name).ToArray();
@@ -145,17 +154,17 @@ internal sealed class TrainCommand
         ResumableRun? saved = resumeDirectory is null ? null : ResumableRun.Read(resumeDirectory);
 
         string? dataDir = parsed.GetValue(_dataDir) ?? saved?.DataDirectory;
-        var (train, test) = DataLoading.Load(_context, (fresh?.Options ?? saved!.Options).Dataset, dataDir);
-        int? threads = parsed.GetValue(_threads);
-        using Trainer trainer = saved is null
-            ? new Trainer(fresh!.Options, train, test, fresh.Init)
-            : Trainer.Resume(saved, train, test, new ResumeChanges(parsed.GetValue(_maxSteps), threads));
+        SequenceFiles? files = fresh is not null ? fresh.Files : SequenceFiles.Resumed(directory);
+        var changes = new ResumeChanges(parsed.GetValue(_maxSteps), parsed.GetValue(_threads));
+        using Trainer trainer = files is not null
+            ? saved is null ? new Trainer(fresh!.Options, files.Train, files.Test, fresh.Init) : Trainer.Resume(saved, files.Train, files.Test, changes)
+            : ImageTrainer(fresh, saved, dataDir, changes);
 
         if (saved is null)
         {
             // Only now that the new run is ready: no file of an earlier run (replaced with --force, or killed before
             // its first checkpoint) may outlive it beside the new ones.
-            run.Begin(trainer, fresh!.Recipe, dataDir, fresh.InitPath, Plots.RunFiles);
+            run.Begin(trainer, fresh!.Recipe, dataDir, fresh.InitPath, Plots.RunFiles, files is null ? null : (files.Train.Path, files.Test.Path));
         }
         else
         {
@@ -167,7 +176,7 @@ internal sealed class TrainCommand
         TrainingDisplay display = TrainingDisplay.Create(_context);
         display.Message(string.Create(CultureInfo.InvariantCulture,
             $"{(resumeDirectory is null ? "training" : $"resuming at step {trainer.Step}")}: {trainer.TrainCount} training, " +
-            $"{(trainer.ValidationCount > 0 ? $"{trainer.ValidationCount} validation " : "")}and {trainer.TestCount} test images, " +
+            $"{(trainer.ValidationCount > 0 ? $"{trainer.ValidationCount} validation " : "")}and {trainer.TestCount} test {Examples(trainer)}, " +
             $"{trainer.BatchesPerEpoch} steps per epoch, {trainer.TotalSteps} steps in all, {trainer.Options.EffectiveThreads} threads; writing to {directory}"));
         trainer.StepCompleted += step =>
         {
@@ -217,14 +226,22 @@ internal sealed class TrainCommand
         written.Add(run.FileIn(RunDirectory.ConfigFileName));
         written.Add(run.WriteMetrics(trainer, final));
         written.AddRange(Plots.WriteResults(run, trainer, final));
-        PrintSummary(trainer, final, wall.Elapsed, written);
+        PrintSummary(trainer, final, wall.Elapsed, written, files?.Train.LabelsPerStep == true);
         if (trainer.Step < trainer.ScheduledSteps)
             _context.Output.WriteLine($"stopped at step {trainer.Step} of {trainer.ScheduledSteps} (--max-steps); continue with: {resumeCommand}");
         return 0;
     }
 
-    /// <summary>What a new run needs before its trainer exists.</summary>
-    private sealed record NewRunSetup(string Directory, string Recipe, TrainingOptions Options, LoadedModel? Init, string? InitPath);
+    /// <summary>What a new run needs before its trainer exists; <see cref="Files"/> for a run on sequence files, else it reads images.</summary>
+    private sealed record NewRunSetup(string Directory, string Recipe, TrainingOptions Options, LoadedModel? Init, string? InitPath, SequenceFiles? Files);
+
+    private Trainer ImageTrainer(NewRunSetup? fresh, ResumableRun? saved, string? dataDir, ResumeChanges changes)
+    {
+        var (train, test) = DataLoading.Load(_context, (fresh?.Options ?? saved!.Options).Dataset, dataDir);
+        return saved is null ? new Trainer(fresh!.Options, train, test, fresh.Init) : Trainer.Resume(saved, train, test, changes);
+    }
+
+    private static string Examples(Trainer trainer) => trainer.Sequence.ReadsImages ? "images" : "sequences";
 
     private NewRunSetup NewRun(ParseResult parsed)
     {
@@ -259,23 +276,25 @@ internal sealed class TrainCommand
             View = parsed.GetValue(_sequence),
             Dataset = parsed.GetValue(_dataset),
         };
-        TrainingOptions options = overrides.Over(recipe, init);
+        string? data = parsed.GetValue(_data);
+        TrainingOptions options = data is null ? overrides.Over(recipe, init) : overrides.OverForSequences(recipe, init);
         string directory = parsed.GetValue(_out) ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
-        return new NewRunSetup(directory, recipe.Name, options, init, initPath);
+        SequenceFiles? files = data is null ? null : SequenceFiles.Read(data, parsed.GetValue(_test)!, parsed.GetValue(_classes));
+        return new NewRunSetup(directory, recipe.Name, options, init, initPath, files);
     }
 
-    private void PrintSummary(Trainer trainer, EvaluationResult final, TimeSpan wall, List<string> written)
+    private void PrintSummary(Trainer trainer, EvaluationResult final, TimeSpan wall, List<string> written, bool labelsPerStep)
     {
         var table = new Table().Title("smnist train").AddColumn("").AddColumn("");
         table.HideHeaders();
         string testSet = trainer.Options.AugmentTest ? "augmented test set" : "test set";
-        table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} images, {testSet})"));
+        table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} {(labelsPerStep ? "labelled steps" : Examples(trainer))}, {testSet})"));
         table.AddRow("test loss", final.Loss.ToString("F4", CultureInfo.InvariantCulture));
         if (trainer.BestEpoch is int best)
         {
             EpochReport epoch = trainer.History[best - 1];
             table.AddRow("validation", string.Create(CultureInfo.InvariantCulture,
-                $"{epoch.ValidationAccuracy * 100:F2}%, loss {epoch.ValidationLoss:F4} ({trainer.ValidationCount} images; best epoch {best}, whose weights are kept{(trainer.StoppedEarly ? "; stopped early" : "")})"));
+                $"{epoch.ValidationAccuracy * 100:F2}%, loss {epoch.ValidationLoss:F4} ({trainer.ValidationCount} {Examples(trainer)}; best epoch {best}, whose weights are kept{(trainer.StoppedEarly ? "; stopped early" : "")})"));
         }
         table.AddRow("time", string.Create(CultureInfo.InvariantCulture, $"{trainer.TrainSeconds:F1} s training, {wall.TotalSeconds:F1} s in all"));
         table.AddRow("samples/s", trainer.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));

@@ -20,6 +20,8 @@ public static class FuzzTargets
         ["idx"] = IdxFile,
         ["idx-gzip"] = IdxGzipContent,
         ["image"] = ImageFileBytes,
+        ["jsonl"] = input => SequenceFileBytes(input, SequenceFileFormat.JsonLines),
+        ["ts"] = input => SequenceFileBytes(input, SequenceFileFormat.Ts),
         ["png-data"] = PngImageData,
     };
 
@@ -55,6 +57,19 @@ public static class FuzzTargets
 
     /// <summary>PNG, JPEG (or anything else) into MNIST's 28×28 convention, as predict reads a file.</summary>
     public static void ImageFileBytes(byte[] input) => Expected(() => ImageFile.ToDigit(input));
+
+    /// <summary>A sequence file (JSON Lines or .ts) as --data reads it; when it reads, a batch of its first examples is filled as training would.</summary>
+    public static void SequenceFileBytes(byte[] input, SequenceFileFormat format)
+    {
+        SequenceFile? file = null;
+        Expected(() => file = SequenceFile.Read(new MemoryStream(input), "fuzz", format));
+        if (file is not { HasLabels: true })
+            return;
+        int batch = Math.Min(file.Count, 4);
+        var inputs = new float[file.Steps * batch * file.Features];              // (T, B, d)
+        var labels = new int[file.LabelsPerStep ? file.Steps * batch : batch];   // (T, B) or (B)
+        file.Fill(Enumerable.Range(0, batch).ToArray(), default, inputs, labels);
+    }
 
     /// <summary>(colour type, bit depth): every pair PNG allows.</summary>
     private static readonly (byte ColourType, byte BitDepth)[] PngPixelFormats =

@@ -170,3 +170,15 @@ write("image", "progressive.jpg", encoded(digit(16).convert("RGB"), "JPEG", qual
 exif = Image.Exif()
 exif[0x0112] = 6
 write("image", "exif-rotated.jpg", encoded(digit(16), "JPEG", quality=80, exif=exif.tobytes()))
+
+
+# Sequence files: JSON Lines labelled per sequence, per step and not at all; .ts files univariate of equal length,
+# multivariate of unequal length with class names, and unlabelled.
+write("jsonl", "per-sequence.jsonl", b'{"label": 1, "steps": [[0.5, -1], [2e-3, 4]]}\n{"label": 0, "steps": [[1, 2]], "id": "x"}\n')
+write("jsonl", "per-step.jsonl", b'{"labels": [0, -1, 2], "steps": [[0.1], [0.2], [0.3]]}\r\n\r\n{"labels": [1], "steps": [[1.5]]}')
+write("jsonl", "unlabelled.jsonl", b'\xef\xbb\xbf{"steps": [[1, 2, 3], [4, 5, 6]]}\n')
+write("ts", "univariate.ts", b"# comment\n@problemName P\n@timeStamps false\n@missing false\n@univariate true\n"
+      b"@equalLength true\n@seriesLength 3\n@classLabel true 1 2\n@data\n1.0,2.5,-3:1\n0,0,1e-3:2\n")
+write("ts", "multivariate-unequal.ts", b"@problemName Q\n@univariate false\n@dimensions 2\n@equalLength false\n"
+      b"@classLabel true up down flat\n@data\n1,2,3:4,5,6:up\n7,8:9,10:down\n\n0.5:0.25:flat\n")
+write("ts", "unlabelled.ts", b"%old-style comment\n@univariate true\n@equalLength false\n@classLabel false\n@data\n1,2,3\n4\n")

@@ -37,6 +37,15 @@ public sealed class RunDirectory : IDisposable
     // config.json's keys besides the options' own (TrainingOptions.ToJson).
     internal const string RecipeKey = "recipe", DataDirectoryKey = "data_dir", InitialWeightsKey = "init";
 
+    /// <summary>config.json's key for a run on sequence files: its training file.</summary>
+    public const string DataFileKey = "data";
+
+    /// <summary>config.json's key for a run on sequence files: its test file.</summary>
+    public const string TestFileKey = "test";
+
+    /// <summary>config.json's key for a run on sequence files: the number of classes its files were read with.</summary>
+    public const string ClassesKey = "classes";
+
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     private readonly RunLock _lock;
@@ -129,11 +138,19 @@ public sealed class RunDirectory : IDisposable
     /// <param name="dataDirectory">Where the data was read from, or null for the default.</param>
     /// <param name="initialWeights">The file the weights started from, or null.</param>
     /// <param name="otherFiles">Names of further files a run writes here.</param>
-    public void Begin(Trainer trainer, string recipe, string? dataDirectory, string? initialWeights, IEnumerable<string> otherFiles)
+    /// <param name="sequenceFiles">For a run on sequence files (<see cref="SequenceFile"/>), its training and test files; recorded so a resume reads them again.</param>
+    public void Begin(Trainer trainer, string recipe, string? dataDirectory, string? initialWeights, IEnumerable<string> otherFiles, (string Train, string Test)? sequenceFiles = null)
     {
         foreach (string name in (string[])[ModelCheckpoint.ModelFileName, RunCheckpoint.FileName, RunCheckpoint.LegacyFileName, ConfigFileName, LossFileName, MetricsFileName, .. otherFiles])
             File.Delete(System.IO.Path.Combine(Path, name));
-        WriteJson(ConfigFileName, ConfigJson(trainer, recipe, dataDirectory, initialWeights));
+        JsonObject config = ConfigJson(trainer, recipe, dataDirectory, initialWeights);
+        if (sequenceFiles is var (train, test))
+        {
+            config[DataFileKey] = System.IO.Path.GetFullPath(train);
+            config[TestFileKey] = System.IO.Path.GetFullPath(test);
+            config[ClassesKey] = trainer.Model.Config.Classes;
+        }
+        WriteJson(ConfigFileName, config);
         Follow(trainer);
     }
 

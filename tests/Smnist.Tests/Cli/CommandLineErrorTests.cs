@@ -21,7 +21,7 @@ public sealed class CommandLineErrorTests : IDisposable
     [InlineData("--augment and --no-augment contradict each other", "train", "--augment", "--no-augment")]
     [InlineData("Unrecognized command or argument '--epoch'", "train", "--epoch", "3")]
     [InlineData("Option '--model' is required", "eval")]
-    [InlineData("give either image files or --index K", "predict", "--model", "m.safetensors")]
+    [InlineData("give either image files, --index K or --data FILE", "predict", "--model", "m.safetensors")]
     [InlineData("--steps must be an integer between 1 and 1000000 (got '0')", "bench", "--steps", "0")]
     [InlineData("no command given", new string[0])]
     [InlineData("--out needs a path, not an empty string", "train", "--out", "")]
