@@ -56,7 +56,7 @@ internal static partial class LocalSweep
         int finished = 0, failed = 0, interrupted = 0;
         DateTime? stoppedAt = null;
         bool forwarded = false;
-        while (queue.Count > 0 || active.Count > 0)
+        while (active.Count > 0 || (queue.Count > 0 && !stopped.Task.IsCompleted))
         {
             while (!stopped.Task.IsCompleted && active.Count < jobs && queue.Count > 0)
                 active.Add(Child.Start(sweep, queue.Dequeue(), threads));
