@@ -141,9 +141,12 @@ internal static class SweepCommand
             throw new SmnistException($"--index {index} is past the last run of {sweep.File} ({sweep.Runs.Count} runs, 0 to {sweep.Runs.Count - 1})");
         SweepRun run = sweep.Runs[index];
         RunStatus status = RunStatus.Of(run);
+        string where = $"run {index} of {sweep.Runs.Count} ({run.Folder})";
         if (status.State == RunState.OtherConfiguration)
             throw new SmnistException($"{run.Directory} holds a run with {status.Detail}; move that folder away to run it again");
-        string where = $"run {index} of {sweep.Runs.Count} ({run.Folder})";
+        // Not recorded as a failure: the run itself is fine, and going.
+        if (status.State == RunState.Running)
+            throw new SmnistException($"{where} is running in another process ({status.Detail}); wait for it to end");
         if (status.State == RunState.Finished)
         {
             context.Output.WriteLine($"{where}: finished before ({status.Detail}); nothing to do");

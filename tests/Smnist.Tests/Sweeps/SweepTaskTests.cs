@@ -108,6 +108,23 @@ public sealed class SweepTaskTests : IDisposable
     }
 
     [Fact]
+    public void ARunGoingInAnotherProcessIsLeftToItAndNotRecordedAsFailed()
+    {
+        string sweep = Write("""{"hidden": [12]}""");
+        string folder = RunFolder("hidden=12,seed=1");
+        using (Smnist.Training.RunDirectory.Create(folder, overwrite: false))
+        {
+            CliHarness.Outcome outcome = CliHarness.Run("sweep", "task", sweep, "--index", "0");
+            Assert.Equal(1, outcome.Exit);
+            Assert.Contains("run 0 of 2 (hidden=12,seed=1) is running in another process", outcome.Err);
+            var report = JsonNode.Parse(CliHarness.Succeeds("sweep", "report", sweep, "--json").Out)!;
+            Assert.Equal("running", report["runs"]![0]!["state"]!.GetValue<string>());
+        }
+        Assert.False(File.Exists(Path.Combine(folder, "failure.txt")));
+        Assert.Equal("not started", JsonNode.Parse(CliHarness.Succeeds("sweep", "report", sweep, "--json").Out)!["runs"]![0]!["state"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void AnIndexPastTheLastRunIsRefused()
     {
         string sweep = Write("""{"hidden": [12]}""");
