@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using Smnist.Cli.Sweeps;
 using Spectre.Console;
 
@@ -102,7 +103,11 @@ public static class Cli
         ParseResult parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
         {
-            string command = parsed.CommandResult.Command == root ? "smnist" : $"smnist {parsed.CommandResult.Command.Name}";
+            // The command's full name, subcommands included ("smnist sweep submit").
+            var names = new List<string>();
+            for (SymbolResult? result = parsed.CommandResult; result is CommandResult { Command: var named } && named != root; result = result.Parent)
+                names.Insert(0, named.Name);
+            string command = string.Join(' ', ["smnist", .. names]);
             string problems = string.Join("; ", parsed.Errors.Select(e => OneLine(e.Message)));
             error.WriteLine($"error: {problems} (see '{command} --help')");
             return UsageError;

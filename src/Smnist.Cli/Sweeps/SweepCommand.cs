@@ -27,6 +27,11 @@ internal static class SweepCommand
         command.Subcommands.Add(Task(context));
         command.Subcommands.Add(Submit(context));
         command.Subcommands.Add(Report(context));
+        command.SetAction(_ =>
+        {
+            context.Error.WriteLine("error: no sweep command given; use plan, run, task, submit or report (see 'smnist sweep --help')");
+            return Cli.UsageError;
+        });
         return command;
     }
 
@@ -39,9 +44,9 @@ internal static class SweepCommand
         command.SetAction(parsed =>
         {
             Sweep sweep = Sweep.Load(parsed.GetRequiredValue(file));
-            int seeds = sweep.Runs.Count / sweep.Configurations.Count;
-            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"sweep {sweep.Name}: {sweep.Runs.Count} runs ({sweep.Configurations.Count} configurations × {seeds} seeds) in {sweep.OutDirectory}"));
+            int configurations = sweep.Configurations.Count, seeds = sweep.Runs.Count / configurations;
+            string shape = sweep.Runs[0].Seed is null ? Count(configurations, "configuration") : $"{Count(configurations, "configuration")} × {Count(seeds, "seed")}";
+            context.Output.WriteLine($"sweep {sweep.Name}: {Count(sweep.Runs.Count, "run")} ({shape}) in {sweep.OutDirectory}");
             foreach (SweepRun run in sweep.Runs)
             {
                 string[] train = ["train", .. run.TrainArguments, "--out", run.Directory];
@@ -195,9 +200,9 @@ internal static class SweepCommand
         var kinds = new HashSet<DatasetKind>();
         foreach (SweepRun run in indices.Select(i => sweep.Runs[i]))
         {
-            if (File.Exists(Path.Combine(run.Directory, ModelCheckpoint.OptimizerFileName)) || run.Settings.Any(s => s.Key == "data_dir"))
+            if (File.Exists(Path.Combine(run.Directory, ModelCheckpoint.OptimizerFileName)) || run.Settings.Any(s => s.Key == SweepKeys.DataDir))
                 continue;
-            string name = run.Settings.LastOrDefault(s => s.Key == "dataset").Value?.GetValue<string>() ?? DatasetKindNames.NameOf(Recipe.Best.Options.Dataset);
+            string name = run.Settings.LastOrDefault(s => s.Key == SweepKeys.Dataset).Value?.GetValue<string>() ?? DatasetKindNames.NameOf(Recipe.Best.Options.Dataset);
             kinds.Add(DataLoading.Kinds.First(k => string.Equals(k.Key, name, StringComparison.OrdinalIgnoreCase)).Value);
         }
         foreach (DatasetKind kind in kinds)
@@ -225,6 +230,8 @@ internal static class SweepCommand
         }
         context.Output.WriteLine($"wrote {string.Join(", ", files)}");
     }
+
+    private static string Count(int count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? "" : "s")}");
 
     /// <summary>A value that goes into the sbatch script as it is: a word of Slurm's characters, so no line of the script can break.</summary>
     private static Option<string?> SlurmWord(string name, string helpName, string description) =>

@@ -13,6 +13,8 @@ internal static class SweepKeys
 {
     public const string Seed = "seed";
     public const string Threads = "threads";
+    public const string Dataset = "dataset";
+    public const string DataDir = "data_dir";
 
     private enum Kind { Number, Text, Path, Switch }
 
@@ -38,8 +40,8 @@ internal static class SweepKeys
         ["limit_train"] = Kind.Number,
         ["limit_test"] = Kind.Number,
         ["sequence"] = Kind.Text,
-        ["dataset"] = Kind.Text,
-        ["data_dir"] = Kind.Path,
+        [Dataset] = Kind.Text,
+        [DataDir] = Kind.Path,
         ["init"] = Kind.Path,
     };
 
