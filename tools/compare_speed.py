@@ -1,4 +1,4 @@
-"""smnist against PyTorch on this machine: `smnist bench` and the PyTorch seed model (own cell and nn.LSTM),
+"""smnist against PyTorch on this machine: `smnist bench` and the notebook's model in PyTorch (its own cell and nn.LSTM),
 run alternately, several rounds, same shapes (28 rows of 28 pixels, and 784 single pixels); prints medians and
 ratios as a Markdown table.
 
@@ -61,6 +61,6 @@ for sequence, batch, hidden in [shape for shape in SHAPES if args.sequence in (N
     print(rows[-1], file=sys.stderr, flush=True)
 
 print(f"Medians of {args.rounds} alternating rounds, samples/s; smnist with {args.threads} threads, PyTorch 1.13 with 1.\n")
-print("| sequence | batch | hidden | smnist | PyTorch seed cell | torch.nn.LSTM | vs seed cell | vs nn.LSTM |")
+print("| sequence | batch | hidden | smnist | PyTorch, the notebook's cell | torch.nn.LSTM | vs the cell | vs nn.LSTM |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 print("\n".join(rows))
