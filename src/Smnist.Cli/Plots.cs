@@ -183,6 +183,7 @@ internal static class Plots
         var plot = new Plot();
         var ticks = new ScottPlot.TickGenerators.NumericManual();
         var values = new List<double>();
+        bool labelled = false;
         for (int i = 0; i < configurations.Count; i++)
         {
             var (configuration, accuracies, statistic) = configurations[i];
@@ -196,6 +197,12 @@ internal static class Plots
                 var mean = plot.Add.ScatterPoints(new double[] { i }, new[] { statistic.Mean * 100 }, Blue);
                 mean.MarkerSize = 11;
                 mean.MarkerShape = MarkerShape.FilledDiamond;
+                if (!labelled)
+                {
+                    runs.LegendText = "a finished run";
+                    mean.LegendText = "mean ± sample std";
+                    labelled = true;
+                }
                 if (statistic.StandardDeviation is double deviation)
                 {
                     var bar = plot.Add.ErrorBar([(double)i], [statistic.Mean * 100], [deviation * 100]);
@@ -214,6 +221,7 @@ internal static class Plots
         double low = values.Count == 0 ? 0 : values.Min(), high = values.Count == 0 ? 100 : values.Max();
         double pad = Math.Max(0.1, (high - low) * 0.15);
         plot.Axes.SetLimits(-0.6, configurations.Count - 0.4, Math.Max(0, low - pad), Math.Min(100, high + pad));
+        plot.ShowLegend(Alignment.LowerRight);
         WritePng(plot, pngPath);
     }
 
