@@ -190,8 +190,8 @@ internal static class Plots
             ticks.AddMajor(i, configuration);
             if (accuracies.Count > 0)
             {
-                // Spread a configuration's runs a little sideways, so equal accuracies stay visible.
-                double[] xs = [.. accuracies.Select((_, k) => i - 0.15 + 0.3 * (k + 1) / (accuracies.Count + 1))];
+                // The runs in a narrow band left of the mean's bar, spread a little so equal accuracies stay visible.
+                double[] xs = [.. accuracies.Select((_, k) => i - 0.12 - 0.1 * k / Math.Max(1, accuracies.Count - 1))];
                 var runs = plot.Add.ScatterPoints(xs, accuracies.Select(a => a * 100).ToArray(), Colors.Gray);
                 runs.MarkerSize = 6;
                 var mean = plot.Add.ScatterPoints(new double[] { i }, new[] { statistic.Mean * 100 }, Blue);
