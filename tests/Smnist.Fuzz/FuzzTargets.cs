@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Smnist.Cli;
 using Smnist.Data;
 using Smnist.IO;
+using Smnist.Training;
 
 namespace Smnist.Fuzz;
 
@@ -24,11 +25,12 @@ public static class FuzzTargets
     public static void SafeTensorsFiles(byte[] input)
     {
         string directory = Scratch();
-        string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
+        string path = Path.Combine(directory, RunCheckpoint.FileName);
         File.WriteAllBytes(path, input);
         Expected(() => SafeTensors.Read(path));
         Expected(() => ModelCheckpoint.Load(path));
-        Expected(() => RunCheckpoint.Load(directory));
+        // The run checkpoint with the trainer's state in its metadata, as --resume reads it.
+        Expected(() => ResumableRun.Read(directory));
     }
 
     /// <summary>An IDX file as given: raw, or gzip when it starts with gzip's signature; read as images and as labels.</summary>

@@ -3,6 +3,7 @@ using Smnist.Cli;
 namespace Smnist.Tests.Cli;
 
 /// <summary>Image files as a hostile or careless user gives them: bombs, rotated photos, files cut short.</summary>
+[Trait("Category", "unit")]
 public sealed class ImageFileTests : IDisposable
 {
     private static readonly string Images = Path.Combine(AppContext.BaseDirectory, "Fixtures", "images");

@@ -13,6 +13,7 @@ using Smnist.Training;
 namespace Smnist.Tests.Serve;
 
 /// <summary>The JSON API of smnist serve, over a real socket.</summary>
+[Trait("Category", "command")]
 public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private HttpClient Client => fixture.Client;

@@ -55,6 +55,7 @@ public class BrowserFixture : IAsyncLifetime
 }
 
 /// <summary>The draw-a-digit page in a real browser, drawn on with the mouse as a person would.</summary>
+[Trait("Category", "browser")]
 public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     /// <summary>Strokes in pad pixels (the pad is 280×280): each inner array is one press-drag-release.</summary>
@@ -142,6 +143,7 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
 }
 
 /// <summary>The page with the pixel-by-pixel model: the same page reads 784 steps of one pixel.</summary>
+[Trait("Category", "browser")]
 public sealed class PixelsPageTests(PixelsBrowserFixture fixture, ITestOutputHelper output) : IClassFixture<PixelsBrowserFixture>
 {
     [SkippableFact]
