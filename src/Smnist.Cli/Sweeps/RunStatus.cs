@@ -45,7 +45,7 @@ internal sealed record RunStatus(RunState State, string Detail, JsonObject? Metr
     {
         string folder = run.Directory;
         string metricsFile = Path.Combine(folder, RunDirectory.MetricsFileName);
-        bool trained = File.Exists(metricsFile) || File.Exists(Path.Combine(folder, ModelCheckpoint.OptimizerFileName));
+        bool trained = File.Exists(metricsFile) || RunDirectory.HasCheckpoint(folder);
         if (trained && Mismatch(run) is string mismatch)
             return new RunStatus(RunState.OtherConfiguration, mismatch, null);
         if (File.Exists(metricsFile))
@@ -60,7 +60,7 @@ internal sealed record RunStatus(RunState State, string Detail, JsonObject? Metr
         string failure = Path.Combine(folder, FailureFileName);
         if (File.Exists(failure))
             return new RunStatus(RunState.Failed, File.ReadLines(failure).FirstOrDefault() ?? "", null);
-        if (File.Exists(Path.Combine(folder, ModelCheckpoint.OptimizerFileName)))
+        if (RunDirectory.HasCheckpoint(folder))
             return new RunStatus(RunState.Interrupted, progress, null);
         return new RunStatus(RunState.NotStarted, "", null);
     }

@@ -160,7 +160,7 @@ internal static class SweepCommand
         Directory.CreateDirectory(run.Directory);
         string failure = Path.Combine(run.Directory, RunStatus.FailureFileName);
         File.Delete(failure);
-        bool resume = File.Exists(Path.Combine(run.Directory, ModelCheckpoint.OptimizerFileName));
+        bool resume = RunDirectory.HasCheckpoint(run.Directory);
         string[] threadArguments = threads is int count && !run.SetsThreads ? ["--threads", count.ToString(CultureInfo.InvariantCulture)] : [];
         string[] train = resume
             ? ["train", "--resume", run.Directory]
@@ -200,7 +200,7 @@ internal static class SweepCommand
         var kinds = new HashSet<DatasetKind>();
         foreach (SweepRun run in indices.Select(i => sweep.Runs[i]))
         {
-            if (File.Exists(Path.Combine(run.Directory, ModelCheckpoint.OptimizerFileName)) || run.Settings.Any(s => s.Key == SweepKeys.DataDir))
+            if (RunDirectory.HasCheckpoint(run.Directory) || run.Settings.Any(s => s.Key == SweepKeys.DataDir))
                 continue;
             string name = run.Settings.LastOrDefault(s => s.Key == SweepKeys.Dataset).Value?.GetValue<string>() ?? DatasetKindNames.NameOf(Recipe.Best.Options.Dataset);
             kinds.Add(DataLoading.Kinds.First(k => string.Equals(k.Key, name, StringComparison.OrdinalIgnoreCase)).Value);

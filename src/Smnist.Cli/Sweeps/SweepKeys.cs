@@ -43,6 +43,8 @@ internal static class SweepKeys
         [Dataset] = Kind.Text,
         [DataDir] = Kind.Path,
         ["init"] = Kind.Path,
+        ["validation"] = Kind.Number,
+        ["patience"] = Kind.Number,
     };
 
     /// <summary>config.json's keys that record what a run was (its folder, its data's sizes), not what it is asked to be.</summary>

@@ -45,7 +45,7 @@ public sealed class SlurmEndToEndTests : IDisposable
 
         // Run 2 (150 epochs, seed 1): requeued once its first epoch's checkpoint is there.
         string requeued = _directory[Path.Combine("out", $"epochs={LongEpochs},seed=1")];
-        WaitFor(() => File.Exists(Path.Combine(requeued, "optimizer.safetensors")), "run 2's first checkpoint");
+        WaitFor(() => File.Exists(Path.Combine(requeued, "checkpoint.safetensors")), "run 2's first checkpoint");
         Command("scontrol", "requeue", $"{_job}_2");
         // A requeued task waits for a begin time some minutes off; it may start at once here.
         WaitFor(() => Command("squeue", "-h", "-o", "%T", "-j", $"{_job}_2").Contains("PENDING"), "task 2 to be requeued");

@@ -39,7 +39,7 @@ public sealed class SweepReportTests : IDisposable
         Metrics("hidden=24,seed=2", 0.95, 0.20, 30);
         string interrupted = _directory[Path.Combine("out", "hidden=24,seed=3")];
         Directory.CreateDirectory(interrupted);
-        File.WriteAllText(Path.Combine(interrupted, "optimizer.safetensors"), "");
+        File.WriteAllText(Path.Combine(interrupted, "checkpoint.safetensors"), "");
 
         CliHarness.Outcome text = CliHarness.Succeeds("sweep", "report", file);
         Assert.Contains("│ hidden=16     │      3/3 │      92.00 ± 2.00 │ 0.2600 ± 0.0400 │     12.0 ± 2.0 │", text.Out);

@@ -49,7 +49,7 @@ public sealed partial class SweepRunSignalTests : IDisposable
         string said = await output;
         Assert.Contains("run 0 (seed=1): interrupted, checkpoint saved (checkpoint at step", said);
         Assert.Contains("sweep s: 0 finished, 1 interrupted, 0 failed, 1 not started", said);
-        long step = long.Parse(SafeTensors.Read(_directory[Path.Combine("out", "seed=1", "optimizer.safetensors")]).Metadata["adam.step"]);
+        long step = long.Parse(SafeTensors.Read(_directory[Path.Combine("out", "seed=1", "checkpoint.safetensors")]).Metadata["adam.step"]);
         Assert.InRange(step, 1, 500 * 63 - 1);
         Assert.False(Directory.Exists(_directory[Path.Combine("out", "seed=2")]), "a run started after the signal");
     }
