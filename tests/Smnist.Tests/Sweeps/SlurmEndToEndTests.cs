@@ -10,6 +10,7 @@ namespace Smnist.Tests.Sweeps;
 /// SIGTERM, smnist saves a checkpoint, the requeued task resumes it — ends with the model of an uninterrupted run.
 /// Skipped without a responding Slurm, except under CI=true, where .ci/run starts one and its absence is a failure.
 /// </summary>
+[Trait("Category", "slow")]
 public sealed class SlurmEndToEndTests : IDisposable
 {
     // 256 training images in batches of 32: 8 steps an epoch. Two runs of 2 epochs, and two of 150 (1,200 steps, some

@@ -5,6 +5,7 @@ using Smnist.Tests.Cli;
 namespace Smnist.Tests.Sweeps;
 
 /// <summary>A sweep file's expansion into numbered runs, and its refusals, which come before anything runs.</summary>
+[Trait("Category", "command")]
 public sealed class SweepFileTests : IDisposable
 {
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();

@@ -6,6 +6,7 @@ using Smnist.Tests.Cli;
 namespace Smnist.Tests.Sweeps;
 
 /// <summary>The report's arithmetic (mean ± sample standard deviation over the finished runs), its files and its listing of the rest.</summary>
+[Trait("Category", "command")]
 public sealed class SweepReportTests : IDisposable
 {
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();

@@ -7,6 +7,7 @@ using Smnist.Tests.Cli;
 namespace Smnist.Tests.Sweeps;
 
 /// <summary><c>sweep run</c> stopped by SIGTERM (kill, timeout, a service manager) passes it to its runs, which save checkpoints.</summary>
+[Trait("Category", "slow")]
 public sealed partial class SweepRunSignalTests : IDisposable
 {
     private const int SigTerm = 15;

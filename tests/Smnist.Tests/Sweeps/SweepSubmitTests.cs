@@ -5,6 +5,7 @@ using Smnist.Tests.Cli;
 namespace Smnist.Tests.Sweeps;
 
 /// <summary>The sbatch script <c>sweep submit --slurm --dry-run</c> prints, and the sweep command line's own refusals.</summary>
+[Trait("Category", "command")]
 public sealed class SweepSubmitTests : IDisposable
 {
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();

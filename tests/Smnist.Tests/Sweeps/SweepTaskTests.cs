@@ -7,6 +7,7 @@ namespace Smnist.Tests.Sweeps;
 /// <c>sweep task</c>, the entry point every scheduler calls, is idempotent: a finished run is skipped, an interrupted
 /// one resumed to the result of an uninterrupted run, a failed one recorded as such and run again next time.
 /// </summary>
+[Trait("Category", "command")]
 public sealed class SweepTaskTests : IDisposable
 {
     // 256 training images in batches of 32: 8 steps per epoch, 16 in all (as ResumeTests).
