@@ -108,7 +108,7 @@ public static class Cli
             for (SymbolResult? result = parsed.CommandResult; result is CommandResult { Command: var named } && named != root; result = result.Parent)
                 names.Insert(0, named.Name);
             string command = string.Join(' ', ["smnist", .. names]);
-            string problems = string.Join("; ", parsed.Errors.Select(e => OneLine(e.Message)));
+            string problems = string.Join("; ", parsed.Errors.Select(e => SmnistException.OneLine(e.Message)));
             error.WriteLine($"error: {problems} (see '{command} --help')");
             return UsageError;
         }
@@ -126,7 +126,7 @@ public static class Cli
         }
         catch (SmnistException e)
         {
-            error.WriteLine($"error: {OneLine(e.Message)}");
+            error.WriteLine($"error: {SmnistException.OneLine(e.Message)}");
             if (verbose)
                 error.WriteLine(e);
             return Failure;
@@ -134,14 +134,14 @@ public static class Cli
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A file or folder the command could not read or write; the message names it.
-            error.WriteLine($"error: {OneLine(e.Message)}");
+            error.WriteLine($"error: {SmnistException.OneLine(e.Message)}");
             if (verbose)
                 error.WriteLine(e);
             return Failure;
         }
         catch (Exception e)
         {
-            error.WriteLine($"error: internal error, {e.GetType().Name}: {OneLine(e.Message)}{(verbose ? "" : " (run with --verbose for the stack trace)")}");
+            error.WriteLine($"error: internal error, {e.GetType().Name}: {SmnistException.OneLine(e.Message)}{(verbose ? "" : " (run with --verbose for the stack trace)")}");
             if (verbose)
                 error.WriteLine(e);
             return InternalError;
@@ -152,7 +152,7 @@ public static class Cli
     internal static IReadOnlyList<string> TrainParseErrors(IEnumerable<string> args)
     {
         var root = new RootCommand { TrainCommand.Create(new CliContext(TextWriter.Null, TextWriter.Null, false, CancellationToken.None, "smnist")) };
-        return [.. root.Parse(["train", .. args]).Errors.Select(e => OneLine(e.Message))];
+        return [.. root.Parse(["train", .. args]).Errors.Select(e => SmnistException.OneLine(e.Message))];
     }
 
     /// <summary><paramref name="word"/> as one word for a POSIX shell: in single quotes unless every character is plainly safe.</summary>
@@ -160,7 +160,4 @@ public static class Cli
         word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "_-./:=@%+,".Contains(c))
             ? word
             : $"'{word.Replace("'", "'\\''")}'";
-
-    internal static string OneLine(string message) =>
-        string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

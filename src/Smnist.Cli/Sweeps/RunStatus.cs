@@ -110,7 +110,7 @@ internal sealed record RunStatus(RunState State, string Detail, JsonObject? Metr
         }
         catch (JsonException e)
         {
-            throw new SmnistException($"{file}: not valid JSON ({Cli.OneLine(e.Message)})", e);
+            throw new SmnistException($"{file}: not valid JSON ({SmnistException.OneLine(e.Message)})", e);
         }
     }
 }

@@ -67,7 +67,7 @@ internal static class SlurmScript
             string output = sbatch.StandardOutput.ReadToEnd();
             sbatch.WaitForExit();
             if (sbatch.ExitCode != 0)
-                throw new SmnistException($"sbatch {scriptPath} failed (exit {sbatch.ExitCode}): {Cli.OneLine(error.Result)}");
+                throw new SmnistException($"sbatch {scriptPath} failed (exit {sbatch.ExitCode}): {SmnistException.OneLine(error.Result)}");
             // --parsable prints "jobid" or "jobid;cluster".
             return output.Trim().Split(';')[0];
         }

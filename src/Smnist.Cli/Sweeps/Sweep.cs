@@ -80,7 +80,7 @@ internal sealed class Sweep
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {
-            throw new SmnistException($"{path}: not valid JSON ({Cli.OneLine(e.Message)})", e);
+            throw new SmnistException($"{path}: not valid JSON ({SmnistException.OneLine(e.Message)})", e);
         }
         return new Reader(path, file).Read(root);
     }

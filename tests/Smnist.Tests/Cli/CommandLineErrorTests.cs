@@ -249,6 +249,13 @@ public sealed class CommandLineErrorTests : IDisposable
     [InlineData("", "''")]
     public void PrintedPathsAreShellQuoted(string path, string word) => Assert.Equal(word, Smnist.Cli.Cli.ShellWord(path));
 
+    [Fact]
+    public void EveryMessageIsFoldedOntoOneLineByTheSameRule()
+    {
+        // The command line, the server and the data download all fold messages with SmnistException.OneLine.
+        Assert.Equal("a b c d", SmnistException.OneLine("a\tb\r\n  c\n\nd "));
+    }
+
     private static void AssertOneLine(string stderr, string expected)
     {
         string[] lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
