@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using Smnist.Cli.Sweeps;
 using Spectre.Console;
 
 namespace Smnist.Cli;
@@ -89,18 +91,23 @@ public static class Cli
             ExportCommand.Create(context),
             ExplainCommand.Create(context),
             ServeCommand.Create(context),
+            SweepCommand.Create(context),
         };
         root.Options.Add(Verbose);
         root.SetAction(_ =>
         {
-            error.WriteLine("error: no command given; use train, eval, predict, bench, export, explain or serve (see 'smnist --help')");
+            error.WriteLine("error: no command given; use train, eval, predict, bench, export, explain, serve or sweep (see 'smnist --help')");
             return UsageError;
         });
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
         {
-            string command = parsed.CommandResult.Command == root ? "smnist" : $"smnist {parsed.CommandResult.Command.Name}";
+            // The command's full name, subcommands included ("smnist sweep submit").
+            var names = new List<string>();
+            for (SymbolResult? result = parsed.CommandResult; result is CommandResult { Command: var named } && named != root; result = result.Parent)
+                names.Insert(0, named.Name);
+            string command = string.Join(' ', ["smnist", .. names]);
             string problems = string.Join("; ", parsed.Errors.Select(e => SmnistException.OneLine(e.Message)));
             error.WriteLine($"error: {problems} (see '{command} --help')");
             return UsageError;
@@ -139,6 +146,13 @@ public static class Cli
                 error.WriteLine(e);
             return InternalError;
         }
+    }
+
+    /// <summary>The problems the parser finds in a <c>smnist train</c> command line (<paramref name="args"/> after "train"), each one line, without running it.</summary>
+    internal static IReadOnlyList<string> TrainParseErrors(IEnumerable<string> args)
+    {
+        var root = new RootCommand { TrainCommand.Create(new CliContext(TextWriter.Null, TextWriter.Null, false, CancellationToken.None, "smnist")) };
+        return [.. root.Parse(["train", .. args]).Errors.Select(e => SmnistException.OneLine(e.Message))];
     }
 
     /// <summary><paramref name="word"/> as one word for a POSIX shell: in single quotes unless every character is plainly safe.</summary>

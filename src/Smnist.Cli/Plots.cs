@@ -1,4 +1,5 @@
 using ScottPlot;
+using Smnist.Cli.Sweeps;
 using Smnist.IO;
 using Smnist.Training;
 
@@ -175,6 +176,57 @@ internal static class Plots
             result[i] = average / weight;
         }
         return result;
+    }
+
+    /// <summary>
+    /// A sweep's test accuracy per configuration, in percent: each finished run a grey dot, the mean a blue marker with
+    /// error bars of ± one sample standard deviation (none for a single run).
+    /// </summary>
+    public static void WriteSweepAccuracy(string name, IReadOnlyList<(string Configuration, IReadOnlyList<double> Accuracies, Statistic Statistic)> configurations, string pngPath)
+    {
+        var plot = new Plot();
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        var values = new List<double>();
+        bool labelled = false;
+        for (int i = 0; i < configurations.Count; i++)
+        {
+            var (configuration, accuracies, statistic) = configurations[i];
+            ticks.AddMajor(i, configuration);
+            if (accuracies.Count > 0)
+            {
+                // The runs in a narrow band left of the mean's bar, spread a little so equal accuracies stay visible.
+                double[] xs = [.. accuracies.Select((_, k) => i - 0.12 - 0.1 * k / Math.Max(1, accuracies.Count - 1))];
+                var runs = plot.Add.ScatterPoints(xs, accuracies.Select(a => a * 100).ToArray(), Colors.Gray);
+                runs.MarkerSize = 6;
+                var mean = plot.Add.ScatterPoints(new double[] { i }, new[] { statistic.Mean * 100 }, Blue);
+                mean.MarkerSize = 11;
+                mean.MarkerShape = MarkerShape.FilledDiamond;
+                if (!labelled)
+                {
+                    runs.LegendText = "a finished run";
+                    mean.LegendText = "mean ± sample std";
+                    labelled = true;
+                }
+                if (statistic.StandardDeviation is double deviation)
+                {
+                    var bar = plot.Add.ErrorBar([(double)i], [statistic.Mean * 100], [deviation * 100]);
+                    bar.Color = Blue;
+                    bar.LineWidth = 2;
+                    values.Add((statistic.Mean - deviation) * 100);
+                    values.Add((statistic.Mean + deviation) * 100);
+                }
+                values.AddRange(accuracies.Select(a => a * 100));
+            }
+        }
+        plot.Axes.Bottom.TickGenerator = ticks;
+        plot.Title($"sweep {name}: test accuracy, mean ± sample std over seeds");
+        plot.XLabel("configuration");
+        plot.YLabel("test accuracy (%)");
+        double low = values.Count == 0 ? 0 : values.Min(), high = values.Count == 0 ? 100 : values.Max();
+        double pad = Math.Max(0.1, (high - low) * 0.15);
+        plot.Axes.SetLimits(-0.6, configurations.Count - 0.4, Math.Max(0, low - pad), Math.Min(100, high + pad));
+        plot.ShowLegend(Alignment.LowerRight);
+        WritePng(plot, pngPath);
     }
 
     private static void WritePng(Plot plot, string path, int width = Width, int height = Height)

@@ -45,6 +45,26 @@ internal sealed class RunLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a process holds the lock of <paramref name="directory"/> now, probed by taking it for an instant: a run
+    /// that starts in that instant finds it taken and is refused as if the folder were in use.
+    /// </summary>
+    public static bool IsHeld(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+            return false;
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return true;
+        }
+    }
+
     /// <summary>Releases the lock.</summary>
     public void Dispose() => _stream.Dispose();
 

@@ -109,6 +109,12 @@ public sealed class RunDirectory : IDisposable
         }
     }
 
+    /// <summary>Whether a training process holds the run folder <paramref name="path"/> (see <see cref="Create"/>) now.</summary>
+    public static bool IsInUse(string path) => RunLock.IsHeld(path);
+
+    /// <summary>Whether the run folder <paramref name="path"/> holds a checkpoint that <c>--resume</c> continues (under its current name or an earlier version's).</summary>
+    public static bool HasCheckpoint(string path) => RunCheckpoint.Find(path) is not null;
+
     /// <summary>A saved run's config.json, as written by <see cref="Begin"/>; readable without opening the run.</summary>
     public static JsonObject ReadConfig(string path)
     {
