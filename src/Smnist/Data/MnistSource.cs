@@ -25,6 +25,8 @@ public sealed class MnistSource : ISequenceSource
         ArgumentNullException.ThrowIfNull(layout);
         if (!layout.ReadsImages)
             throw new SmnistException($"the model reads its own sequences of {layout.Steps} × {layout.Features} values, not images");
+        if (!layout.ReadsPixels)
+            throw new ArgumentException($"the {layout.Name} view is read by {nameof(ImageSequences)}.{nameof(ImageSequences.Source)}, not pixel by pixel", nameof(layout));
         if (set.Count == 0)
             throw new SmnistException("the image set is empty; there is nothing to batch");
         Set = set;

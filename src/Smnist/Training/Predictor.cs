@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Smnist.Data;
+using Smnist.Data.Strokes;
 using Smnist.Nn;
 
 namespace Smnist.Training;
@@ -17,6 +18,8 @@ public static class Predictor
             throw new SmnistException($"the model reads its own sequences of {sequence.Steps} × {sequence.Features} values, not images");
         if (image.Length != ImageSet.Pixels)
             throw new ArgumentException($"an image has {ImageSet.Pixels} pixels, not {image.Length}", nameof(image));
+        if (sequence.View == SequenceView.Strokes)
+            return Probabilities(model, StrokeEncoding.Encode(StrokeTracer.Trace(image)));
         var workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1);
         for (int element = 0; element < ImageSet.Pixels; element++)
             workspace.Inputs[element] = image[sequence.PixelAt(element)] / 255f;

@@ -27,6 +27,8 @@ public sealed class ReadingTrace
     {
         if (!sequence.ReadsImages)
             throw new SmnistException($"the model reads its own sequences of {sequence.Steps} × {sequence.Features} values, not images");
+        if (!sequence.ReadsPixels)
+            throw new SmnistException($"a reading trace of the {sequence.Name} view is not available yet");
         if (sequence.Features != model.Config.InputSize)
             throw new ArgumentException($"the {sequence.Name} view feeds {sequence.Features} features, the model reads {model.Config.InputSize}", nameof(sequence));
         if (packed is not null && packed.Config != model.Config)

@@ -118,7 +118,7 @@ public sealed class Trainer : IDisposable
             throw new SmnistException($"the initial weights were trained on the {initialWeights!.Sequence.Name} view, not {SequenceLayout.NameOf(options.Sequence)}");
         train = options.LimitTrain is int limitTrain ? train.Take(Math.Min(limitTrain, train.Count)) : train;
         test = options.LimitTest is int limitTest ? test.Take(Math.Min(limitTest, test.Count)) : test;
-        return new Sources(new MnistSource(train, sequence, options.Augment, options.Seed), new MnistSource(test, sequence, options.AugmentTest, options.Seed), sequence);
+        return new Sources(ImageSequences.Source(train, sequence, options.Augment, options.Seed), ImageSequences.Source(test, sequence, options.AugmentTest, options.Seed), sequence);
     }
 
     private static Sources SequenceSources(ISequenceSource train, ISequenceSource? test)
