@@ -63,6 +63,7 @@ internal static class StrokeDrawing
         var plot = new Plot();
         Add(plot, ink, trace);
         plot.Title(title);
+        plot.Font.Set(ExplainFigure.FontFamily);
         byte[] png = plot.GetImageBytes(size, size, ImageFormat.Png);
         AtomicFile.Write(path, stream => stream.Write(png));
     }

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Smnist.Data;
+using Smnist.Data.Strokes;
 using Smnist.Nn;
 
 namespace Smnist.Training;
@@ -27,8 +28,6 @@ public sealed class ReadingTrace
     {
         if (!sequence.ReadsImages)
             throw new SmnistException($"the model reads its own sequences of {sequence.Steps} × {sequence.Features} values, not images");
-        if (!sequence.ReadsPixels)
-            throw new SmnistException($"a reading trace of the {sequence.Name} view is not available yet");
         if (sequence.Features != model.Config.InputSize)
             throw new ArgumentException($"the {sequence.Name} view feeds {sequence.Features} features, the model reads {model.Config.InputSize}", nameof(sequence));
         if (packed is not null && packed.Config != model.Config)
@@ -36,6 +35,7 @@ public sealed class ReadingTrace
         _model = model;
         _packed = packed;
         Sequence = sequence;
+        Steps = sequence.Steps;
         _workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1);
         _input = new float[ImageSet.Pixels];
         _stepProbabilities = new float[sequence.Steps * model.Config.Classes];
@@ -47,8 +47,11 @@ public sealed class ReadingTrace
     /// <summary>The view images are read in.</summary>
     public SequenceLayout Sequence { get; }
 
-    /// <summary>T, the number of timesteps.</summary>
-    public int Steps => Sequence.Steps;
+    /// <summary>T, the number of timesteps read: the view's, or for strokes the last image's path length.</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>For the strokes view, the pen path of the last image read (one step per point); null for the other views.</summary>
+    public PenTrace? Pen { get; private set; }
 
     /// <summary>The class the model gives at the last step.</summary>
     public int Digit { get; private set; }
@@ -72,8 +75,20 @@ public sealed class ReadingTrace
             throw new ArgumentException($"an image has {ImageSet.Pixels} pixels, not {image.Length}", nameof(image));
         for (int pixel = 0; pixel < ImageSet.Pixels; pixel++)
             _input[pixel] = image[pixel] / 255f;
-        for (int element = 0; element < ImageSet.Pixels; element++)
-            _workspace.Inputs[element] = _input[Sequence.PixelAt(element)];
+        if (Sequence.ReadsPixels)
+        {
+            for (int element = 0; element < ImageSet.Pixels; element++)
+                _workspace.Inputs[element] = _input[Sequence.PixelAt(element)];
+        }
+        else
+        {
+            // A path ends before the view's T_max: read only its own steps (those after it are zeros, never traced).
+            Pen = StrokeTracer.Trace(image);
+            Steps = StrokeEncoding.StepsOf(Pen);
+            Span<float> inputs = _workspace.Inputs.AsSpan(0, Sequence.Steps * Sequence.Features); // (T_max, 1, d)
+            inputs.Clear();
+            StrokeEncoding.Encode(Pen, inputs);
+        }
         _model.Forward(_workspace, batch: 1, _packed);
 
         ModelConfig config = Config;
