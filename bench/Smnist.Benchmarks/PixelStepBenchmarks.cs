@@ -32,7 +32,7 @@ public class PixelStepBenchmarks
         random.NextBytes(images);
         for (int k = 0; k < Batch; k++)
             labels[k] = (byte)random.Next(ImageSet.Classes);
-        _loader = new BatchLoader(new ImageSet(images, labels), _pixels, Batch, shuffle: false, augment: false, seed: 1);
+        _loader = new BatchLoader(new MnistSource(new ImageSet(images, labels), _pixels), Batch, shuffle: false, seed: 1);
         _batch = _loader.Epoch(0).First();
         _model = SequenceClassifier<float>.Initialize(new ModelConfig(_pixels.Features, 128), seed: 1, forgetBias: 1);
         _adam = new Adam(_model.Layout.Count);

@@ -30,7 +30,7 @@ internal static class BenchCommand
             {
                 context.Output.WriteLine(new JsonObject
                 {
-                    ["sequence"] = SequenceLayout.NameOf(result.Sequence),
+                    ["sequence"] = SequenceLayout.NameOf(result.View),
                     ["layers"] = result.Layers,
                     ["samples_per_second"] = result.SamplesPerSecond,
                     ["ms_per_step"] = result.MillisecondsPerStep,
@@ -43,7 +43,7 @@ internal static class BenchCommand
             else
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{result.SamplesPerSecond:F0} samples/s, {result.MillisecondsPerStep:F2} ms/step ({SequenceLayout.NameOf(result.Sequence)}, {result.Layers} layer(s), batch {result.BatchSize}, hidden {result.Hidden}, {result.Threads} threads, {result.Steps} timed steps)"));
+                    $"{result.SamplesPerSecond:F0} samples/s, {result.MillisecondsPerStep:F2} ms/step ({SequenceLayout.NameOf(result.View)}, {result.Layers} layer(s), batch {result.BatchSize}, hidden {result.Hidden}, {result.Threads} threads, {result.Steps} timed steps)"));
             }
             return 0;
         });

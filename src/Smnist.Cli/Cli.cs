@@ -101,7 +101,7 @@ public static class Cli
         if (parsed.Action is ParseErrorAction)
         {
             string command = parsed.CommandResult.Command == root ? "smnist" : $"smnist {parsed.CommandResult.Command.Name}";
-            string problems = string.Join("; ", parsed.Errors.Select(e => OneLine(e.Message)));
+            string problems = string.Join("; ", parsed.Errors.Select(e => SmnistException.OneLine(e.Message)));
             error.WriteLine($"error: {problems} (see '{command} --help')");
             return UsageError;
         }
@@ -119,7 +119,7 @@ public static class Cli
         }
         catch (SmnistException e)
         {
-            error.WriteLine($"error: {OneLine(e.Message)}");
+            error.WriteLine($"error: {SmnistException.OneLine(e.Message)}");
             if (verbose)
                 error.WriteLine(e);
             return Failure;
@@ -127,14 +127,14 @@ public static class Cli
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A file or folder the command could not read or write; the message names it.
-            error.WriteLine($"error: {OneLine(e.Message)}");
+            error.WriteLine($"error: {SmnistException.OneLine(e.Message)}");
             if (verbose)
                 error.WriteLine(e);
             return Failure;
         }
         catch (Exception e)
         {
-            error.WriteLine($"error: internal error, {e.GetType().Name}: {OneLine(e.Message)}{(verbose ? "" : " (run with --verbose for the stack trace)")}");
+            error.WriteLine($"error: internal error, {e.GetType().Name}: {SmnistException.OneLine(e.Message)}{(verbose ? "" : " (run with --verbose for the stack trace)")}");
             if (verbose)
                 error.WriteLine(e);
             return InternalError;
@@ -146,7 +146,4 @@ public static class Cli
         word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "_-./:=@%+,".Contains(c))
             ? word
             : $"'{word.Replace("'", "'\\''")}'";
-
-    internal static string OneLine(string message) =>
-        string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -43,8 +43,11 @@ internal static class CliOptions
         };
     }
 
-    /// <summary>One of a fixed set of names (case-insensitive), mapped to a value.</summary>
-    public static Option<T?> Choice<T>(string name, string description, IReadOnlyDictionary<string, T> choices)
+    /// <summary>
+    /// One of a fixed set of names (case-insensitive), mapped to a value; <paramref name="aliases"/> are former
+    /// names, still accepted but not shown.
+    /// </summary>
+    public static Option<T?> Choice<T>(string name, string description, IReadOnlyDictionary<string, T> choices, IReadOnlyDictionary<string, T>? aliases = null)
         where T : struct
     {
         string names = string.Join("|", choices.Keys);
@@ -55,7 +58,7 @@ internal static class CliOptions
             CustomParser = result =>
             {
                 string token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                foreach (var (key, value) in choices)
+                foreach (var (key, value) in aliases is null ? choices : choices.Concat(aliases))
                 {
                     if (string.Equals(key, token, StringComparison.OrdinalIgnoreCase))
                         return value;

@@ -17,7 +17,7 @@ internal static class EvalCommand
         var dataDir = DataLoading.DataDirOption();
         var dataset = DataLoading.DatasetOption();
         var limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", 1, int.MaxValue);
-        var augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the seed's protocol) instead of the clean test set");
+        var augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the notebook's protocol) instead of the clean test set");
         var seed = CliOptions.Number("--seed", "N", "Seeds the test augmentation", 0UL, ulong.MaxValue, "default: 1");
         var threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", 0, 256, "default: 0");
         var json = CliOptions.Flag("--json", "Print one JSON object (accuracy, loss, samples, per-class accuracy, confusion) and nothing else on stdout");

@@ -1,20 +1,32 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.IO.Compression;
 using Smnist.Imaging;
 using StbImageSharp;
 
 namespace Smnist.Cli;
 
 /// <summary>
-/// Decodes a PNG or JPEG file into MNIST's 28×28 convention with <see cref="DigitImage"/>. Before decoding, the
-/// header's dimensions are checked against <see cref="MaxPixels"/>, so a small file cannot unpack into gigabytes;
-/// a file cut short is named as such rather than decoded into a wrong digit; a JPEG's EXIF orientation is
+/// Decodes a PNG or JPEG file into MNIST's 28×28 convention with <see cref="DigitImage"/>. The decoder's cost is
+/// bounded before it runs, so a small file cannot unpack into gigabytes nor keep a core busy for minutes: the
+/// header's dimensions are checked against <see cref="MaxPixels"/>; a PNG's image data is inflated (and thrown
+/// away) up to the size its header implies, and refused past it; a JPEG may have at most <see cref="MaxJpegScans"/>
+/// scans. A file cut short is named as such rather than decoded into a wrong digit; a JPEG's EXIF orientation is
 /// applied, as a photo viewer does.
 /// </summary>
 internal static class ImageFile
 {
-    /// <summary>The largest image decoded: 4096 × 4096 pixels (16.8 megapixels; a phone's 12-megapixel photo fits), about 350 MB while it is processed.</summary>
+    /// <summary>The largest image decoded: 4096 × 4096 pixels (16.8 megapixels; a phone's 12-megapixel photo fits), about 280 MB while it is processed (measured on a 4096×4096 JPEG; docs/server.md counts it twice in the server's memory ceiling).</summary>
     public const long MaxPixels = 4096 * 4096;
+
+    /// <summary>
+    /// The most scans a JPEG may have. Each progressive scan walks every block of the image, so thousands of
+    /// nearly empty scans cost minutes of CPU from a small file; real encoders write about 10. libjpeg-turbo's
+    /// answer to this (TJPARAM_SCANLIMIT, off by default) is a limit the application sets; its own fuzz targets
+    /// use 500, and LibreOffice's JPEG filter 100.
+    /// </summary>
+    public const int MaxJpegScans = 100;
 
     /// <summary>Reads and converts the image file at <paramref name="path"/>; every defect is a one-line <see cref="SmnistException"/> naming it.</summary>
     public static byte[] ReadDigit(string path)
@@ -41,12 +53,16 @@ internal static class ImageFile
         }
     }
 
-    /// <summary>The 784 MNIST-convention bytes of the image encoded in <paramref name="bytes"/>.</summary>
-    public static byte[] ToDigit(byte[] bytes)
+    /// <summary>
+    /// The 784 MNIST-convention bytes of the image encoded in <paramref name="bytes"/>. Cancelling
+    /// <paramref name="cancel"/> stops the decoder at its next read of the input (an OperationCanceledException).
+    /// </summary>
+    public static byte[] ToDigit(ArraySegment<byte> bytes, CancellationToken cancel = default)
     {
-        // Our own reading of the structure comes first: it finds the size, a file cut short, and the orientation,
-        // and only a PNG or JPEG that passes it reaches the decoder (whose own header reader can loop forever).
-        Header header = IsPng(bytes) ? ReadPngStructure(bytes)
+        // Our own reading of the structure comes first: it finds the size, a file cut short, the orientation, and
+        // bounds the decoder's work; only a PNG or JPEG that passes it reaches the decoder (whose own header reader
+        // can loop forever).
+        Header header = IsPng(bytes) ? ReadPngStructure(bytes, cancel)
             : IsJpeg(bytes) ? ReadJpegStructure(bytes)
             : throw new SmnistException("not a readable PNG or JPEG image (neither signature)");
         long pixels = (long)header.Width * header.Height;
@@ -61,12 +77,14 @@ internal static class ImageFile
         ImageResult decoded;
         try
         {
-            decoded = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlueAlpha);
+            using var input = new CancellableInput(bytes, cancel);
+            decoded = ImageResult.FromStream(input, ColorComponents.RedGreenBlueAlpha);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // StbImageSharp reports any undecodable input with a plain Exception, sometimes without a message.
-            string reason = Cli.OneLine(e.Message) is { Length: > 0 } message ? message : $"the decoder failed with {e.GetType().Name}";
+            // StbImageSharp reports an undecodable input with InvalidOperationException and its own short reason
+            // ("bad huffman code"); anything else is a fault of the decoder, whose .NET text means nothing to a user.
+            string reason = e is InvalidOperationException && SmnistException.OneLine(e.Message) is { Length: > 0 } message ? message : "the decoder failed";
             throw new SmnistException($"not a readable PNG or JPEG image ({reason})", e);
         }
         if (decoded.Width != header.Width || decoded.Height != header.Height)
@@ -84,15 +102,18 @@ internal static class ImageFile
 
     /// <summary>
     /// The size from IHDR, which must come first; then the chunks (length, type, data, CRC) are walked to IEND,
-    /// which a file cut short never reaches.
+    /// which a file cut short never reaches. The image data (all IDAT chunks, one zlib stream) of an image within
+    /// <see cref="MaxPixels"/> is then inflated and refused if it unpacks to more than its header implies.
     /// </summary>
-    internal static Header ReadPngStructure(ReadOnlySpan<byte> bytes)
+    internal static Header ReadPngStructure(ArraySegment<byte> file, CancellationToken cancel = default)
     {
+        ReadOnlySpan<byte> bytes = file;
         if (bytes.Length < 8 + 12 + 13 || BinaryPrimitives.ReadUInt32BigEndian(bytes[8..]) != 13 || !bytes.Slice(12, 4).SequenceEqual("IHDR"u8))
             throw new SmnistException("not a readable PNG image (it does not start with its IHDR chunk)");
         uint width = BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]), height = BinaryPrimitives.ReadUInt32BigEndian(bytes[20..]);
         if (width > int.MaxValue || height > int.MaxValue)
             throw new SmnistException($"not a readable PNG image (its header gives {width}×{height} pixels)");
+        var imageData = new List<ArraySegment<byte>>();
         int position = 8;
         while (true)
         {
@@ -107,8 +128,73 @@ internal static class ImageFile
             if (length > (uint)(bytes.Length - position - 12))
                 throw new SmnistException($"truncated PNG: chunk '{type}' of {length} bytes runs past the end of the file");
             if (type == "IEND")
-                return new Header((int)width, (int)height, Orientation: 1);
+                break;
+            if (type == "IDAT")
+                imageData.Add(file.Slice(position + 8, (int)length));
             position += 12 + (int)length;
+        }
+        if (width >= 1 && height >= 1 && (long)width * height <= MaxPixels)
+            CheckPngImageData(imageData, PngImageDataBytes(bytes[24], bytes[25], bytes[28], width, height), cancel);
+        return new Header((int)width, (int)height, Orientation: 1);
+    }
+
+    /// <summary>
+    /// The bytes a PNG's image data inflates to, from IHDR's bit depth, colour type and interlace method: per
+    /// row a filter byte and the row's pixels packed to whole bytes; an interlaced (Adam7) image is seven such
+    /// reduced images.
+    /// </summary>
+    internal static long PngImageDataBytes(byte bitDepth, byte colourType, byte interlace, long width, long height)
+    {
+        int samples = colourType switch { 0 => 1, 2 => 3, 3 => 1, 4 => 2, 6 => 4, _ => 0 };
+        bool depthAllowed = colourType switch
+        {
+            0 => bitDepth is 1 or 2 or 4 or 8 or 16,
+            3 => bitDepth is 1 or 2 or 4 or 8,
+            _ => bitDepth is 8 or 16,
+        };
+        if (samples == 0 || !depthAllowed || interlace > 1)
+            throw new SmnistException($"not a readable PNG image (colour type {colourType}, bit depth {bitDepth}, interlace method {interlace})");
+        long bitsPerPixel = samples * bitDepth;
+        long Reduced(long columns, long rows) => columns == 0 || rows == 0 ? 0 : rows * (1 + (columns * bitsPerPixel + 7) / 8);
+        if (interlace == 0)
+            return Reduced(width, height);
+        // Adam7: pass p takes the pixels at x = x0 + k·dx, y = y0 + k·dy.
+        ReadOnlySpan<(int X0, int Y0, int Dx, int Dy)> passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)];
+        long total = 0;
+        foreach ((int x0, int y0, int dx, int dy) in passes)
+            total += Reduced((width - x0 + dx - 1) / dx, (height - y0 + dy - 1) / dy);
+        return total;
+    }
+
+    /// <summary>
+    /// Inflates the image data into a small scratch buffer, counting: it stops, and refuses the file, as soon as
+    /// the data passes <paramref name="expected"/> bytes, so a PNG bomb costs the time of <paramref name="expected"/>
+    /// bytes and no memory; a stream that is not zlib is refused too.
+    /// </summary>
+    private static void CheckPngImageData(List<ArraySegment<byte>> imageData, long expected, CancellationToken cancel)
+    {
+        using var compressed = new ChunkStream(imageData);
+        using var inflate = new ZLibStream(compressed, CompressionMode.Decompress);
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            long inflated = 0;
+            int read;
+            while ((read = inflate.Read(scratch)) > 0)
+            {
+                cancel.ThrowIfCancellationRequested();
+                inflated += read;
+                if (inflated > expected)
+                    throw new SmnistException($"not a readable PNG image (its image data unpacks to more than the {expected} bytes its header implies)");
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new SmnistException("not a readable PNG image (its image data is not a valid zlib stream)", e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
@@ -119,7 +205,7 @@ internal static class ImageFile
     /// </summary>
     internal static Header ReadJpegStructure(ReadOnlySpan<byte> bytes)
     {
-        int orientation = 1, width = 0, height = 0, position = 2;
+        int orientation = 1, width = 0, height = 0, position = 2, scans = 0;
         bool sawFrame = false;
         while (true)
         {
@@ -161,6 +247,8 @@ internal static class ImageFile
             {
                 if (!sawFrame)
                     throw new SmnistException("not a readable JPEG image (image data before its frame header)");
+                if (++scans > MaxJpegScans)
+                    throw new SmnistException($"not a readable JPEG image (more than {MaxJpegScans} scans; each scan revisits the whole image)");
                 // Entropy-coded data: 0xFF appears in it only as 0xFF00 (a stuffed byte) or a restart marker.
                 while (position + 1 < bytes.Length
                        && !(bytes[position] == 0xFF && bytes[position + 1] is not 0x00 and not 0xFF and not (>= 0xD0 and <= 0xD7)))
@@ -227,5 +315,69 @@ internal static class ImageFile
             }
         }
         return (result, outWidth, outHeight);
+    }
+
+    /// <summary>The file as the decoder reads it: a read-only stream over the bytes that throws once cancelled.</summary>
+    private sealed class CancellableInput(ArraySegment<byte> bytes, CancellationToken cancel)
+        : MemoryStream(bytes.Array ?? [], bytes.Offset, bytes.Count, writable: false)
+    {
+        public override int ReadByte()
+        {
+            cancel.ThrowIfCancellationRequested();
+            return base.ReadByte();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            cancel.ThrowIfCancellationRequested();
+            return base.Read(buffer, offset, count);
+        }
+
+        public override int Read(Span<byte> buffer)
+        {
+            cancel.ThrowIfCancellationRequested();
+            return base.Read(buffer);
+        }
+    }
+
+    /// <summary>Segments of one byte array read one after another, as zlib sees a PNG's IDAT chunks.</summary>
+    private sealed class ChunkStream(List<ArraySegment<byte>> chunks) : Stream
+    {
+        private int _chunk, _offset;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            while (_chunk < chunks.Count && _offset == chunks[_chunk].Count)
+            {
+                _chunk++;
+                _offset = 0;
+            }
+            if (_chunk == chunks.Count)
+                return 0;
+            int count = Math.Min(buffer.Length, chunks[_chunk].Count - _offset);
+            chunks[_chunk].AsSpan(_offset, count).CopyTo(buffer);
+            _offset += count;
+            return count;
+        }
+
+        public override void Flush() { }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -25,14 +25,18 @@ internal static class Plots
         return [png, svg];
     }
 
-    /// <summary>accuracy.png (per finished epoch, and the final evaluation when the run stopped inside an epoch) and confusion.png; returns their paths.</summary>
+    /// <summary>
+    /// accuracy.png (per finished epoch, on the validation set when the run has one, else on the test set with the
+    /// final evaluation where the run stopped inside an epoch) and confusion.png (the final test evaluation); returns their paths.
+    /// </summary>
     public static IEnumerable<string> WriteResults(RunDirectory run, Trainer trainer, EvaluationResult final)
     {
-        var accuracy = trainer.History.Select(e => ((double)e.Epoch, e.TestAccuracy)).ToList();
-        if (trainer.Step % trainer.BatchesPerEpoch != 0)
+        bool validation = trainer.ValidationCount > 0;
+        var accuracy = trainer.History.Select(e => ((double)e.Epoch, validation ? e.ValidationAccuracy : e.TestAccuracy)).ToList();
+        if (!validation && trainer.Step % trainer.BatchesPerEpoch != 0)
             accuracy.Add(((double)trainer.Step / trainer.BatchesPerEpoch, final.Accuracy));
         string accuracyPng = run.FileIn(AccuracyPng), confusionPng = run.FileIn(ConfusionPng);
-        WriteAccuracy(accuracy, accuracyPng);
+        WriteAccuracy(accuracy, validation ? "validation" : "test", accuracyPng);
         WriteConfusion(final.Confusion, confusionPng);
         return [accuracyPng, confusionPng];
     }
@@ -79,8 +83,8 @@ internal static class Plots
         AtomicFile.WriteAllText(svgPath, plot.GetSvgXml(Width, Height));
     }
 
-    /// <summary>Test accuracy after each epoch, in percent (a fractional epoch where a run stopped inside one).</summary>
-    public static void WriteAccuracy(IReadOnlyList<(double Epoch, double Accuracy)> epochs, string pngPath)
+    /// <summary>Accuracy on <paramref name="set"/> after each epoch, in percent (a fractional epoch where a run stopped inside one).</summary>
+    private static void WriteAccuracy(IReadOnlyList<(double Epoch, double Accuracy)> epochs, string set, string pngPath)
     {
         var plot = new Plot();
         double[] x = epochs.Select(e => (double)e.Epoch).ToArray();
@@ -96,9 +100,9 @@ internal static class Plots
             label.OffsetY = -6;
         }
 
-        plot.Title("Test accuracy per epoch");
+        plot.Title($"{char.ToUpperInvariant(set[0])}{set[1..]} accuracy per epoch");
         plot.XLabel("epoch");
-        plot.YLabel("test accuracy (%)");
+        plot.YLabel($"{set} accuracy (%)");
         if (x.Length is > 0 and <= 30)
         {
             var ticks = new ScottPlot.TickGenerators.NumericManual();

@@ -51,8 +51,8 @@ internal static class PredictCommand
                     }
                     catch (SmnistException e)
                     {
-                        failures.Add((path, Cli.OneLine(e.Message)));
-                        context.Error.WriteLine($"error: {Cli.OneLine(e.Message)}");
+                        failures.Add((path, SmnistException.OneLine(e.Message)));
+                        context.Error.WriteLine($"error: {SmnistException.OneLine(e.Message)}");
                     }
                 }
             }

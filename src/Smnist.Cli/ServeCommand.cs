@@ -40,13 +40,13 @@ internal static class ServeCommand
             }
             catch (SmnistException e)
             {
-                context.Error.WriteLine($"warning: no test images for the sample button ({Cli.OneLine(e.Message)})");
+                context.Error.WriteLine($"warning: no test images for the sample button ({SmnistException.OneLine(e.Message)})");
             }
 
             IPAddress address = parsed.GetValue(host) ?? IPAddress.Loopback;
             if (!IPAddress.IsLoopback(address))
                 context.Error.WriteLine($"warning: listening on {address}: anyone who can reach this machine there can use the page and its API (they read no files)");
-            ReadingServer server = ReadingServer.StartAsync(choice, test, address, parsed.GetValue(port) ?? 8000).GetAwaiter().GetResult();
+            ReadingServer server = ReadingServer.StartAsync(choice, test, address, parsed.GetValue(port) ?? 8000, log: context.Error).GetAwaiter().GetResult();
             try
             {
                 string open = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)

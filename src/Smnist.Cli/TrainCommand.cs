@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Smnist.Data;
 using Smnist.IO;
 using Smnist.Optim;
@@ -17,10 +16,14 @@ namespace Smnist.Cli;
 /// </summary>
 internal sealed class TrainCommand
 {
+    /// <summary>A recipe's former name: accepted, with a note giving today's.</summary>
+    private const string FormerNotebookName = "seed";
+
     // Maps each recipe's name to its place in Recipe.All.
     private readonly Option<int?> _recipe = CliOptions.Choice("--recipe",
         $"Starting values for every option below: {string.Join(", ", Recipe.All.SkipLast(1).Select(Described))} or {Described(Recipe.All[^1])} [default: {Recipe.Best.Name}]",
-        Recipe.All.Select((recipe, index) => (recipe.Name, index)).ToDictionary());
+        Recipe.All.Select((recipe, index) => (recipe.Name, index)).ToDictionary(),
+        new Dictionary<string, int> { [FormerNotebookName] = Recipe.All.ToList().IndexOf(Recipe.Notebook) });
     private readonly Option<int?> _epochs = CliOptions.Number("--epochs", "N", "Passes over the training set", TrainingLimits.Epochs, RecipeValues(o => o.Epochs));
     private readonly Option<int?> _batchSize = CliOptions.Number("--batch-size", "N", "Examples per training step", TrainingLimits.BatchSize, RecipeValues(o => o.BatchSize));
     private readonly Option<int?> _hidden = CliOptions.Number("--hidden", "N", "LSTM units per layer", TrainingLimits.Hidden, RecipeValues(o => o.Hidden));
@@ -37,20 +40,25 @@ internal sealed class TrainCommand
     private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", TrainingLimits.WeightDecay, RecipeValues(o => o.WeightDecay));
     private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, RecipeValues(o => o.Seed));
     private readonly Option<int?> _threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", TrainingLimits.Threads, RecipeValues(o => o.Threads));
-    private readonly Option<bool> _augment = CliOptions.Flag("--augment", $"Random affine augmentation of training images, as the seed (±10°, ±5% shift, 0.95-1.05 scale) [{RecipeValues(o => o.Augment ? "on" : "off")}]");
+    private readonly Option<bool> _augment = CliOptions.Flag("--augment", $"Random affine augmentation of training images, as the notebook does (±10°, ±5% shift, 0.95-1.05 scale) [{RecipeValues(o => o.Augment ? "on" : "off")}]");
     private readonly Option<bool> _noAugment = CliOptions.Flag("--no-augment", "Train on the images as they are");
-    private readonly Option<bool> _augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the seed's protocol) instead of the clean test set");
+    private readonly Option<bool> _augmentTest = CliOptions.Flag("--augment-test", "Evaluate on augmented test images (the notebook's protocol) instead of the clean test set");
     private readonly Option<bool> _noShuffle = CliOptions.Flag("--no-shuffle", "Keep the training set's order in every epoch");
     private readonly Option<long?> _maxSteps = CliOptions.Number("--max-steps", "N", "Stop after N training steps in all (resumable with --resume)", TrainingLimits.MaxSteps);
     private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", TrainingLimits.Limit);
     private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", TrainingLimits.Limit);
     private readonly Option<SequenceView?> _sequence = CliOptions.Choice("--sequence",
-        $"How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, 784 pixels in a fixed random order, or the path of a pen (strokes) [{RecipeValues(o => SequenceLayout.NameOf(o.Sequence))}]",
+        $"How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, 784 pixels in a fixed random order, or the path of a pen (strokes) [{RecipeValues(o => SequenceLayout.NameOf(o.View))}]",
         Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom).ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();
     private readonly Option<string?> _init = CliOptions.Path("--init", "FILE", "Start from these weights (a model.safetensors); its sizes, and its sequence view unless the recipe names one, are the defaults");
-    private readonly Option<string?> _resume = CliOptions.Path("--resume", "DIR", "Continue the run saved in DIR exactly (weights, optimizer, epoch, step, random state); only --max-steps, --data-dir, --checkpoint-every and --threads (the result then differs in rounding) may be given with it");
+    private readonly Option<int?> _validation = CliOptions.Number("--validation", "N",
+        "Hold out N training images (drawn by --seed) as a validation set: the per-epoch figures and plots are on it, the best epoch's weights are kept, and the test set is read once, at the end",
+        TrainingLimits.Validation);
+    private readonly Option<int?> _patience = CliOptions.Number("--patience", "K",
+        "With --validation: stop once K epochs in a row have not lowered the best validation loss", TrainingLimits.Patience);
+    private readonly Option<string?> _resume = CliOptions.Path("--resume", "DIR", "Continue the run saved in DIR exactly (weights, optimizer, epoch, step, random state)");
     private readonly Option<double?> _checkpointEvery = CliOptions.Number("--checkpoint-every", "MINUTES",
         "Also save a resumable checkpoint within an epoch once this long has passed since the last one (every epoch's end saves one); 0 for epoch ends only", 0.0, 1e6, "default: 10");
     private readonly Option<string?> _out = CliOptions.Path("--out", "DIR", "Where to write the run's files [default: runs/<UTC timestamp>]");
@@ -68,7 +76,7 @@ internal sealed class TrainCommand
 
     /// <summary>
     /// The recipes' value of an option, for its help: "default: 32" when all agree, else each value with the
-    /// recipes that use it ("recipe: 15 best, 10 seed, 16 pixels and permuted"). Null reads "none".
+    /// recipes that use it ("recipe: 15 best, 10 notebook, 14 pixels, 50 permuted"). Null reads "none".
     /// </summary>
     private static string RecipeValues<T>(Func<TrainingOptions, T> value)
     {
@@ -81,11 +89,11 @@ internal sealed class TrainCommand
     private static string JoinAnd(IReadOnlyList<string> names) =>
         names.Count == 1 ? names[0] : $"{string.Join(", ", names.Take(names.Count - 1))} and {names[^1]}";
 
-    private IEnumerable<Option> TrajectoryOptions =>
-    [
-        _recipe, _epochs, _batchSize, _hidden, _layers, _lr, _schedule, _forgetBias, _inputBias, _clip, _weightDecay, _seed,
-        _augment, _noAugment, _augmentTest, _noShuffle, _limitTrain, _limitTest, _sequence, _dataset, _init, _out, _force,
-    ];
+    /// <summary>
+    /// The only options --resume may be given with (its help lists them; any other is refused): where the data is,
+    /// how often to checkpoint, and the two settings <see cref="ResumeChanges"/> lets a resumed run change.
+    /// </summary>
+    private Option[] ResumeOptions => [_maxSteps, _dataDir, _checkpointEvery, _threads];
 
     public static Command Create(CliContext context)
     {
@@ -98,7 +106,10 @@ internal sealed class TrainCommand
             train._forgetBias, train._inputBias, train._clip, train._weightDecay, train._seed, train._threads, train._augment, train._noAugment,
             train._augmentTest, train._noShuffle, train._maxSteps, train._limitTrain, train._limitTest, train._sequence,
             train._dataset, train._dataDir, train._init, train._resume, train._checkpointEvery, train._out, train._force,
+            train._validation, train._patience,
         ];
+        train._resume.Description += $"; only {string.Join(", ", train.ResumeOptions.Select(o => o.Name))} may be given with it " +
+            "(another --threads gives a result that differs in rounding)";
         foreach (Option option in all)
             command.Options.Add(option);
         command.Validators.Add(train.Validate);
@@ -113,7 +124,7 @@ internal sealed class TrainCommand
             result.AddError("--augment and --no-augment contradict each other");
         if (Given(_resume))
         {
-            string[] conflicting = TrajectoryOptions.Where(Given).Select(o => o.Name).ToArray();
+            string[] conflicting = result.Command.Options.Except(ResumeOptions).Where(o => o != _resume && Given(o)).Select(o => o.Name).ToArray();
             if (conflicting.Length > 0)
                 result.AddError($"--resume continues a run exactly as it was configured; {string.Join(", ", conflicting)} cannot be given with it");
         }
@@ -123,37 +134,40 @@ internal sealed class TrainCommand
     {
         var wall = Stopwatch.StartNew();
         string? resumeDirectory = parsed.GetValue(_resume);
-        RunSetup setup = resumeDirectory is null ? NewRun(parsed) : ResumedRun(parsed, resumeDirectory);
-        string directory = setup.Directory;
+        NewRunSetup? fresh = resumeDirectory is null ? NewRun(parsed) : null;
+        string directory = resumeDirectory ?? fresh!.Directory;
 
         // Held until the run ends, so no other run writes into this folder meanwhile.
-        using RunDirectory run = resumeDirectory is null
+        using RunDirectory run = fresh is not null
             ? RunDirectory.Create(directory, parsed.GetValue(_force),
                 $"{directory} already holds a trained model ({ModelCheckpoint.ModelFileName}); pass --force to overwrite it, or --resume {Cli.ShellWord(directory)} to continue it")
             : RunDirectory.Open(directory);
+        ResumableRun? saved = resumeDirectory is null ? null : ResumableRun.Read(resumeDirectory);
 
-        var (train, test) = DataLoading.Load(_context, setup.Dataset, setup.DataDir);
+        string? dataDir = parsed.GetValue(_dataDir) ?? saved?.DataDirectory;
+        var (train, test) = DataLoading.Load(_context, (fresh?.Options ?? saved!.Options).Dataset, dataDir);
         int? threads = parsed.GetValue(_threads);
-        using Trainer trainer = resumeDirectory is null
-            ? new Trainer(setup.Options!, train, test, setup.Init)
-            : Trainer.Resume(resumeDirectory, train, test, parsed.GetValue(_maxSteps), threads);
+        using Trainer trainer = saved is null
+            ? new Trainer(fresh!.Options, train, test, fresh.Init)
+            : Trainer.Resume(saved, train, test, new ResumeChanges(parsed.GetValue(_maxSteps), threads));
 
-        if (resumeDirectory is null)
+        if (saved is null)
         {
             // Only now that the new run is ready: no file of an earlier run (replaced with --force, or killed before
             // its first checkpoint) may outlive it beside the new ones.
-            run.Begin(trainer, setup.Recipe, setup.DataDir, setup.InitPath, Plots.RunFiles);
+            run.Begin(trainer, fresh!.Recipe, dataDir, fresh.InitPath, Plots.RunFiles);
         }
         else
         {
             run.Continue(trainer, Plots.RunFiles);
-            if (threads is not null && setup.Threads is int recorded && trainer.Options.Threads != recorded)
-                _context.Error.WriteLine($"note: the run was trained on {recorded} threads; on {trainer.Options.Threads} its result will differ (in rounding) from an uninterrupted run's");
+            if (trainer.Options.Threads != saved.Options.Threads)
+                _context.Error.WriteLine($"note: the run was trained on {saved.Options.Threads} threads; on {trainer.Options.Threads} its result will differ (in rounding) from an uninterrupted run's");
         }
 
         TrainingDisplay display = TrainingDisplay.Create(_context);
         display.Message(string.Create(CultureInfo.InvariantCulture,
-            $"{(resumeDirectory is null ? "training" : $"resuming at step {trainer.Step}")}: {trainer.TrainCount} training and {trainer.TestCount} test images, " +
+            $"{(resumeDirectory is null ? "training" : $"resuming at step {trainer.Step}")}: {trainer.TrainCount} training, " +
+            $"{(trainer.ValidationCount > 0 ? $"{trainer.ValidationCount} validation " : "")}and {trainer.TestCount} test images, " +
             $"{trainer.BatchesPerEpoch} steps per epoch, {trainer.TotalSteps} steps in all, {trainer.Options.EffectiveThreads} threads; writing to {directory}"));
         trainer.StepCompleted += step =>
         {
@@ -161,7 +175,7 @@ internal sealed class TrainCommand
         };
         trainer.EpochCompleted += epoch =>
         {
-            display.EpochDone(epoch.Epoch, epoch.TrainLoss, epoch.TestAccuracy, epoch.TestLoss, epoch.Seconds);
+            display.EpochDone(epoch);
             // A checkpoint per epoch: a crash loses at most one epoch, and --resume picks up from here.
             run.SaveProgress(trainer);
         };
@@ -181,7 +195,7 @@ internal sealed class TrainCommand
         }
         catch (TrainingDivergedException e)
         {
-            string kept = run.SavedStep is long saved ? $"the last good checkpoint (step {saved}) is kept in {directory}" : "no checkpoint was saved";
+            string kept = run.SavedStep is long savedStep ? $"the last good checkpoint (step {savedStep}) is kept in {directory}" : "no checkpoint was saved";
             throw new SmnistException($"{e.Message}; {kept}; a lower --lr or --clip may help", e);
         }
         finally
@@ -209,57 +223,45 @@ internal sealed class TrainCommand
         return 0;
     }
 
-    /// <summary>What a run needs before its trainer exists.</summary>
-    private sealed record RunSetup(string Directory, DatasetKind Dataset, string? DataDir, string Recipe, TrainingOptions? Options, LoadedModel? Init, string? InitPath, int? Threads);
+    /// <summary>What a new run needs before its trainer exists.</summary>
+    private sealed record NewRunSetup(string Directory, string Recipe, TrainingOptions Options, LoadedModel? Init, string? InitPath);
 
-    private RunSetup NewRun(ParseResult parsed)
+    private NewRunSetup NewRun(ParseResult parsed)
     {
         Recipe recipe = parsed.GetValue(_recipe) is int index ? Recipe.All[index] : Recipe.Best;
-        TrainingOptions baseline = recipe.Options;
+        if (parsed.GetResult(_recipe)?.Tokens is [{ Value: var token }] && token.Equals(FormerNotebookName, StringComparison.OrdinalIgnoreCase))
+            _context.Error.WriteLine($"note: --recipe {FormerNotebookName} is now called --recipe {Recipe.Notebook.Name}");
 
         string? initPath = parsed.GetValue(_init);
         LoadedModel? init = initPath is null ? null : ModelCheckpoint.Load(initPath);
-
-        bool? augment = parsed.GetValue(_augment) ? true : parsed.GetValue(_noAugment) ? false : null;
-        var options = baseline with
+        var overrides = new TrainingOverrides
         {
-            Epochs = parsed.GetValue(_epochs) ?? baseline.Epochs,
-            BatchSize = parsed.GetValue(_batchSize) ?? baseline.BatchSize,
-            Hidden = parsed.GetValue(_hidden) ?? init?.Model.Config.HiddenSize ?? baseline.Hidden,
-            Layers = parsed.GetValue(_layers) ?? init?.Model.Config.Layers ?? baseline.Layers,
-            LearningRate = parsed.GetValue(_lr) ?? baseline.LearningRate,
-            Schedule = parsed.GetValue(_schedule) ?? baseline.Schedule,
-            ForgetBias = parsed.GetValue(_forgetBias) ?? baseline.ForgetBias,
-            InputBias = parsed.GetValue(_inputBias) ?? baseline.InputBias,
-            ClipNorm = parsed.GetValue(_clip) ?? baseline.ClipNorm,
-            WeightDecay = parsed.GetValue(_weightDecay) ?? baseline.WeightDecay,
-            Seed = parsed.GetValue(_seed) ?? baseline.Seed,
-            Threads = parsed.GetValue(_threads) ?? baseline.Threads,
-            Augment = augment ?? baseline.Augment,
-            AugmentTest = parsed.GetValue(_augmentTest) || baseline.AugmentTest,
-            Shuffle = !parsed.GetValue(_noShuffle) && baseline.Shuffle,
-            MaxSteps = parsed.GetValue(_maxSteps) ?? baseline.MaxSteps,
-            LimitTrain = parsed.GetValue(_limitTrain) ?? baseline.LimitTrain,
-            LimitTest = parsed.GetValue(_limitTest) ?? baseline.LimitTest,
-            // The pixel recipes name their view; the others leave it to --init's weights.
-            Sequence = parsed.GetValue(_sequence) ?? (recipe.NamesView ? null : init?.Sequence.View) ?? baseline.Sequence,
-            Dataset = parsed.GetValue(_dataset) ?? baseline.Dataset,
+            Epochs = parsed.GetValue(_epochs),
+            BatchSize = parsed.GetValue(_batchSize),
+            Hidden = parsed.GetValue(_hidden),
+            Layers = parsed.GetValue(_layers),
+            LearningRate = parsed.GetValue(_lr),
+            Schedule = parsed.GetValue(_schedule),
+            ForgetBias = parsed.GetValue(_forgetBias),
+            InputBias = parsed.GetValue(_inputBias),
+            ClipNorm = parsed.GetValue(_clip),
+            WeightDecay = parsed.GetValue(_weightDecay),
+            Seed = parsed.GetValue(_seed),
+            Threads = parsed.GetValue(_threads),
+            Shuffle = parsed.GetValue(_noShuffle) ? false : null,
+            MaxSteps = parsed.GetValue(_maxSteps),
+            Validation = parsed.GetValue(_validation),
+            Patience = parsed.GetValue(_patience),
+            Augment = parsed.GetValue(_augment) ? true : parsed.GetValue(_noAugment) ? false : null,
+            AugmentTest = parsed.GetValue(_augmentTest) ? true : null,
+            LimitTrain = parsed.GetValue(_limitTrain),
+            LimitTest = parsed.GetValue(_limitTest),
+            View = parsed.GetValue(_sequence),
+            Dataset = parsed.GetValue(_dataset),
         };
-        options.Validate();
-
+        TrainingOptions options = overrides.Over(recipe, init);
         string directory = parsed.GetValue(_out) ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
-        return new RunSetup(directory, options.Dataset, parsed.GetValue(_dataDir), recipe.Name, options, init, initPath, null);
-    }
-
-    private RunSetup ResumedRun(ParseResult parsed, string directory)
-    {
-        JsonObject config = RunDirectory.ReadConfig(directory);
-        string datasetName = config["dataset"]?.GetValue<string>() ?? "mnist";
-        if (!DataLoading.Kinds.TryGetValue(datasetName, out DatasetKind dataset))
-            throw new SmnistException($"{Path.Combine(directory, RunDirectory.ConfigFileName)}: unknown dataset '{datasetName}'");
-        string? dataDir = parsed.GetValue(_dataDir) ?? config["data_dir"]?.GetValue<string>();
-        return new RunSetup(directory, dataset, dataDir, config["recipe"]?.GetValue<string>() ?? "best", null, null, config["init"]?.GetValue<string>(),
-            config["threads"] is JsonValue threads && threads.TryGetValue(out int recorded) ? recorded : null);
+        return new NewRunSetup(directory, recipe.Name, options, init, initPath);
     }
 
     private void PrintSummary(Trainer trainer, EvaluationResult final, TimeSpan wall, List<string> written)
@@ -269,6 +271,12 @@ internal sealed class TrainCommand
         string testSet = trainer.Options.AugmentTest ? "augmented test set" : "test set";
         table.AddRow("test accuracy", string.Create(CultureInfo.InvariantCulture, $"{final.Accuracy * 100:F2}% ({final.Samples} images, {testSet})"));
         table.AddRow("test loss", final.Loss.ToString("F4", CultureInfo.InvariantCulture));
+        if (trainer.BestEpoch is int best)
+        {
+            EpochReport epoch = trainer.History[best - 1];
+            table.AddRow("validation", string.Create(CultureInfo.InvariantCulture,
+                $"{epoch.ValidationAccuracy * 100:F2}%, loss {epoch.ValidationLoss:F4} ({trainer.ValidationCount} images; best epoch {best}, whose weights are kept{(trainer.StoppedEarly ? "; stopped early" : "")})"));
+        }
         table.AddRow("time", string.Create(CultureInfo.InvariantCulture, $"{trainer.TrainSeconds:F1} s training, {wall.TotalSeconds:F1} s in all"));
         table.AddRow("samples/s", trainer.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
         table.AddRow("steps", string.Create(CultureInfo.InvariantCulture, $"{trainer.Step} ({trainer.History.Count} epochs)"));

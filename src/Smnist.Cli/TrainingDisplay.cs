@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Smnist.Training;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -80,7 +81,7 @@ internal abstract class TrainingDisplay
         Stepped(Current);
     }
 
-    public abstract void EpochDone(int epoch, double trainLoss, double testAccuracy, double testLoss, double seconds);
+    public abstract void EpochDone(EpochReport report);
 
     /// <summary>A line of its own (not overwritten by the bar).</summary>
     public abstract void Message(string line);
@@ -89,9 +90,16 @@ internal abstract class TrainingDisplay
 
     protected abstract void Stepped(EpochProgress progress);
 
-    protected static string EpochSummary(int epoch, int epochs, double trainLoss, double testAccuracy, double testLoss, double seconds) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"epoch {epoch}/{epochs} done in {seconds:F1} s: train loss {trainLoss:F4}, test accuracy {testAccuracy * 100:F2}%, test loss {testLoss:F4}");
+    /// <summary>The set an epoch was evaluated on (validation when the run has one, else test) and its figures.</summary>
+    protected static (string Set, double Accuracy, double Loss) Evaluated(EpochReport report) =>
+        double.IsNaN(report.ValidationLoss) ? ("test", report.TestAccuracy, report.TestLoss) : ("validation", report.ValidationAccuracy, report.ValidationLoss);
+
+    protected static string EpochSummary(EpochReport report, int epochs)
+    {
+        var (set, accuracy, loss) = Evaluated(report);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"epoch {report.Epoch}/{epochs} done in {report.Seconds:F1} s: train loss {report.TrainLoss:F4}, {set} accuracy {accuracy * 100:F2}%, {set} loss {loss:F4}");
+    }
 
     private sealed class LineDisplay(TextWriter output) : TrainingDisplay
     {
@@ -102,8 +110,8 @@ internal abstract class TrainingDisplay
 
         public override T Run<T>(Func<T> training) => training();
 
-        public override void EpochDone(int epoch, double trainLoss, double testAccuracy, double testLoss, double seconds) =>
-            output.WriteLine(EpochSummary(epoch, Current?.Epochs ?? epoch, trainLoss, testAccuracy, testLoss, seconds));
+        public override void EpochDone(EpochReport report) =>
+            output.WriteLine(EpochSummary(report, Current?.Epochs ?? report.Epoch));
 
         public override void Message(string line) => output.WriteLine(line);
 
@@ -162,13 +170,14 @@ internal abstract class TrainingDisplay
             }
         }
 
-        public override void EpochDone(int epoch, double trainLoss, double testAccuracy, double testLoss, double seconds)
+        public override void EpochDone(EpochReport report)
         {
             Current?.Finish();
             if (_task is not null)
             {
                 _task.Value = _task.MaxValue;
-                _task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}/{Current?.Epochs}: test {testAccuracy * 100:F2}%");
+                var (set, accuracy, _) = Evaluated(report);
+                _task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {report.Epoch}/{Current?.Epochs}: {set} {accuracy * 100:F2}%");
                 _task.StopTask();
             }
         }

@@ -11,4 +11,8 @@ public class SmnistException : Exception
 
     /// <summary>A one-line <paramref name="message"/> about bad input, with its <paramref name="inner"/> cause.</summary>
     public SmnistException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary><paramref name="text"/> on one line: line breaks and tabs become single spaces, as every message must be.</summary>
+    internal static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -7,8 +7,7 @@ import io
 import json
 import pathlib
 import struct
-
-from PIL import Image
+import zlib
 
 HERE = pathlib.Path(__file__).parent / "corpus"
 
@@ -79,6 +78,75 @@ for target in ("idx", "idx-gzip"):
     write(target, "images-0", idx_images(0))
 write("idx", "images-2.gz", gzip.compress(idx_images(2), mtime=0))
 write("idx", "labels-5.gz", gzip.compress(idx_labels(5), mtime=0))
+
+
+def png(width, height, image_data):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(image_data, 9)) + chunk(b"IEND", b"")
+
+
+def jpeg_scan_bomb(width, height, ac_scans):
+    """A grey progressive JPEG: one DC scan, then AC scans that only say "every block ends here" (EOB runs)."""
+    def segment(marker, data):
+        return bytes([0xFF, marker]) + struct.pack(">H", len(data) + 2) + data
+
+    class Bits:
+        def __init__(self):
+            self.out, self.byte, self.count = bytearray(), 0, 0
+
+        def write(self, value, length):
+            for k in range(length - 1, -1, -1):
+                self.byte = (self.byte << 1) | ((value >> k) & 1)
+                self.count += 1
+                if self.count == 8:
+                    self.out.append(self.byte)
+                    if self.byte == 0xFF:
+                        self.out.append(0)
+                    self.byte = self.count = 0
+
+        def flush(self):
+            while self.count:
+                self.write(1, 1)
+
+    one_code = bytes([1] + [0] * 15)
+    data = b"\xff\xd8" + segment(0xDB, bytes([0]) + bytes([1] * 64))
+    data += segment(0xC2, struct.pack(">BHHBBBB", 8, height, width, 1, 1, 0x11, 0))
+    data += segment(0xC4, b"\x00" + one_code + b"\x00") + segment(0xC4, b"\x10" + one_code + b"\xe0")
+    blocks = ((width + 7) // 8) * ((height + 7) // 8)
+    bits = Bits()
+    data += segment(0xDA, bytes([1, 1, 0, 0, 0, 0]))
+    bits.write(0, blocks)
+    bits.flush()
+    data += bytes(bits.out)
+    for _ in range(ac_scans):
+        bits.out = bytearray()
+        data += segment(0xDA, bytes([1, 1, 0, 1, 63, 0]))
+        for _ in range(0, blocks, 32767):
+            bits.write(0, 1)
+            bits.write(0x3FFF, 14)
+        bits.flush()
+        data += bytes(bits.out)
+    return data + b"\xff\xd9"
+
+
+# The bounds on the decoders' work: image data that inflates past its header's size, and scans past the limit
+# (ImageFile.MaxJpegScans); each beside an input just within its bound.
+write("image", "png-inflate-bomb.png", png(1, 1, bytes(1 << 20)))
+write("image", "png-inflate-exact.png", png(2, 2, bytes(2 * 3)))
+write("image", "jpeg-scan-bomb.jpg", jpeg_scan_bomb(64, 64, 150))
+write("image", "jpeg-scans-at-limit.jpg", jpeg_scan_bomb(16, 16, 99))
+
+# png-data: three bytes (width - 1, height - 1, pixel format and interlacing; see FuzzTargets.PngImageData), then
+# the image data, here of exactly the size the header implies: 16×16 grey 8-bit (16 rows of 1 + 16 bytes), the same
+# interlaced (Adam7: 286 bytes in its seven reduced images), 3×2 RGBA 16-bit, and 5×1 grey 1-bit.
+write("png-data", "grey-16x16", bytes([15, 15, 3]) + bytes(16 * 17))
+write("png-data", "grey-16x16-adam7", bytes([15, 15, 3 + 15]) + bytes(286))
+write("png-data", "rgba16-3x2", bytes([2, 1, 14]) + bytes(2 * (1 + 3 * 8)))
+write("png-data", "grey1-5x1", bytes([4, 0, 0]) + bytes([0, 0b10100000]))
+
+from PIL import Image  # noqa: E402 (only the seeds below need it)
 
 
 def digit(size):

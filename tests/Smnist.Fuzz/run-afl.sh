@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes one parser of user files with AFL++ for a given time:
-#   tests/Smnist.Fuzz/run-afl.sh safetensors|idx|idx-gzip|image SECONDS [WORKDIR]
+#   tests/Smnist.Fuzz/run-afl.sh safetensors|idx|idx-gzip|image|png-data SECONDS [WORKDIR]
 # Needs Debian's afl++ (apt-get install afl++) and SharpFuzz's instrumenter
 # (dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0). Findings land in WORKDIR/out-TARGET;
 # copy any crash or hang into corpus/TARGET/ once its cause is fixed, so CI replays it.

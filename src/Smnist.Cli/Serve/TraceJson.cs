@@ -9,10 +9,16 @@ namespace Smnist.Cli.Serve;
 /// give: <c>digit</c>, <c>probabilities</c> (K), <c>decided_at</c> (a timestep t in 1..T), <c>input</c> (784
 /// values in 0..1, row-major, as read) and <c>steps</c> (T entries, each with its <c>probabilities</c>); with
 /// gates, also <c>forget</c>, <c>input_gate</c>, <c>output</c> and <c>cell</c> of the last layer, each T rows of
-/// n units.
+/// n units, rounded to <see cref="GateDecimals"/> decimals.
 /// </summary>
 internal static class TraceJson
 {
+    /// <summary>
+    /// Gates and cell states are written to 4 decimals: finer than any colour the page or the figure can show, and
+    /// it halves the largest answer (a pixel model's 784 × 4 × n values).
+    /// </summary>
+    public const int GateDecimals = 4;
+
     /// <summary>Writes the trace's properties into the object the writer has open.</summary>
     public static void WriteProperties(Utf8JsonWriter writer, ReadingTrace trace, bool gates)
     {
@@ -36,7 +42,7 @@ internal static class TraceJson
         WriteGate(writer, "output", trace, last, ParameterLayout.Output);
         writer.WriteStartArray("cell");
         for (int t = 1; t <= trace.Steps; t++)
-            WriteValues(writer, trace.Cell(last, t));
+            WriteRounded(writer, trace.Cell(last, t));
         writer.WriteEndArray();
     }
 
@@ -44,7 +50,7 @@ internal static class TraceJson
     {
         writer.WriteStartArray(name);
         for (int t = 1; t <= trace.Steps; t++)
-            WriteValues(writer, trace.Gate(layer, gate, t));
+            WriteRounded(writer, trace.Gate(layer, gate, t));
         writer.WriteEndArray();
     }
 
@@ -59,6 +65,14 @@ internal static class TraceJson
         writer.WriteStartArray();
         foreach (float value in values)
             writer.WriteNumberValue(value);
+        writer.WriteEndArray();
+    }
+
+    private static void WriteRounded(Utf8JsonWriter writer, ReadOnlySpan<float> values)
+    {
+        writer.WriteStartArray();
+        foreach (float value in values)
+            writer.WriteNumberValue(MathF.Round(value, GateDecimals) + 0f); // + 0 turns -0 into 0
         writer.WriteEndArray();
     }
 }

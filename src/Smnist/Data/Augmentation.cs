@@ -7,7 +7,7 @@ internal readonly record struct AffineParameters(double Angle, int TranslateX, i
 }
 
 /// <summary>
-/// The seed's <c>RandomAffine(degrees=10, translate=(0.05, 0.05), scale=(0.95, 1.05))</c> on a 28×28 byte image,
+/// The notebook's <c>RandomAffine(degrees=10, translate=(0.05, 0.05), scale=(0.95, 1.05))</c> on a 28×28 byte image,
 /// reproducing torchvision 0.14 on a PIL image byte for byte: torchvision builds the inverse affine matrix about
 /// the centre (14, 14) (<c>_get_inverse_affine_matrix</c>), and Pillow's <c>Image.transform(AFFINE, NEAREST)</c>
 /// samples it in 16.16 fixed point from pixel centres, or, for a matrix without rotation, with its separate scaling

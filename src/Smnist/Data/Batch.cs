@@ -15,7 +15,6 @@ internal sealed class Batch
         Capacity = capacity;
         Inputs = new float[Steps * capacity * Features];
         Labels = new int[capacity];
-        Indices = new int[capacity];
     }
 
     /// <summary>(Steps, Size, Features) floats; entries beyond Steps * Size * Features are stale.</summary>
@@ -24,16 +23,8 @@ internal sealed class Batch
     /// <summary>Class of each row; the first <see cref="Size"/> are valid.</summary>
     public int[] Labels { get; }
 
-    /// <summary>Index in the image set of each row; the first <see cref="Size"/> are valid.</summary>
-    public int[] Indices { get; }
-
     /// <summary>Rows in this batch: the batch size, or fewer for the last batch of an epoch.</summary>
     public int Size { get; internal set; }
-
-    /// <summary>Position of this batch in its epoch, from 0.</summary>
-    public int Index { get; internal set; }
-
-    public int Epoch { get; internal set; }
 
     public int Steps { get; }
 

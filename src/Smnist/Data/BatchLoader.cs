@@ -23,12 +23,6 @@ internal sealed class BatchLoader : IDisposable
     private EpochRun? _running;
     private bool _disposed;
 
-    /// <summary>Batches of <paramref name="set"/> in the <paramref name="layout"/> view; see <see cref="MnistSource"/>.</summary>
-    public BatchLoader(ImageSet set, SequenceLayout layout, int batchSize, bool shuffle, bool augment, ulong seed)
-        : this(new MnistSource(set, layout, augment, seed), batchSize, shuffle, seed)
-    {
-    }
-
     /// <summary>Batches of <paramref name="source"/>, shuffled each epoch from <paramref name="seed"/> when <paramref name="shuffle"/>.</summary>
     public BatchLoader(ISequenceSource source, int batchSize, bool shuffle, ulong seed)
     {
@@ -90,10 +84,7 @@ internal sealed class BatchLoader : IDisposable
         int start = batchIndex * BatchSize;
         int size = Math.Min(BatchSize, Count - start);
         batch.Size = size;
-        batch.Index = batchIndex;
-        batch.Epoch = epoch;
         ReadOnlySpan<int> examples = order.Slice(start, size);
-        examples.CopyTo(batch.Indices);
         _source.Fill(examples, new BatchPosition(epoch, start), batch.InputSpan, batch.Labels.AsSpan(0, size));
     }
 

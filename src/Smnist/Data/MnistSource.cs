@@ -2,14 +2,12 @@ namespace Smnist.Data;
 
 /// <summary>
 /// An <see cref="ImageSet"/> as sequences: each 28×28 image read in a <see cref="SequenceLayout"/> (rows, pixels or
-/// a permutation of them), pixels scaled to [0, 1] as ToTensor does, optionally warped with the seed notebook's
+/// a permutation of them), pixels scaled to [0, 1] as ToTensor does, optionally warped with the notebook's
 /// augmentation. The warp of the image at position p of epoch e is drawn from (seed, e, p), so it never depends on
 /// thread timing and a resumed epoch sees the same images. Images stay bytes until they are written into a batch.
 /// </summary>
 public sealed class MnistSource : ISequenceSource
 {
-    private static readonly float[] UnitScale = CreateUnitScale();
-
     private readonly bool _augment;
     private readonly ulong _seed;
     private byte[] _scratch = [];  // (B, 784) the batch's images, warped; grown once to the batch size
@@ -23,8 +21,7 @@ public sealed class MnistSource : ISequenceSource
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(layout);
-        if (!layout.ReadsImages)
-            throw new SmnistException($"the model reads its own sequences of {layout.Steps} × {layout.Features} values, not images");
+        layout.RequireImages();
         if (!layout.ReadsPixels)
             throw new ArgumentException($"the {layout.Name} view is read by {nameof(ImageSequences)}.{nameof(ImageSequences.Source)}, not pixel by pixel", nameof(layout));
         if (set.Count == 0)
@@ -33,6 +30,26 @@ public sealed class MnistSource : ISequenceSource
         Layout = layout;
         _augment = augment;
         _seed = seed;
+    }
+
+    /// <summary>
+    /// A run's sources on images, all in the <paramref name="layout"/> view: the first <paramref name="limitTrain"/>
+    /// training and <paramref name="limitTest"/> test images (all when null); training images warped when
+    /// <paramref name="augment"/> and test images when <paramref name="augmentTest"/>, with draws from
+    /// <paramref name="seed"/>. With <paramref name="validation"/>, that many training images drawn by the seed are
+    /// held out and read as the test images are.
+    /// </summary>
+    internal static (ISequenceSource Train, ISequenceSource? Validation, ISequenceSource Test) ForRun(ImageSet train, ImageSet test, SequenceLayout layout,
+        int? limitTrain, int? limitTest, bool augment, bool augmentTest, int? validation, ulong seed)
+    {
+        train = limitTrain is int trainCount ? train.Take(Math.Min(trainCount, train.Count)) : train;
+        test = limitTest is int testCount ? test.Take(Math.Min(testCount, test.Count)) : test;
+        ISequenceSource trainSource = ImageSequences.Source(train, layout, augment, seed);
+        ISequenceSource testSource = ImageSequences.Source(test, layout, augmentTest, seed);
+        if (validation is not int held)
+            return (trainSource, null, testSource);
+        var (rest, heldOut) = SubsetSource.HoldOut(trainSource, ImageSequences.Source(train, layout, augmentTest, seed), held, seed);
+        return (rest, heldOut, testSource);
     }
 
     /// <summary>The images.</summary>
@@ -70,46 +87,6 @@ public sealed class MnistSource : ISequenceSource
             else
                 Set.Image(index).CopyTo(image);
         }
-        Pack(images, size, inputs);
-    }
-
-    /// <summary>Writes <paramref name="size"/> byte images as (Steps, size, Features) floats in [0, 1].</summary>
-    private void Pack(ReadOnlySpan<byte> images, int size, Span<float> inputs)
-    {
-        int features = Layout.Features;
-        ReadOnlySpan<float> unit = UnitScale;
-        ReadOnlySpan<int> pixelOrder = Layout.PixelOrder;
-        if (features == 1)
-        {
-            // One pixel per step: gather that pixel from each image into the step's contiguous row of the batch.
-            for (int step = 0; step < Layout.Steps; step++)
-            {
-                int pixel = pixelOrder[step];
-                Span<float> stepInputs = inputs.Slice(step * size, size);
-                for (int row = 0, offset = pixel; row < stepInputs.Length; row++, offset += ImageSet.Pixels)
-                    stepInputs[row] = unit[images[offset]];
-            }
-            return;
-        }
-        for (int step = 0; step < Layout.Steps; step++)
-        {
-            ReadOnlySpan<int> stepPixels = pixelOrder.Slice(step * features, features);
-            Span<float> stepInputs = inputs.Slice(step * size * features, size * features);
-            for (int row = 0; row < size; row++)
-            {
-                ReadOnlySpan<byte> image = images.Slice(row * ImageSet.Pixels, ImageSet.Pixels);
-                Span<float> destination = stepInputs.Slice(row * features, features);
-                for (int f = 0; f < destination.Length; f++)
-                    destination[f] = unit[image[stepPixels[f]]];
-            }
-        }
-    }
-
-    private static float[] CreateUnitScale()
-    {
-        var table = new float[256];
-        for (int value = 0; value < table.Length; value++)
-            table[value] = value / 255f;
-        return table;
+        Layout.Pack(images, size, inputs);
     }
 }

@@ -3,7 +3,7 @@ namespace Smnist.Data;
 /// <summary>How a 28×28 image is fed to the network over time.</summary>
 public enum SequenceView
 {
-    /// <summary>28 steps of one 28-pixel row each (the seed's).</summary>
+    /// <summary>28 steps of one 28-pixel row each (the notebook's).</summary>
     Rows,
 
     /// <summary>784 steps of one pixel each, in reading order.</summary>
@@ -27,6 +27,9 @@ public enum SequenceView
 /// </summary>
 public sealed class SequenceLayout
 {
+    /// <summary>Byte value v as a float in [0, 1], v / 255 as ToTensor scales it.</summary>
+    private static readonly float[] UnitScale = Enumerable.Range(0, 256).Select(value => value / 255f).ToArray();
+
     private readonly int[] _pixelOrder;
 
     private SequenceLayout(SequenceView view, int steps, int features, int[]? permutation, int[]? pixelOrder = null)
@@ -62,8 +65,55 @@ public sealed class SequenceLayout
     /// <summary>The image pixel (row-major index) that feeds sequence element <paramref name="element"/> = t * Features + f.</summary>
     public int PixelAt(int element) => _pixelOrder[element];
 
-    /// <summary>Pixel order for all 784 sequence elements (identity except for the permuted view).</summary>
-    internal ReadOnlySpan<int> PixelOrder => _pixelOrder;
+    /// <summary>Throws the one-line refusal when this view does not read images (a model of a user's own sequences).</summary>
+    public void RequireImages()
+    {
+        if (!ReadsImages)
+            throw new SmnistException($"the model reads its own sequences of {Steps} × {Features} values, not images");
+    }
+
+    /// <summary>
+    /// Writes <paramref name="size"/> 28×28 byte images (MNIST's convention, row-major, one after the other) as the
+    /// (Steps, size, Features) floats in [0, 1] this view feeds the network: the one conversion of images to
+    /// sequences, for training batches, predictions and traces alike.
+    /// </summary>
+    /// <param name="images">(size, 784) bytes.</param>
+    /// <param name="size">Images in <paramref name="images"/>, B.</param>
+    /// <param name="inputs">(Steps, B, Features) floats to overwrite.</param>
+    public void Pack(ReadOnlySpan<byte> images, int size, Span<float> inputs)
+    {
+        RequireImages();
+        if (!ReadsPixels)
+            throw new ArgumentException($"the {Name} view reads pen paths (Smnist.Data.Strokes), not pixels");
+        if (images.Length != size * ImageSet.Pixels)
+            throw new ArgumentException($"{size} image(s) have {size * ImageSet.Pixels} pixels, not {images.Length}", nameof(images));
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputs.Length, size * ImageSet.Pixels, nameof(inputs));
+        ReadOnlySpan<float> unit = UnitScale;
+        if (Features == 1)
+        {
+            // One pixel per step: gather that pixel from each image into the step's contiguous row of the batch.
+            for (int step = 0; step < Steps; step++)
+            {
+                int pixel = _pixelOrder[step];
+                Span<float> stepInputs = inputs.Slice(step * size, size);
+                for (int row = 0, offset = pixel; row < stepInputs.Length; row++, offset += ImageSet.Pixels)
+                    stepInputs[row] = unit[images[offset]];
+            }
+            return;
+        }
+        for (int step = 0; step < Steps; step++)
+        {
+            ReadOnlySpan<int> stepPixels = _pixelOrder.AsSpan(step * Features, Features);
+            Span<float> stepInputs = inputs.Slice(step * size * Features, size * Features);
+            for (int row = 0; row < size; row++)
+            {
+                ReadOnlySpan<byte> image = images.Slice(row * ImageSet.Pixels, ImageSet.Pixels);
+                Span<float> destination = stepInputs.Slice(row * Features, Features);
+                for (int f = 0; f < destination.Length; f++)
+                    destination[f] = unit[image[stepPixels[f]]];
+            }
+        }
+    }
 
     /// <summary>The <paramref name="view"/> of 28×28 images; the permuted one draws its permutation from <paramref name="permutationSeed"/>.</summary>
     public static SequenceLayout Create(SequenceView view, int permutationSeed = 0) => view switch

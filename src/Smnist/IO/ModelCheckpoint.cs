@@ -9,8 +9,8 @@ namespace Smnist.IO;
 public sealed record LoadedModel(SequenceClassifier<float> Model, SequenceLayout Sequence);
 
 /// <summary>
-/// Model checkpoints in the safetensors format under the seed module's parameter names (see
-/// <see cref="ParameterLayout"/>), so a PyTorch user loads them straight into the seed's layout, and a file of
+/// Model checkpoints in the safetensors format under the notebook module's parameter names (see
+/// <see cref="ParameterLayout"/>), so a PyTorch user loads them straight into the notebook's layout, and a file of
 /// just those tensors written from PyTorch loads here. The configuration and the sequence view go in
 /// <c>__metadata__</c> so the file alone rebuilds the model. What a run resumes from is a <see cref="RunCheckpoint"/>.
 /// </summary>
@@ -18,8 +18,6 @@ public static class ModelCheckpoint
 {
     /// <summary>The model's file name in a run folder.</summary>
     public const string ModelFileName = "model.safetensors";
-    /// <summary>The optimizer's (and run position's) file name in a run folder.</summary>
-    public const string OptimizerFileName = "optimizer.safetensors";
 
     /// <summary>Metadata key: the training step the weights are from (absent in files not written by a run).</summary>
     public const string StepKey = "step";

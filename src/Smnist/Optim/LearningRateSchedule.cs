@@ -3,7 +3,7 @@ namespace Smnist.Optim;
 /// <summary>How the learning rate changes over a run.</summary>
 public enum LearningRateSchedule
 {
-    /// <summary>The base rate throughout, as the seed.</summary>
+    /// <summary>The base rate throughout, as the notebook has it.</summary>
     Constant,
 
     /// <summary>Cosine decay from the base rate to zero over the whole run, per step (CosineAnnealingLR, T_max = all steps).</summary>

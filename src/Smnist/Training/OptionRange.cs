@@ -53,4 +53,10 @@ public static class TrainingLimits
 
     /// <summary><see cref="TrainingOptions.LimitTrain"/> and <see cref="TrainingOptions.LimitTest"/>.</summary>
     public static OptionRange<int> Limit { get; } = new(1, int.MaxValue);
+
+    /// <summary><see cref="TrainingOptions.Validation"/>: examples held out (at least one must be left to train on).</summary>
+    public static OptionRange<int> Validation { get; } = new(1, int.MaxValue);
+
+    /// <summary><see cref="TrainingOptions.Patience"/>, in epochs.</summary>
+    public static OptionRange<int> Patience { get; } = new(1, 10_000);
 }

@@ -14,15 +14,12 @@ public static class Predictor
     /// <param name="image">784 bytes, row-major.</param>
     public static float[] Probabilities(SequenceClassifier<float> model, SequenceLayout sequence, ReadOnlySpan<byte> image)
     {
-        if (!sequence.ReadsImages)
-            throw new SmnistException($"the model reads its own sequences of {sequence.Steps} × {sequence.Features} values, not images");
-        if (image.Length != ImageSet.Pixels)
-            throw new ArgumentException($"an image has {ImageSet.Pixels} pixels, not {image.Length}", nameof(image));
+        ArgumentNullException.ThrowIfNull(sequence);
+        sequence.RequireImages();
         if (sequence.View == SequenceView.Strokes)
             return Probabilities(model, StrokeEncoding.Encode(StrokeTracer.Trace(image)));
         var workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1);
-        for (int element = 0; element < ImageSet.Pixels; element++)
-            workspace.Inputs[element] = image[sequence.PixelAt(element)] / 255f;
+        sequence.Pack(image, size: 1, workspace.Inputs); // (T, 1, d)
         return Run(model, workspace);
     }
 

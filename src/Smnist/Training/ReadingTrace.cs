@@ -26,8 +26,7 @@ public sealed class ReadingTrace
     /// <param name="packed">The model's recurrent weights already packed (shared by all traces of one model), or null.</param>
     public ReadingTrace(SequenceClassifier<float> model, SequenceLayout sequence, PackedRecurrentWeights? packed = null)
     {
-        if (!sequence.ReadsImages)
-            throw new SmnistException($"the model reads its own sequences of {sequence.Steps} × {sequence.Features} values, not images");
+        sequence.RequireImages();
         if (sequence.Features != model.Config.InputSize)
             throw new ArgumentException($"the {sequence.Name} view feeds {sequence.Features} features, the model reads {model.Config.InputSize}", nameof(sequence));
         if (packed is not null && packed.Config != model.Config)
@@ -71,14 +70,9 @@ public sealed class ReadingTrace
     /// <summary>Runs the model on one 28×28 image in MNIST's convention (white digit on black) and records the trace.</summary>
     public void Read(ReadOnlySpan<byte> image)
     {
-        if (image.Length != ImageSet.Pixels)
-            throw new ArgumentException($"an image has {ImageSet.Pixels} pixels, not {image.Length}", nameof(image));
-        for (int pixel = 0; pixel < ImageSet.Pixels; pixel++)
-            _input[pixel] = image[pixel] / 255f;
         if (Sequence.ReadsPixels)
         {
-            for (int element = 0; element < ImageSet.Pixels; element++)
-                _workspace.Inputs[element] = _input[Sequence.PixelAt(element)];
+            Sequence.Pack(image, size: 1, _workspace.Inputs);
         }
         else
         {
@@ -89,6 +83,8 @@ public sealed class ReadingTrace
             inputs.Clear();
             StrokeEncoding.Encode(Pen, inputs);
         }
+        for (int pixel = 0; pixel < ImageSet.Pixels; pixel++)
+            _input[pixel] = image[pixel] / 255f;
         _model.Forward(_workspace, batch: 1, _packed);
 
         ModelConfig config = Config;

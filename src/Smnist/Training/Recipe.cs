@@ -17,7 +17,7 @@ public sealed record Recipe(string Name, string Description, TrainingOptions Opt
     public static Recipe Best { get; } = new("best", "rows; Adam 2e-3, cosine decay, forget bias 1, 15 epochs", new TrainingOptions(), NamesView: false);
 
     /// <summary>The notebook exactly: Adam at 1e-3, constant, nn.Linear's initialisation, 10 epochs.</summary>
-    public static Recipe Seed { get; } = new("seed", "the notebook: Adam 1e-3, constant, nn.Linear init, 10 epochs", new TrainingOptions
+    public static Recipe Notebook { get; } = new("notebook", "the notebook's own: Adam 1e-3, constant, nn.Linear init, 10 epochs", new TrainingOptions
     {
         Epochs = 10,
         LearningRate = 1e-3f,
@@ -32,7 +32,7 @@ public sealed record Recipe(string Name, string Description, TrainingOptions Opt
     /// </summary>
     public static Recipe Pixels { get; } = new("pixels", "784 steps of one pixel; Adam 1e-3, cosine, forget bias 5, input bias -5, clip 1, no augmentation, 14 epochs", new TrainingOptions
     {
-        Sequence = SequenceView.Pixels,
+        View = SequenceView.Pixels,
         Epochs = 14,
         LearningRate = 1e-3f,
         ForgetBias = 5f,
@@ -43,12 +43,12 @@ public sealed record Recipe(string Name, string Description, TrainingOptions Opt
 
     /// <summary>
     /// Permuted pixels (784 steps in a fixed random order): Adam 1e-3 with cosine decay, gradient norm clipped to 1,
-    /// forget-gate bias 1, the seed's augmentation, 50 epochs. Without a blank stretch at the end of the sequence the
+    /// forget-gate bias 1, the notebook's augmentation, 50 epochs. Without a blank stretch at the end of the sequence the
     /// long-memory start of <see cref="Pixels"/> is not needed, and it learns more slowly here (47.5 % after 5 epochs
     /// against 45.2 % after 1 and 57.9 % after 2).
     /// </summary>
     public static Recipe Permuted { get; } = new("permuted", "784 permuted pixels; Adam 1e-3, cosine, forget bias 1, clip 1, augmentation, 50 epochs",
-        Pixels.Options with { Sequence = SequenceView.Permuted, Epochs = 50, ForgetBias = 1f, InputBias = null, Augment = true }, NamesView: true);
+        Pixels.Options with { View = SequenceView.Permuted, Epochs = 50, ForgetBias = 1f, InputBias = null, Augment = true }, NamesView: true);
 
     /// <summary>
     /// Pen paths (<see cref="SequenceView.Strokes"/>, tens of steps of dx, dy, end of stroke, end of digit): hidden 128,
@@ -57,7 +57,7 @@ public sealed record Recipe(string Name, string Description, TrainingOptions Opt
     /// </summary>
     public static Recipe Strokes { get; } = new("strokes", "pen paths; Adam 2e-3, cosine, forget bias 1, clip 1, stroke augmentation, 20 epochs", new TrainingOptions
     {
-        Sequence = SequenceView.Strokes,
+        View = SequenceView.Strokes,
         Hidden = 128,
         Epochs = 20,
         ClipNorm = 1f,
@@ -65,5 +65,5 @@ public sealed record Recipe(string Name, string Description, TrainingOptions Opt
     }, NamesView: true);
 
     /// <summary>Every recipe, <see cref="Best"/> first.</summary>
-    public static IReadOnlyList<Recipe> All { get; } = [Best, Seed, Pixels, Permuted, Strokes];
+    public static IReadOnlyList<Recipe> All { get; } = [Best, Notebook, Pixels, Permuted, Strokes];
 }

@@ -16,7 +16,7 @@ public readonly record struct LossPoint(long Step, int Epoch, float Loss);
 /// <summary>
 /// A run's folder, held locked (<see cref="RunLock"/>) from <see cref="Create"/> or <see cref="Open"/> to
 /// <see cref="Dispose"/>: config.json (every option after the recipe), loss.csv (one line per step), the
-/// <see cref="RunCheckpoint"/> (model.safetensors and optimizer.safetensors: weights, Adam's state, position) and,
+/// <see cref="RunCheckpoint"/> (checkpoint.safetensors: weights, Adam's state, position; and model.safetensors) and,
 /// once finished, metrics.json. Every file is written under a temporary name and renamed into place, loss.csv
 /// before the checkpoint, so loss.csv always covers the checkpoint beside it whenever the process is stopped.
 /// </summary>
@@ -30,6 +30,12 @@ public sealed class RunDirectory : IDisposable
 
     /// <summary>The final evaluation and per-epoch figures of a finished run.</summary>
     public const string MetricsFileName = "metrics.json";
+
+    /// <summary>The run checkpoint: everything <c>--resume</c> continues from (weights, Adam's state, options, position).</summary>
+    public const string CheckpointFileName = RunCheckpoint.FileName;
+
+    // config.json's keys besides the options' own (TrainingOptions.ToJson).
+    internal const string RecipeKey = "recipe", DataDirectoryKey = "data_dir", InitialWeightsKey = "init";
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -65,8 +71,7 @@ public sealed class RunDirectory : IDisposable
         try
         {
             RunCheckpoint.DeleteLeftovers(path);
-            bool holdsRun = File.Exists(System.IO.Path.Combine(path, ModelCheckpoint.ModelFileName))
-                || File.Exists(System.IO.Path.Combine(path, ModelCheckpoint.OptimizerFileName));
+            bool holdsRun = File.Exists(System.IO.Path.Combine(path, ModelCheckpoint.ModelFileName)) || RunCheckpoint.Find(path) is not null;
             if (holdsRun && !overwrite)
                 throw new SmnistException(refusal ?? $"{path} already holds a trained model ({ModelCheckpoint.ModelFileName})");
             return new RunDirectory(path, runLock);
@@ -126,7 +131,7 @@ public sealed class RunDirectory : IDisposable
     /// <param name="otherFiles">Names of further files a run writes here.</param>
     public void Begin(Trainer trainer, string recipe, string? dataDirectory, string? initialWeights, IEnumerable<string> otherFiles)
     {
-        foreach (string name in (string[])[ModelCheckpoint.ModelFileName, ModelCheckpoint.OptimizerFileName, ConfigFileName, LossFileName, MetricsFileName, .. otherFiles])
+        foreach (string name in (string[])[ModelCheckpoint.ModelFileName, RunCheckpoint.FileName, RunCheckpoint.LegacyFileName, ConfigFileName, LossFileName, MetricsFileName, .. otherFiles])
             File.Delete(System.IO.Path.Combine(Path, name));
         WriteJson(ConfigFileName, ConfigJson(trainer, recipe, dataDirectory, initialWeights));
         Follow(trainer);
@@ -155,7 +160,7 @@ public sealed class RunDirectory : IDisposable
         AtomicFile.WriteAllText(System.IO.Path.Combine(Path, LossFileName), text.ToString());
         trainer.SaveCheckpoint(Path);
         SavedStep = trainer.Step;
-        return [FileIn(ModelCheckpoint.ModelFileName), FileIn(ModelCheckpoint.OptimizerFileName), FileIn(LossFileName)];
+        return [FileIn(ModelCheckpoint.ModelFileName), FileIn(CheckpointFileName), FileIn(LossFileName)];
     }
 
     /// <summary>Writes metrics.json for the run's <paramref name="final"/> evaluation; returns its path.</summary>
@@ -163,19 +168,26 @@ public sealed class RunDirectory : IDisposable
     {
         int lastEpoch = _losses.Count == 0 ? 0 : _losses[^1].Epoch;
         double finalTrainLoss = _losses.Count == 0 ? double.NaN : _losses.Where(p => p.Epoch == lastEpoch).Average(p => (double)p.Loss);
+        // With a validation set the epochs are evaluated on it, and the test set only at the end.
+        bool validation = trainer.ValidationCount > 0;
         var perEpoch = new JsonArray();
         foreach (EpochReport epoch in trainer.History)
         {
-            perEpoch.Add(new JsonObject
+            var entry = new JsonObject { ["epoch"] = epoch.Epoch, ["train_loss"] = epoch.TrainLoss };
+            if (validation)
             {
-                ["epoch"] = epoch.Epoch,
-                ["train_loss"] = epoch.TrainLoss,
-                ["test_accuracy"] = epoch.TestAccuracy,
-                ["test_loss"] = epoch.TestLoss,
-                ["seconds"] = epoch.Seconds,
-            });
+                entry["validation_accuracy"] = epoch.ValidationAccuracy;
+                entry["validation_loss"] = epoch.ValidationLoss;
+            }
+            else
+            {
+                entry["test_accuracy"] = epoch.TestAccuracy;
+                entry["test_loss"] = epoch.TestLoss;
+            }
+            entry["seconds"] = epoch.Seconds;
+            perEpoch.Add(entry);
         }
-        WriteJson(MetricsFileName, new JsonObject
+        var metrics = new JsonObject
         {
             ["test_accuracy"] = final.Accuracy,
             ["test_loss"] = final.Loss,
@@ -186,8 +198,18 @@ public sealed class RunDirectory : IDisposable
             ["train_seconds"] = trainer.TrainSeconds,
             ["train_samples_per_second"] = trainer.SamplesPerSecond,
             ["final_train_loss"] = finalTrainLoss,
-            ["per_epoch"] = perEpoch,
-        });
+        };
+        if (validation && trainer.BestEpoch is int best)
+        {
+            // The weights saved are the best epoch's, so these are the figures of the model the test figures are of.
+            metrics["validation_samples"] = trainer.ValidationCount;
+            metrics["best_epoch"] = best;
+            metrics["validation_accuracy"] = trainer.History[best - 1].ValidationAccuracy;
+            metrics["validation_loss"] = trainer.History[best - 1].ValidationLoss;
+            metrics["stopped_early"] = trainer.StoppedEarly;
+        }
+        metrics["per_epoch"] = perEpoch;
+        WriteJson(MetricsFileName, metrics);
         return FileIn(MetricsFileName);
     }
 
@@ -204,18 +226,29 @@ public sealed class RunDirectory : IDisposable
 
     private static void RequireRun(string path)
     {
-        if (!File.Exists(System.IO.Path.Combine(path, ModelCheckpoint.OptimizerFileName)))
-            throw new SmnistException($"{path}: no run to resume (no {ModelCheckpoint.OptimizerFileName})");
+        if (RunCheckpoint.Find(path) is null)
+            throw new SmnistException($"{path}: no run to resume (no {CheckpointFileName})");
     }
+
+    /// <summary>
+    /// A text value of config.json (<paramref name="config"/>, read from <paramref name="path"/>): a string or null,
+    /// else a one-line error naming the key.
+    /// </summary>
+    internal static string? ConfigText(JsonObject config, string path, string key) => config[key] switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue(out string? text) => text,
+        JsonNode other => throw new SmnistException($"{path}: '{key}' is not a string ({other.ToJsonString()})"),
+    };
 
     /// <summary>Every option the run uses, after the recipe is applied (the trainer's own record of them), and where it ran.</summary>
     private JsonObject ConfigJson(Trainer trainer, string recipe, string? dataDirectory, string? initialWeights)
     {
-        var config = new JsonObject { ["recipe"] = recipe };
+        var config = new JsonObject { [RecipeKey] = recipe };
         foreach (var (key, value) in trainer.Options.ToJson())
             config[key] = value?.DeepClone();
-        config["data_dir"] = dataDirectory is null ? null : System.IO.Path.GetFullPath(dataDirectory);
-        config["init"] = initialWeights;
+        config[DataDirectoryKey] = dataDirectory is null ? null : System.IO.Path.GetFullPath(dataDirectory);
+        config[InitialWeightsKey] = initialWeights;
         config["out"] = Path;
         config["train_samples"] = trainer.TrainCount;
         config["test_samples"] = trainer.TestCount;

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using Smnist.Data;
 using Smnist.IO;
 using Smnist.Nn;
@@ -14,8 +11,13 @@ namespace Smnist.Training;
 /// <summary>One training step done: its 1-based number, epoch and batch, and the batch's mean loss.</summary>
 public readonly record struct StepReport(long Step, int Epoch, int Batch, int BatchesPerEpoch, double Loss, int Samples, float LearningRate);
 
-/// <summary>One epoch done (1-based): its mean training loss, the test figures and its wall time.</summary>
-public sealed record EpochReport(int Epoch, double TrainLoss, double TestAccuracy, double TestLoss, double Seconds);
+/// <summary>
+/// One epoch done (1-based): its mean training loss, its evaluation and its wall time. Without a validation set the
+/// evaluation is on the test set (the notebook's protocol); with one it is on the validation set, and the test
+/// figures are NaN (the test set is read once, at the end). A figure a run has no set for is NaN.
+/// </summary>
+public sealed record EpochReport(int Epoch, double TrainLoss, double TestAccuracy, double TestLoss, double Seconds,
+    double ValidationAccuracy = double.NaN, double ValidationLoss = double.NaN);
 
 /// <summary>Training produced a non-finite loss or gradient; the weights are still those of the step before.</summary>
 public sealed class TrainingDivergedException(long step, double loss)
@@ -29,34 +31,32 @@ public sealed class TrainingDivergedException(long step, double loss)
 public sealed record TrainingResult(bool Completed, EvaluationResult? Test);
 
 /// <summary>
-/// The seed notebook's training loop: for each epoch, for each shuffled, augmented batch, forward, cross-entropy,
-/// backpropagation through time, optional clipping, an Adam step; then the test accuracy. Every random draw comes
-/// from the seed and the position in the run, so a run saved with <see cref="SaveCheckpoint"/> and continued with
-/// <see cref="Resume(string, ImageSet, ImageSet, long?, int?)"/> gives the same parameters as one that was never interrupted.
+/// The notebook's training loop: for each epoch, for each shuffled, augmented batch, forward, cross-entropy,
+/// backpropagation through time, optional clipping, an Adam step; then the test accuracy (or, with a validation
+/// set, the validation figures, keeping the best epoch's weights). Every random draw comes from the seed and the
+/// position in the run, so a run saved with <see cref="SaveCheckpoint"/> and continued with
+/// <see cref="Resume(ResumableRun, ImageSet, ImageSet, ResumeChanges?)"/> gives the same parameters as one that was never interrupted.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
-
-    /// <summary>The checkpoint's copy of <see cref="Options"/>, written by the serialisation config.json uses.</summary>
-    private const string OptionsKey = "trainer.options";
-
     private readonly ISequenceSource? _test;
+    private readonly ISequenceSource? _validation;
     private readonly BatchLoader _trainLoader;
     private readonly BatchRunner _runner;
     private readonly Adam _adam;
     private readonly List<EpochReport> _history = [];
+    private readonly float[]? _bestParameters; // (P) the weights of epoch BestEpoch, with a validation set
     private int _epoch;             // 0-based epoch in progress; _epoch * BatchesPerEpoch + _batchInEpoch is always Adam's step
     private int _batchInEpoch;      // next batch of that epoch
     private double _epochLossSum;   // over the _batchInEpoch steps of the epoch in progress
 
     /// <summary>
-    /// A run on MNIST-style images: <paramref name="options"/> also choose the sequence view, the augmentation and
-    /// the limits on both sets.
+    /// A run on MNIST-style images: <paramref name="options"/> also choose the sequence view, the augmentation, the
+    /// limits on both sets and the validation images held out of <paramref name="train"/>.
     /// </summary>
     /// <param name="options">The run's settings.</param>
     /// <param name="train">Training images.</param>
-    /// <param name="test">Test images, evaluated after every epoch.</param>
+    /// <param name="test">Test images, evaluated after every epoch (or, with a validation set, once at the end).</param>
     /// <param name="initialWeights">Weights to start from (their sizes and view must match the options), or null for a fresh model.</param>
     public Trainer(TrainingOptions options, ImageSet train, ImageSet test, LoadedModel? initialWeights = null)
         : this(options, ImageSources(options, train, test, initialWeights), initialWeights)
@@ -65,15 +65,20 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// A run on any labelled sequences: the model reads <paramref name="train"/>'s features and predicts its
-    /// classes. Of <paramref name="options"/>, the image settings (<see cref="TrainingOptions.Sequence"/>,
-    /// <see cref="TrainingOptions.Dataset"/>, augmentation and the set limits) do not apply.
+    /// classes. Of <paramref name="options"/>, the image settings (<see cref="TrainingOptions.View"/>,
+    /// <see cref="TrainingOptions.Dataset"/>, augmentation and the set limits) do not apply
+    /// (<see cref="TrainingOverrides.OverForSequences"/> makes such options from a recipe).
     /// </summary>
     /// <param name="options">The run's settings.</param>
     /// <param name="train">Training examples.</param>
-    /// <param name="test">Examples evaluated after every epoch and at the end, or null for none.</param>
+    /// <param name="test">Examples evaluated after every epoch (or, with a validation set, once at the end), or null for none.</param>
     /// <param name="initialWeights">Weights to start from (their sizes must match), or null for a fresh model.</param>
-    public Trainer(TrainingOptions options, ISequenceSource train, ISequenceSource? test = null, LoadedModel? initialWeights = null)
-        : this(options, SequenceSources(train, test), initialWeights)
+    /// <param name="validation">
+    /// Examples to validate on after every epoch, or null: then <see cref="TrainingOptions.Validation"/>, when set,
+    /// holds that many of <paramref name="train"/> out instead.
+    /// </param>
+    public Trainer(TrainingOptions options, ISequenceSource train, ISequenceSource? test = null, LoadedModel? initialWeights = null, ISequenceSource? validation = null)
+        : this(options, SequenceSources(options, train, test, validation), initialWeights)
     {
     }
 
@@ -82,20 +87,29 @@ public sealed class Trainer : IDisposable
         options.Validate();
         // The thread count is part of a run's trajectory: resolved once, so a resume on another machine keeps it.
         // The view recorded is the one the model reads (custom for a run on sequences), as config.json shows it.
-        Options = options = options with { Threads = options.EffectiveThreads, Sequence = sources.Sequence.View };
+        Options = options = options with { Threads = options.EffectiveThreads, View = sources.Sequence.View };
         Sequence = sources.Sequence;
         ISequenceSource train = sources.Train;
+        if (options.Patience is not null && sources.Validation is null)
+            throw new SmnistException("patience counts epochs without a better validation loss; it needs a validation set");
         var config = new ModelConfig(train.Features, options.Hidden, options.Layers, train.Classes);
         if (initialWeights is not null && initialWeights.Model.Config != config)
-            throw new SmnistException($"the initial weights are for {Describe(initialWeights.Model.Config)}, the options ask for {Describe(config)}");
-        // Weights, Adam's two moments and the workers' buffers, counted in 64-bit arithmetic before any of them is allocated.
+        {
+            ModelConfig given = initialWeights.Model.Config;
+            throw new SmnistException($"the initial weights are for {Describe(given)} and {given.Classes} classes, the options ask for {Describe(config)} and {config.Classes} classes");
+        }
+        // Weights, Adam's two moments, the best epoch's weights with a validation set, and the workers' buffers,
+        // counted in 64-bit arithmetic before any of them is allocated.
         int batchRows = Math.Min(options.BatchSize, Math.Max(1, train.Count));
-        MemoryBudget.Require(3 * sizeof(float) * config.ParameterCount + BatchRunner.EstimateBytes(config, train.Steps, batchRows, options.Threads),
+        int weightCopies = sources.Validation is null ? 3 : 4;
+        MemoryBudget.Require(weightCopies * sizeof(float) * config.ParameterCount + BatchRunner.EstimateBytes(config, train.Steps, batchRows, options.Threads),
             $"training {Describe(config)} in batches of {batchRows} on {options.Threads} threads");
         config.Validate();
         Model = initialWeights?.Model ?? SequenceClassifier<float>.Initialize(config, options.Seed, options.ForgetBias, options.InputBias);
 
         _test = sources.Test;
+        _validation = sources.Validation;
+        _bestParameters = _validation is null ? null : new float[Model.Parameters.Length];
         _trainLoader = new BatchLoader(train, options.BatchSize, options.Shuffle, options.Seed);
         _runner = new BatchRunner(Model, train.Steps, _trainLoader.BatchSize, options.EffectiveThreads);
         _adam = new Adam(Model.Layout.Count, new AdamSettings(WeightDecay: options.WeightDecay));
@@ -104,8 +118,8 @@ public sealed class Trainer : IDisposable
         ScheduledSteps = scheduled;
     }
 
-    /// <summary>What a run reads: its training and test sources and the view saved with the model.</summary>
-    private sealed record Sources(ISequenceSource Train, ISequenceSource? Test, SequenceLayout Sequence);
+    /// <summary>What a run reads: its training, validation and test sources, and the view saved with the model.</summary>
+    private sealed record Sources(ISequenceSource Train, ISequenceSource? Validation, ISequenceSource? Test, SequenceLayout Sequence);
 
     private static Sources ImageSources(TrainingOptions options, ImageSet train, ImageSet test, LoadedModel? initialWeights)
     {
@@ -113,22 +127,32 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         options.Validate();
-        SequenceLayout sequence = initialWeights?.Sequence ?? SequenceLayout.Create(options.Sequence, unchecked((int)options.Seed));
-        if (sequence.View != options.Sequence)
-            throw new SmnistException($"the initial weights were trained on the {initialWeights!.Sequence.Name} view, not {SequenceLayout.NameOf(options.Sequence)}");
-        train = options.LimitTrain is int limitTrain ? train.Take(Math.Min(limitTrain, train.Count)) : train;
-        test = options.LimitTest is int limitTest ? test.Take(Math.Min(limitTest, test.Count)) : test;
-        return new Sources(ImageSequences.Source(train, sequence, options.Augment, options.Seed), ImageSequences.Source(test, sequence, options.AugmentTest, options.Seed), sequence);
+        SequenceLayout sequence = initialWeights?.Sequence ?? SequenceLayout.Create(options.View, unchecked((int)options.Seed));
+        if (sequence.View != options.View)
+            throw new SmnistException($"the initial weights were trained on the {initialWeights!.Sequence.Name} view, not {SequenceLayout.NameOf(options.View)}");
+        var (trainSource, validation, testSource) = MnistSource.ForRun(train, test, sequence,
+            options.LimitTrain, options.LimitTest, options.Augment, options.AugmentTest, options.Validation, options.Seed);
+        return new Sources(trainSource, validation, testSource, sequence);
     }
 
-    private static Sources SequenceSources(ISequenceSource train, ISequenceSource? test)
+    private static Sources SequenceSources(TrainingOptions options, ISequenceSource train, ISequenceSource? test, ISequenceSource? validation)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(train);
         if (train.Count == 0)
             throw new SmnistException("the training source is empty; there is nothing to train on");
-        if (test is not null && (test.Features != train.Features || test.Classes != train.Classes))
-            throw new SmnistException($"the test source has {test.Features} features and {test.Classes} classes, the training source {train.Features} and {train.Classes}");
-        return new Sources(train, test, SequenceLayout.Custom(train.Steps, train.Features));
+        foreach (var (name, other) in (ReadOnlySpan<(string, ISequenceSource?)>)[("test", test), ("validation", validation)])
+        {
+            if (other is not null && (other.Features != train.Features || other.Classes != train.Classes))
+                throw new SmnistException($"the {name} source has {other.Features} features and {other.Classes} classes, the training source {train.Features} and {train.Classes}");
+        }
+        if (options.Validation is int held)
+        {
+            if (validation is not null)
+                throw new SmnistException("give either a validation source or a number of training examples to hold out for validation, not both");
+            (train, validation) = SubsetSource.HoldOut(train, train, held, options.Seed);
+        }
+        return new Sources(train, validation, test, SequenceLayout.Custom(train.Steps, train.Features));
     }
 
     /// <summary>The run's settings, with <see cref="TrainingOptions.Threads"/> resolved to a count.</summary>
@@ -152,11 +176,23 @@ public sealed class Trainer : IDisposable
     /// <summary>Steps per epoch: the training examples in batches, the last one possibly smaller.</summary>
     public int BatchesPerEpoch => _trainLoader.BatchesPerEpoch;
 
-    /// <summary>Training examples.</summary>
+    /// <summary>Training examples (those held out for validation excluded).</summary>
     public int TrainCount => _trainLoader.Count;
 
     /// <summary>Test examples (0 without a test source).</summary>
     public int TestCount => _test?.Count ?? 0;
+
+    /// <summary>Validation examples (0 without a validation set).</summary>
+    public int ValidationCount => _validation?.Count ?? 0;
+
+    /// <summary>With a validation set: the finished epoch (from 1) with the lowest validation loss, whose weights are kept; else null.</summary>
+    public int? BestEpoch { get; private set; }
+
+    /// <summary>
+    /// True once <see cref="TrainingOptions.Patience"/> epochs in a row have not lowered the best validation loss:
+    /// the run is over before its last epoch.
+    /// </summary>
+    public bool StoppedEarly => Options.Patience is int patience && BestEpoch is int best && _history.Count - best >= patience;
 
     /// <summary>Seconds spent in training steps (waiting for data included, evaluation excluded), over all sessions of the run.</summary>
     public double TrainSeconds { get; private set; }
@@ -180,7 +216,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Raised on the training thread after every step.</summary>
     public event Action<StepReport>? StepCompleted;
 
-    /// <summary>Raised after every epoch and its test evaluation: a good moment for <see cref="SaveCheckpoint"/>.</summary>
+    /// <summary>Raised after every epoch and its evaluation: a good moment for <see cref="SaveCheckpoint"/>.</summary>
     public event Action<EpochReport>? EpochCompleted;
 
     /// <summary>
@@ -197,28 +233,27 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public event Action? CheckpointDue;
 
-    /// <summary>Trains until the last epoch or the step limit, or until <paramref name="cancel"/> fires (checked after each step).</summary>
+    /// <summary>Whether the run is over: its last epoch or step limit reached, or stopped early by <see cref="TrainingOptions.Patience"/>.</summary>
+    private bool Finished => _epoch >= Options.Epochs || Step >= TotalSteps || StoppedEarly;
+
+    /// <summary>
+    /// Trains until the last epoch, the step limit or an early stop, or until <paramref name="cancel"/> fires
+    /// (checked after each step). A run that ends with a validation set (not at a step limit, which a resume may
+    /// continue) ends with its best epoch's weights restored. The result's test figures are the final model's.
+    /// </summary>
     public TrainingResult Fit(CancellationToken cancel = default)
     {
         var stepClock = new Stopwatch();
         var sinceCheckpoint = Stopwatch.StartNew();
-        while (_epoch < Options.Epochs && Step < TotalSteps)
+        EvaluationResult? lastEpochTest = null; // the test figures of the epoch that just ended, still the model's
+        while (!Finished)
         {
             var epochClock = Stopwatch.StartNew();
             stepClock.Restart();
+            lastEpochTest = null;
             foreach (Batch batch in _trainLoader.Epoch(_epoch, _batchInEpoch))
             {
-                float rate = LearningRateSchedules.At(Options.Schedule, Options.LearningRate, Step, ScheduledSteps);
-                double loss = _runner.TrainStep(batch);
-                // Checked before the update, so the weights stay those of the last good step.
-                if (!double.IsFinite(loss) || !float.IsFinite(TensorPrimitives.MaxMagnitude<float>(_runner.Gradient)))
-                    throw new TrainingDivergedException(Step + 1, loss);
-                if (Options.ClipNorm is float maxNorm)
-                    GradientClipping.ClipGlobalNorm(_runner.Gradient, maxNorm);
-                _adam.Update(Model.Parameters, _runner.Gradient, rate);
-                _batchInEpoch++;
-                _epochLossSum += loss;
-                StepCompleted?.Invoke(new StepReport(Step, _epoch + 1, _batchInEpoch, BatchesPerEpoch, loss, batch.Size, rate));
+                TrainStep(batch);
                 if (cancel.IsCancellationRequested || Step >= TotalSteps)
                     break;
                 if (CheckpointInterval is TimeSpan interval && sinceCheckpoint.Elapsed >= interval && _batchInEpoch < BatchesPerEpoch)
@@ -230,34 +265,91 @@ public sealed class Trainer : IDisposable
                 }
             }
             TrainSeconds += stepClock.Elapsed.TotalSeconds;
-            if (_batchInEpoch < BatchesPerEpoch)
-                return cancel.IsCancellationRequested && Step < TotalSteps ? new TrainingResult(false, null) : new TrainingResult(true, EvaluateTest());
-
-            EvaluationResult? test = EvaluateTest();
-            var report = new EpochReport(_epoch + 1, _epochLossSum / _batchInEpoch, test?.Accuracy ?? double.NaN, test?.Loss ?? double.NaN, epochClock.Elapsed.TotalSeconds);
-            _history.Add(report);
-            _epoch++;
-            _batchInEpoch = 0;
-            _epochLossSum = 0;
-            EpochCompleted?.Invoke(report);
-            sinceCheckpoint.Restart();
-            if (_epoch == Options.Epochs || Step >= TotalSteps)
-                return new TrainingResult(true, test);
+            if (_batchInEpoch == BatchesPerEpoch)
+            {
+                lastEpochTest = EndEpoch(epochClock.Elapsed.TotalSeconds);
+                sinceCheckpoint.Restart();
+            }
             if (cancel.IsCancellationRequested)
-                return new TrainingResult(false, null);
+                break;
         }
-        return new TrainingResult(true, EvaluateTest());
+        if (!Finished)
+            return new TrainingResult(false, null);
+        // A run stopped by its step limit may be resumed, so it keeps its last weights; one that is over gets its
+        // best epoch's (with a validation set, whose epochs leave no test figures to reuse).
+        bool resumable = Step >= TotalSteps && _epoch < Options.Epochs && !StoppedEarly;
+        if (!resumable)
+            RestoreBestWeights();
+        return new TrainingResult(true, lastEpochTest ?? EvaluateTest());
+    }
+
+    /// <summary>One step on <paramref name="batch"/>: forward, backward, the finite check, clipping and Adam's update.</summary>
+    private void TrainStep(Batch batch)
+    {
+        float rate = LearningRateSchedules.At(Options.Schedule, Options.LearningRate, Step, ScheduledSteps);
+        double loss = _runner.TrainStep(batch);
+        // Checked before the update, so the weights stay those of the last good step.
+        if (!double.IsFinite(loss) || !float.IsFinite(TensorPrimitives.MaxMagnitude<float>(_runner.Gradient)))
+            throw new TrainingDivergedException(Step + 1, loss);
+        if (Options.ClipNorm is float maxNorm)
+            GradientClipping.ClipGlobalNorm(_runner.Gradient, maxNorm);
+        _adam.Update(Model.Parameters, _runner.Gradient, rate);
+        _batchInEpoch++;
+        _epochLossSum += loss;
+        StepCompleted?.Invoke(new StepReport(Step, _epoch + 1, _batchInEpoch, BatchesPerEpoch, loss, batch.Size, rate));
     }
 
     /// <summary>
-    /// The model on the test source (for images: clean, or augmented as the seed notebook does with
+    /// Closes the epoch just trained: evaluates it (on the validation set, keeping the weights when they are the best
+    /// so far; else on the test set), records and reports it. Returns its test figures, or null with a validation set.
+    /// </summary>
+    private EvaluationResult? EndEpoch(double seconds)
+    {
+        EvaluationResult? test = null, validation = null;
+        if (_validation is null)
+            test = EvaluateTest();
+        else
+            validation = Evaluate(_validation);
+        var report = new EpochReport(_epoch + 1, _epochLossSum / _batchInEpoch, test?.Accuracy ?? double.NaN, test?.Loss ?? double.NaN, seconds,
+            validation?.Accuracy ?? double.NaN, validation?.Loss ?? double.NaN);
+        _history.Add(report);
+        if (validation is not null && (BestEpoch is not int best || validation.Loss < _history[best - 1].ValidationLoss))
+        {
+            BestEpoch = report.Epoch;
+            Model.Parameters.CopyTo(_bestParameters!, 0);
+        }
+        _epoch++;
+        _batchInEpoch = 0;
+        _epochLossSum = 0;
+        EpochCompleted?.Invoke(report);
+        return test;
+    }
+
+    /// <summary>
+    /// Puts the weights of <see cref="BestEpoch"/> back into the model; false (nothing changed) without a validation
+    /// set or before the first epoch. <see cref="Fit"/> does it when a run ends; after a cancelled Fit the caller
+    /// may. Adam's state stays the last step's, so a run continued after this no longer matches an uninterrupted one.
+    /// </summary>
+    public bool RestoreBestWeights()
+    {
+        if (BestEpoch is null)
+            return false;
+        _bestParameters!.CopyTo(Model.Parameters, 0);
+        return true;
+    }
+
+    /// <summary>
+    /// The model on the test source (for images: clean, or augmented as the notebook does with
     /// <see cref="TrainingOptions.AugmentTest"/>); null without a test source.
     /// </summary>
-    public EvaluationResult? EvaluateTest()
+    public EvaluationResult? EvaluateTest() => _test is null ? null : Evaluate(_test);
+
+    /// <summary>The model on the validation set; null without one.</summary>
+    public EvaluationResult? EvaluateValidation() => _validation is null ? null : Evaluate(_validation);
+
+    private EvaluationResult Evaluate(ISequenceSource source)
     {
-        if (_test is null)
-            return null;
-        using var loader = new BatchLoader(_test, _trainLoader.BatchSize, shuffle: false, Options.Seed);
+        using var loader = new BatchLoader(source, _trainLoader.BatchSize, shuffle: false, Options.Seed);
         return Evaluator.Evaluate(_runner, loader);
     }
 
@@ -265,53 +357,54 @@ public sealed class Trainer : IDisposable
     public void SaveModel(string path) => ModelCheckpoint.Save(path, Model, Sequence, Step);
 
     /// <summary>
-    /// Saves the run's <see cref="RunCheckpoint"/> (weights, Adam's state, the options in config.json's form and the
-    /// epoch sums) into <paramref name="runDirectory"/>. Where the run stands is Adam's step alone: its epoch and batch follow
-    /// from <see cref="BatchesPerEpoch"/>.
+    /// Saves the run's <see cref="RunCheckpoint"/> (weights, Adam's state, the <see cref="TrainerState"/> and, with a
+    /// validation set, the best epoch's weights) into <paramref name="runDirectory"/>. Where the run stands is Adam's
+    /// step alone: its epoch and batch follow from <see cref="BatchesPerEpoch"/>.
     /// </summary>
     public void SaveCheckpoint(string runDirectory)
     {
-        var state = new Dictionary<string, string>
-        {
-            [OptionsKey] = Options.ToJson().ToJsonString(),
-            ["trainer.epoch_loss_sum"] = _epochLossSum.ToString("R", CultureInfo.InvariantCulture),
-            ["trainer.train_seconds"] = TrainSeconds.ToString("R", CultureInfo.InvariantCulture),
-            ["trainer.history"] = JsonSerializer.Serialize(_history, Json),
-        };
-        RunCheckpoint.Save(runDirectory, Model, Sequence, _adam, state);
+        var state = new TrainerState(Options, _epochLossSum, TrainSeconds, _history, BestEpoch);
+        RunCheckpoint.Save(runDirectory, Model, Sequence, _adam, state.ToMetadata(), BestEpoch is null ? null : _bestParameters);
     }
 
     /// <summary>
-    /// Continues the run saved in <paramref name="runDirectory"/> with its own options, except the step limit,
-    /// which <paramref name="maxSteps"/> replaces (null: run to the last epoch), and the worker count, which
-    /// <paramref name="threads"/> replaces when given (the result then differs from an uninterrupted run's in rounding).
+    /// Continues <paramref name="run"/> on the images it was trained on, with its own options but for
+    /// <paramref name="changes"/>.
     /// </summary>
-    public static Trainer Resume(string runDirectory, ImageSet train, ImageSet test, long? maxSteps = null, int? threads = null) =>
-        Resume(runDirectory, maxSteps, threads, (options, model) => new Trainer(options, train, test, model));
+    public static Trainer Resume(ResumableRun run, ImageSet train, ImageSet test, ResumeChanges? changes = null) =>
+        Resume(run, changes, (options, model) => new Trainer(options, train, test, model));
 
     /// <summary>
-    /// Continues the run on <paramref name="train"/> (and <paramref name="test"/>) saved in
-    /// <paramref name="runDirectory"/>; the sources must give the examples the run was started with. As
-    /// <see cref="Resume(string, ImageSet, ImageSet, long?, int?)"/> otherwise.
+    /// Continues <paramref name="run"/> on <paramref name="train"/> (and <paramref name="test"/> and
+    /// <paramref name="validation"/>), which must give the examples the run was started with; as
+    /// <see cref="Resume(ResumableRun, ImageSet, ImageSet, ResumeChanges?)"/> otherwise.
     /// </summary>
-    public static Trainer Resume(string runDirectory, ISequenceSource train, ISequenceSource? test = null, long? maxSteps = null, int? threads = null) =>
-        Resume(runDirectory, maxSteps, threads, (options, model) => new Trainer(options, train, test, model));
+    public static Trainer Resume(ResumableRun run, ISequenceSource train, ISequenceSource? test = null, ResumeChanges? changes = null, ISequenceSource? validation = null) =>
+        Resume(run, changes, (options, model) => new Trainer(options, train, test, model, validation));
 
-    private static Trainer Resume(string runDirectory, long? maxSteps, int? threads, Func<TrainingOptions, LoadedModel, Trainer> create)
+    private static Trainer Resume(ResumableRun run, ResumeChanges? changes, Func<TrainingOptions, LoadedModel, Trainer> create)
     {
-        SavedRun saved = RunCheckpoint.Load(runDirectory);
-        OptimizerState optimizer = saved.Optimizer;
-        string path = Path.Combine(runDirectory, ModelCheckpoint.OptimizerFileName);
-        TrainingOptions options = TrainingOptions.FromJson(Read<JsonObject>(optimizer, path, OptionsKey), $"{path}: metadata '{OptionsKey}'") with { MaxSteps = maxSteps };
-        if (threads is int threadOverride)
-            options = options with { Threads = threadOverride };
-        Trainer trainer = create(options, saved.Model);
-        trainer._adam.Restore(optimizer.Step, optimizer.FirstMoment, optimizer.SecondMoment);
-        trainer._epochLossSum = ReadNumber<double>(optimizer, path, "trainer.epoch_loss_sum");
-        trainer.TrainSeconds = ReadNumber<double>(optimizer, path, "trainer.train_seconds");
-        trainer._history.AddRange(Read<List<EpochReport>>(optimizer, path, "trainer.history"));
-        trainer.RestorePosition(path);
+        ArgumentNullException.ThrowIfNull(run);
+        SavedRun saved = run.Saved;
+        TrainerState state = run.State;
+        Trainer trainer = create((changes ?? new ResumeChanges()).ApplyTo(state.Options), saved.Model);
+        trainer._adam.Restore(saved.Optimizer.Step, saved.Optimizer.FirstMoment, saved.Optimizer.SecondMoment);
+        trainer._epochLossSum = state.EpochLossSum;
+        trainer.TrainSeconds = state.TrainSeconds;
+        trainer._history.AddRange(state.History);
+        trainer.RestoreBest(saved.Path, state.BestEpoch, saved.BestWeights);
+        trainer.RestorePosition(saved.Path);
         return trainer;
+    }
+
+    /// <summary>The best epoch and its weights, present exactly when the run has a validation set and a finished epoch.</summary>
+    private void RestoreBest(string path, int? bestEpoch, float[]? bestWeights)
+    {
+        bool expected = _validation is not null && _history.Count > 0;
+        if (expected != (bestEpoch is not null && bestWeights is not null) || bestEpoch is int best && (best < 1 || best > _history.Count))
+            throw new SmnistException($"{path}: the best epoch's record disagrees with the run's validation set and {_history.Count} finished epochs");
+        BestEpoch = bestEpoch;
+        bestWeights?.CopyTo(_bestParameters!, 0);
     }
 
     /// <summary>
@@ -337,24 +430,6 @@ public sealed class Trainer : IDisposable
         _runner.Dispose();
         _trainLoader.Dispose();
     }
-
-    private static T Read<T>(OptimizerState state, string path, string key)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<T>(state.Metadata.GetValueOrDefault(key) ?? "null", Json)
-                ?? throw new SmnistException($"{path}: metadata '{key}' is missing");
-        }
-        catch (JsonException e)
-        {
-            throw new SmnistException($"{path}: metadata '{key}' is not valid: {e.Message}");
-        }
-    }
-
-    private static T ReadNumber<T>(OptimizerState state, string path, string key) where T : System.Numerics.INumber<T> =>
-        T.TryParse(state.Metadata.GetValueOrDefault(key), NumberStyles.Float, CultureInfo.InvariantCulture, out T? value) && value is not null
-            ? value
-            : throw new SmnistException($"{path}: metadata '{key}' is missing or not a number");
 
     private static string Describe(ModelConfig config) =>
         $"{config.Layers} layer(s) of {config.HiddenSize} units on {config.InputSize} inputs";

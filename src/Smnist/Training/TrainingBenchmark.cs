@@ -6,7 +6,7 @@ using Smnist.Optim;
 namespace Smnist.Training;
 
 /// <summary>Measured speed of whole training steps.</summary>
-public sealed record BenchmarkResult(SequenceView Sequence, int Layers, int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
+public sealed record BenchmarkResult(SequenceView View, int Layers, int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
 
 /// <summary>Times whole training steps, as <c>smnist bench</c> does.</summary>
 public static class TrainingBenchmark
@@ -31,7 +31,7 @@ public static class TrainingBenchmark
         for (int k = 0; k < labels.Length; k++)
             labels[k] = (byte)(random.NextUInt64() % ImageSet.Classes);
         // Four batches prepared up front and cycled, so the timing is the training step alone.
-        using var loader = new BatchLoader(new ImageSet(images, labels), sequence, batchSize, shuffle: false, augment: false, seed: 1);
+        using var loader = new BatchLoader(new MnistSource(new ImageSet(images, labels), sequence), batchSize, shuffle: false, seed: 1);
         var batches = new List<Batch>();
         foreach (Batch batch in loader.Epoch(0))
             batches.Add(Copy(batch, sequence));
@@ -52,7 +52,7 @@ public static class TrainingBenchmark
 
     private static Batch Copy(Batch batch, SequenceLayout sequence)
     {
-        var copy = new Batch(sequence.Steps, sequence.Features, batch.Capacity) { Size = batch.Size, Index = batch.Index };
+        var copy = new Batch(sequence.Steps, sequence.Features, batch.Capacity) { Size = batch.Size };
         batch.Inputs.CopyTo(copy.Inputs, 0);
         batch.Labels.CopyTo(copy.Labels, 0);
         return copy;

@@ -9,7 +9,7 @@ namespace Smnist.Training;
 
 /// <summary>
 /// Everything that decides a training run. The defaults are the best recipe (<see cref="Recipe.Best"/>);
-/// <see cref="Recipe.Seed"/> is the notebook's. Any value set explicitly overrides the recipe's.
+/// <see cref="Recipe.Notebook"/> is the notebook's. Any value set explicitly overrides the recipe's.
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -48,10 +48,10 @@ public sealed record TrainingOptions
     /// <summary>Worker threads for the training step; 0 for one per processor.</summary>
     public int Threads { get; init; }
 
-    /// <summary>Images only: warp each training image with a random rotation, shift and scale, as the seed notebook does.</summary>
+    /// <summary>Images only: warp each training image with a random rotation, shift and scale, as the notebook does.</summary>
     public bool Augment { get; init; } = true;
 
-    /// <summary>Evaluate on augmented test images, as the seed notebook does; off gives the clean test set papers report.</summary>
+    /// <summary>Evaluate on augmented test images, as the notebook does; off gives the clean test set papers report.</summary>
     public bool AugmentTest { get; init; }
 
     /// <summary>Shuffle the training examples every epoch (seeded).</summary>
@@ -65,9 +65,22 @@ public sealed record TrainingOptions
     /// <summary>Images only: test on the first this many images; null for all.</summary>
     public int? LimitTest { get; init; }
     /// <summary>Images only: how an image is read over time.</summary>
-    public SequenceView Sequence { get; init; } = SequenceView.Rows;
+    public SequenceView View { get; init; } = SequenceView.Rows;
     /// <summary>Images only: which image set (the command line loads it; recorded with the run).</summary>
     public DatasetKind Dataset { get; init; } = DatasetKind.Mnist;
+
+    /// <summary>
+    /// Hold out this many training examples, drawn by <see cref="Seed"/>, as the validation set: the per-epoch
+    /// figures are then on it, the best weights (by validation loss) are kept and restored at the end, and the test
+    /// set is read once, at the end. Null for the notebook's protocol: the per-epoch figures are on the test set.
+    /// </summary>
+    public int? Validation { get; init; }
+
+    /// <summary>
+    /// With a validation set: stop once this many epochs in a row have not lowered the best validation loss; null
+    /// to run every epoch.
+    /// </summary>
+    public int? Patience { get; init; }
 
     /// <summary>Worker threads actually used: <see cref="Threads"/>, or one per processor.</summary>
     public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
@@ -88,6 +101,8 @@ public sealed record TrainingOptions
         Require(MaxSteps, TrainingLimits.MaxSteps, "max steps");
         Require(LimitTrain, TrainingLimits.Limit, "limit-train");
         Require(LimitTest, TrainingLimits.Limit, "limit-test");
+        Require(Validation, TrainingLimits.Validation, "validation");
+        Require(Patience, TrainingLimits.Patience, "patience");
     }
 
     /// <summary>
@@ -114,8 +129,10 @@ public sealed record TrainingOptions
         ["max_steps"] = MaxSteps,
         ["limit_train"] = LimitTrain,
         ["limit_test"] = LimitTest,
-        ["sequence"] = SequenceLayout.NameOf(Sequence),
+        ["sequence"] = SequenceLayout.NameOf(View),
         ["dataset"] = DatasetKindNames.NameOf(Dataset),
+        ["validation"] = Validation,
+        ["patience"] = Patience,
     };
 
     /// <summary>Reads back what <see cref="ToJson"/> wrote (other keys are ignored); a defect is a one-line error naming <paramref name="where"/>.</summary>
@@ -139,8 +156,11 @@ public sealed record TrainingOptions
         MaxSteps = Optional<long>(json, where, "max_steps"),
         LimitTrain = Optional<int>(json, where, "limit_train"),
         LimitTest = Optional<int>(json, where, "limit_test"),
-        Sequence = Name(json, where, "sequence", Enum.GetValues<SequenceView>(), SequenceLayout.NameOf),
+        View = Name(json, where, "sequence", Enum.GetValues<SequenceView>(), SequenceLayout.NameOf),
         Dataset = Name(json, where, "dataset", Enum.GetValues<DatasetKind>(), DatasetKindNames.NameOf),
+        // Absent from runs recorded before validation existed, which had none.
+        Validation = json.ContainsKey("validation") ? Optional<int>(json, where, "validation") : null,
+        Patience = json.ContainsKey("patience") ? Optional<int>(json, where, "patience") : null,
     };
 
     private static T Value<T>(JsonObject json, string where, string key) where T : struct =>

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace Smnist.Tests.Cli;
 
 /// <summary>docs/cli.md promises every command and option: checked against the real <c>--help</c>, so a new option fails here until it is documented.</summary>
+[Trait("Category", "command")]
 public sealed partial class CliDocsTests
 {
     [Fact]

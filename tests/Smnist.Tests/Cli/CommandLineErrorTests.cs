@@ -3,6 +3,7 @@ using System.IO.Compression;
 namespace Smnist.Tests.Cli;
 
 /// <summary>Every bad input ends with one line on stderr naming the problem, a non-zero exit, and no stack trace.</summary>
+[Trait("Category", "command")]
 public sealed class CommandLineErrorTests : IDisposable
 {
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();
@@ -14,7 +15,7 @@ public sealed class CommandLineErrorTests : IDisposable
     [InlineData("--batch-size must be an integer between 1 and 65536 (got '0')", "train", "--batch-size", "0")]
     [InlineData("--sequence must be one of rows, pixels, permuted (got 'diagonal')", "train", "--sequence", "diagonal")]
     [InlineData("--lr must be a number between", "train", "--lr", "abc")]
-    [InlineData("--recipe must be one of best, seed, pixels, permuted (got 'fast')", "train", "--recipe", "fast")]
+    [InlineData("--recipe must be one of best, notebook, pixels, permuted (got 'fast')", "train", "--recipe", "fast")]
     [InlineData("--checkpoint-every must be a number between 0 and 1000000 (got '-5')", "train", "--checkpoint-every", "-5")]
     [InlineData("--sequence must be one of rows, pixels, permuted (got 'columns')", "bench", "--sequence", "columns")]
     [InlineData("--augment and --no-augment contradict each other", "train", "--augment", "--no-augment")]
@@ -247,6 +248,13 @@ public sealed class CommandLineErrorTests : IDisposable
     [InlineData("runs/*", "'runs/*'")]
     [InlineData("", "''")]
     public void PrintedPathsAreShellQuoted(string path, string word) => Assert.Equal(word, Smnist.Cli.Cli.ShellWord(path));
+
+    [Fact]
+    public void EveryMessageIsFoldedOntoOneLineByTheSameRule()
+    {
+        // The command line, the server and the data download all fold messages with SmnistException.OneLine.
+        Assert.Equal("a b c d", SmnistException.OneLine("a\tb\r\n  c\n\nd "));
+    }
 
     private static void AssertOneLine(string stderr, string expected)
     {

@@ -5,6 +5,7 @@ using Smnist.Data;
 namespace Smnist.Tests.Cli;
 
 /// <summary>smnist explain, and the shipped model that explain, serve and predict use without --model.</summary>
+[Trait("Category", "command")]
 public sealed class ExplainCommandTests : IDisposable
 {
     private readonly CliHarness.TempDirectory _directory = CliHarness.TempDir();
@@ -90,6 +91,7 @@ public sealed class ExplainCommandTests : IDisposable
         Assert.Equal(7, json.RootElement.GetProperty("predictions")[0].GetProperty("digit").GetInt32());
     }
 
+    [Trait("Category", "slow")]
     [Theory]
     [InlineData("mnist-rows", 0.99)]
     [InlineData("mnist-pixels", 0.98)]

@@ -5,6 +5,7 @@ using Smnist.Nn;
 
 namespace Smnist.Tests.Cli;
 
+[Trait("Category", "command")]
 public sealed class ExportCommandTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using Smnist.Cli;
 namespace Smnist.Tests.Cli;
 
 /// <summary>Image files as a hostile or careless user gives them: bombs, rotated photos, files cut short.</summary>
+[Trait("Category", "unit")]
 public sealed class ImageFileTests : IDisposable
 {
     private static readonly string Images = Path.Combine(AppContext.BaseDirectory, "Fixtures", "images");
@@ -25,6 +26,68 @@ public sealed class ImageFileTests : IDisposable
 
         Assert.Contains("image is 20000×20000 pixels (400.0 megapixels); at most 16.8 megapixels (4096×4096) are read", error.Message);
         Assert.True(allocated < 8 << 20, $"allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void APngWhoseImageDataInflatesPastItsHeaderIsRefusedWhileInflating()
+    {
+        // 1×1 grey pixel: 2 bytes of image data by its header, 256 MB of zeros in about 256 KB of file.
+        byte[] bomb = HostileImages.GreyPng(1, 1, inflatedBytes: 256L << 20);
+        Assert.True(bomb.Length < 1 << 20, $"{bomb.Length} bytes");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.Throws<SmnistException>(() => ImageFile.ToDigit(bomb));
+        Assert.Equal("not a readable PNG image (its image data unpacks to more than the 2 bytes its header implies)", error.Message);
+        // Inflating stopped after its first 64 KB: the 256 MB would take seconds.
+        Assert.True(clock.ElapsedMilliseconds < 1000, $"{clock.ElapsedMilliseconds} ms");
+    }
+
+    [Theory]
+    [InlineData(false, 16 * 17)]
+    [InlineData(true, 286)] // Adam7's seven reduced images of 16×16
+    public void ImageDataOfExactlyTheHeadersSizeIsDecodedAndOneByteMoreIsRefused(bool interlaced, int bytes)
+    {
+        // Zeros: a flat black square, which the decoder reads and the digit preparation then finds empty.
+        var exact = Assert.Throws<SmnistException>(() => ImageFile.ToDigit(HostileImages.GreyPng(16, 16, bytes, interlaced)));
+        Assert.StartsWith("no digit found", exact.Message);
+        var over = Assert.Throws<SmnistException>(() => ImageFile.ToDigit(HostileImages.GreyPng(16, 16, bytes + 1, interlaced)));
+        Assert.Contains($"unpacks to more than the {bytes} bytes its header implies", over.Message);
+    }
+
+    [Theory]
+    [InlineData(1, 1, 8, 0, 0, 1 * (1 + 1))]
+    [InlineData(28, 28, 8, 2, 0, 28 * (1 + 84))]
+    [InlineData(5, 3, 1, 0, 0, 3 * (1 + 1))]
+    [InlineData(4096, 4096, 16, 6, 0, 4096L * (1 + 4096 * 8))]
+    // Adam7 of 3×3 at one bit per pixel: passes 1, 4, 5 and 7 have one reduced row, pass 6 two, passes 2 and 3 none; each row is a filter byte and one byte of pixels.
+    [InlineData(3, 3, 1, 0, 1, 6 * 2)]
+    public void ThePngImageDataSizeFollowsTheHeader(int width, int height, byte depth, byte colourType, byte interlace, long expected) =>
+        Assert.Equal(expected, ImageFile.PngImageDataBytes(depth, colourType, interlace, width, height));
+
+    [Fact]
+    public void AJpegOfThousandsOfEmptyScansIsRefusedBeforeDecoding()
+    {
+        // About 25 KB: 2,000 progressive scans of a 1024×1024 image, each revisiting 16,384 blocks.
+        byte[] bomb = HostileImages.JpegScanBomb(1024, 1024, acScans: 2000);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.Throws<SmnistException>(() => ImageFile.ToDigit(bomb));
+        Assert.Equal($"not a readable JPEG image (more than {ImageFile.MaxJpegScans} scans; each scan revisits the whole image)", error.Message);
+        Assert.True(clock.ElapsedMilliseconds < 1000, $"{clock.ElapsedMilliseconds} ms");
+
+        // At the limit the file is decoded (it is a flat grey square: no digit in it).
+        byte[] allowed = HostileImages.JpegScanBomb(64, 64, acScans: ImageFile.MaxJpegScans - 1);
+        Assert.Contains("no digit", Assert.Throws<SmnistException>(() => ImageFile.ToDigit(allowed)).Message);
+    }
+
+    [Fact]
+    public void DecodingStopsWhenItsTokenIsCancelled()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        byte[] jpeg = File.ReadAllBytes(Path.Combine(Images, "seven-upright.jpg"));
+        Assert.ThrowsAny<OperationCanceledException>(() => ImageFile.ToDigit(jpeg, cancelled.Token));
+        byte[] png = HostileImages.GreyPng(1024, 1024, inflatedBytes: 1024 * 1025);
+        Assert.ThrowsAny<OperationCanceledException>(() => ImageFile.ToDigit(png, cancelled.Token));
     }
 
     [Fact]

@@ -6,6 +6,7 @@ namespace Smnist.Tests.Cli;
 /// A run folder never mixes two saves or two runs: the checkpoint is one unit, loss.csv and the results always
 /// agree with it, a save cut short is recovered, and a second run into the same folder is refused.
 /// </summary>
+[Trait("Category", "command")]
 public sealed class RunFolderTests : IDisposable
 {
     // 256 training images in batches of 32: 8 steps per epoch, 16 in all.
@@ -55,7 +56,7 @@ public sealed class RunFolderTests : IDisposable
 
         Assert.Equal(130, stopped.Exit);
         Assert.Equal("7", SafeTensors.Read(Path.Combine(run, "model.safetensors")).Metadata[ModelCheckpoint.StepKey]);
-        Assert.Equal("7", SafeTensors.Read(Path.Combine(run, "optimizer.safetensors")).Metadata["adam.step"]);
+        Assert.Equal("7", SafeTensors.Read(Path.Combine(run, "checkpoint.safetensors")).Metadata["adam.step"]);
         Assert.Equal(8, File.ReadAllLines(Path.Combine(run, "loss.csv")).Length);
     }
 
@@ -167,7 +168,7 @@ public sealed class RunFolderTests : IDisposable
     {
         string run = _directory["run"];
         CliHarness.Succeeds(["train", "--out", run, "--max-steps", "2", .. Small]);
-        string path = Path.Combine(run, "optimizer.safetensors");
+        string path = Path.Combine(run, "checkpoint.safetensors");
         SafeTensorsFile file = SafeTensors.Read(path);
         SafeTensors.Write(path, file.Tensors.Where(t => t.Name != "weights").ToList(),
             file.Metadata.Where(m => m.Key != RunCheckpoint.FormatKey).ToDictionary());

@@ -8,6 +8,7 @@ namespace Smnist.Tests.Cli;
 /// The smnist process itself, stopped as `timeout`, `docker stop`, systemd or a batch scheduler stops it (SIGTERM,
 /// SIGHUP), or killed outright: it saves and exits with 128 + the signal, or, killed, leaves no lock behind.
 /// </summary>
+[Trait("Category", "command")]
 public sealed partial class SignalTests : IDisposable
 {
     private const int SigHup = 1, SigKill = 9, SigTerm = 15;
@@ -36,6 +37,7 @@ public sealed partial class SignalTests : IDisposable
         _directory.Dispose();
     }
 
+    [Trait("Category", "slow")]
     [SkippableTheory]
     [InlineData(SigTerm, 143)]
     [InlineData(SigHup, 129)]
@@ -54,7 +56,7 @@ public sealed partial class SignalTests : IDisposable
         Assert.Equal(exitCode, smnist.ExitCode);
         Assert.Contains("interrupted after step", output);
         Assert.Contains("resume with: ", output);
-        long step = long.Parse(SafeTensors.Read(Path.Combine(run, "optimizer.safetensors")).Metadata["adam.step"]);
+        long step = long.Parse(SafeTensors.Read(Path.Combine(run, "checkpoint.safetensors")).Metadata["adam.step"]);
         Assert.InRange(step, 1, LongSteps - 1);
         Assert.Equal(step + 1, File.ReadAllLines(Path.Combine(run, "loss.csv")).Length);
 

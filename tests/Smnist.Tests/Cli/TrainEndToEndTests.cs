@@ -37,6 +37,7 @@ public sealed class TrainedRun : IDisposable
     public void Dispose() => _directory.Dispose();
 }
 
+[Trait("Category", "command")]
 public sealed class TrainEndToEndTests(TrainedRun run) : IClassFixture<TrainedRun>
 {
     [Fact]
@@ -53,7 +54,7 @@ public sealed class TrainEndToEndTests(TrainedRun run) : IClassFixture<TrainedRu
         SafeTensorsFile model = SafeTensors.Read(run.File("model.safetensors"));
         Assert.Equal([64, 92], model.Get("lstm.0.forget.weight").Shape);
         Assert.Equal([10, 64], model.Get("readout.weight").Shape);
-        Assert.NotEmpty(SafeTensors.Read(run.File("optimizer.safetensors")).Tensors);
+        Assert.NotEmpty(SafeTensors.Read(run.File("checkpoint.safetensors")).Tensors);
 
         // config.json: every option, after the recipe.
         using JsonDocument config = JsonDocument.Parse(File.ReadAllText(run.File("config.json")));

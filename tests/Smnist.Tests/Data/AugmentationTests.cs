@@ -3,6 +3,7 @@ using Smnist.Data;
 
 namespace Smnist.Tests.Data;
 
+[Trait("Category", "unit")]
 public class AugmentationTests
 {
     private static readonly Lazy<AffineFixtures> Fixtures = new(AffineFixtures.Load);

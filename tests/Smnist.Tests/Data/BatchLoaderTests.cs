@@ -3,8 +3,40 @@ using Smnist.Data.Acquisition;
 
 namespace Smnist.Tests.Data;
 
+[Trait("Category", "unit")]
 public class BatchLoaderTests
 {
+    private static BatchLoader Images(ImageSet set, SequenceLayout layout, int batchSize, bool shuffle, bool augment, ulong seed) =>
+        new(new MnistSource(set, layout, augment, seed), batchSize, shuffle, seed);
+
+    /// <summary>Which examples filled each batch, in row order: read from the loader's calls to the source.</summary>
+    private sealed class RecordingSource(ISequenceSource inner) : ISequenceSource
+    {
+        public Dictionary<BatchPosition, int[]> Examples { get; } = [];
+
+        public int Count => inner.Count;
+        public int Steps => inner.Steps;
+        public int Features => inner.Features;
+        public int Classes => inner.Classes;
+
+        public void Fill(ReadOnlySpan<int> examples, BatchPosition position, Span<float> inputs, Span<int> labels)
+        {
+            lock (Examples)
+            {
+                Examples[position] = examples.ToArray();
+            }
+            inner.Fill(examples, position, inputs, labels);
+        }
+
+        public int[] Batch(int epoch, int firstExample)
+        {
+            lock (Examples)
+            {
+                return Examples[new BatchPosition(epoch, firstExample)];
+            }
+        }
+    }
+
     [Theory]
     [InlineData(100, 32, true)]
     [InlineData(100, 32, false)]
@@ -12,12 +44,16 @@ public class BatchLoaderTests
     [InlineData(5, 32, true)]
     public void Every_index_appears_exactly_once_per_epoch(int count, int batchSize, bool shuffle)
     {
-        using var loader = new BatchLoader(IdxBuilder.Numbered(count), SequenceLayout.Create(SequenceView.Rows), batchSize, shuffle, augment: false, seed: 7);
+        using var loader = Images(IdxBuilder.Numbered(count), SequenceLayout.Create(SequenceView.Rows), batchSize, shuffle, augment: false, seed: 7);
         var seen = new List<int>();
 
         foreach (Batch batch in loader.Epoch(0))
         {
-            seen.AddRange(batch.Indices.AsSpan(0, batch.Size).ToArray());
+            // Image k of the numbered set has every pixel k; step 0, feature 0 of row b is at b * 28.
+            for (int b = 0; b < batch.Size; b++)
+            {
+                seen.Add((int)MathF.Round(batch.Inputs[b * 28] * 255));
+            }
         }
 
         Assert.Equal(Enumerable.Range(0, count), seen.Order());
@@ -35,13 +71,12 @@ public class BatchLoaderTests
     public void Last_partial_batch_is_kept_and_packed_densely()
     {
         ImageSet set = IdxBuilder.Numbered(70);
-        using var loader = new BatchLoader(set, SequenceLayout.Create(SequenceView.Rows), 32, shuffle: false, augment: false, seed: 0);
+        using var loader = Images(set, SequenceLayout.Create(SequenceView.Rows), 32, shuffle: false, augment: false, seed: 0);
 
-        var batches = loader.Epoch(0).Select(b => (b.Index, b.Size, Inputs: b.InputSpan.ToArray(), Labels: b.LabelSpan.ToArray())).ToList();
+        var batches = loader.Epoch(0).Select(b => (b.Size, Inputs: b.InputSpan.ToArray(), Labels: b.LabelSpan.ToArray())).ToList();
 
         Assert.Equal(3, loader.BatchesPerEpoch);
         Assert.Equal([32, 32, 6], batches.Select(b => b.Size));
-        Assert.Equal([0, 1, 2], batches.Select(b => b.Index));
         var last = batches[2];
         Assert.Equal(28 * 6 * 28, last.Inputs.Length);
         // Time-major with stride Size: element (t, b, f) at (t * 6 + b) * 28 + f; image 64 + b has every pixel 64 + b.
@@ -64,7 +99,7 @@ public class BatchLoaderTests
             image[i] = (byte)(i % 256);
         }
         var set = new ImageSet(image, [3]);
-        using var loader = new BatchLoader(set, SequenceLayout.Create(SequenceView.Pixels), 32, shuffle: false, augment: false, seed: 0);
+        using var loader = Images(set, SequenceLayout.Create(SequenceView.Pixels), 32, shuffle: false, augment: false, seed: 0);
 
         Batch batch = loader.Epoch(0).Single();
 
@@ -88,19 +123,23 @@ public class BatchLoaderTests
         ImageSet set = train.Take(40);
         SequenceLayout layout = SequenceLayout.Create(view, permutationSeed: 5);
         const ulong seed = 99;
-        using var loader = new BatchLoader(set, layout, 16, shuffle: true, augment, seed);
+        var source = new RecordingSource(new MnistSource(set, layout, augment, seed));
+        using var loader = new BatchLoader(source, 16, shuffle: true, seed);
         byte[] expectedImage = new byte[ImageSet.Pixels];
 
+        int firstExample = 0;
         foreach (Batch batch in loader.Epoch(2))
         {
             Assert.Equal(layout.Steps * batch.Size * layout.Features, batch.InputSpan.Length);
+            int[] examples = source.Batch(2, firstExample);
+            Assert.Equal(batch.Size, examples.Length);
             for (int b = 0; b < batch.Size; b++)
             {
-                int index = batch.Indices[b];
+                int index = examples[b];
                 Assert.Equal(set.Labels[index], batch.Labels[b]);
                 if (augment)
                 {
-                    AffineParameters draw = Augmentation.Draw(seed, 2, batch.Index * 16 + b);
+                    AffineParameters draw = Augmentation.Draw(seed, 2, firstExample + b);
                     Augmentation.Warp(set.Image(index), expectedImage, draw);
                 }
                 else
@@ -116,6 +155,7 @@ public class BatchLoaderTests
                     }
                 }
             }
+            firstExample += batch.Size;
         }
     }
 
@@ -127,7 +167,7 @@ public class BatchLoaderTests
 
         List<float[]> Run(int epoch)
         {
-            using var loader = new BatchLoader(set, SequenceLayout.Create(SequenceView.Rows), 32, shuffle: true, augment: true, seed: 1234);
+            using var loader = Images(set, SequenceLayout.Create(SequenceView.Rows), 32, shuffle: true, augment: true, seed: 1234);
             return loader.Epoch(epoch).Select(b => b.InputSpan.ToArray()).ToList();
         }
 
@@ -145,17 +185,21 @@ public class BatchLoaderTests
     {
         var (train, _) = DataAcquisition.ReadDirectory(IdxBuilder.FixtureMnistDirectory);
         ImageSet set = train.Take(250);
-        using var loader = new BatchLoader(set, SequenceLayout.Create(SequenceView.Pixels), 32, shuffle: true, augment: true, seed: 5);
+        var source = new RecordingSource(new MnistSource(set, SequenceLayout.Create(SequenceView.Pixels), augment: true, seed: 5));
+        using var loader = new BatchLoader(source, 32, shuffle: true, seed: 5);
 
-        var full = loader.Epoch(3).Select(b => (b.Index, Inputs: b.InputSpan.ToArray(), Indices: b.Indices.AsSpan(0, b.Size).ToArray())).ToList();
-        var tail = loader.Epoch(3, firstBatch: 5).Select(b => (b.Index, Inputs: b.InputSpan.ToArray(), Indices: b.Indices.AsSpan(0, b.Size).ToArray())).ToList();
+        var full = loader.Epoch(3).Select(b => (Labels: b.LabelSpan.ToArray(), Inputs: b.InputSpan.ToArray())).ToList();
+        int[][] fullExamples = Enumerable.Range(0, 8).Select(k => source.Batch(3, k * 32)).ToArray();
+        source.Examples.Clear();
+        var tail = loader.Epoch(3, firstBatch: 5).Select(b => (Labels: b.LabelSpan.ToArray(), Inputs: b.InputSpan.ToArray())).ToList();
 
         Assert.Equal(8, full.Count);
         Assert.Equal(3, tail.Count);
+        Assert.Equal(3, source.Examples.Count);
         for (int i = 0; i < tail.Count; i++)
         {
-            Assert.Equal(full[5 + i].Index, tail[i].Index);
-            Assert.Equal(full[5 + i].Indices, tail[i].Indices);
+            Assert.Equal(fullExamples[5 + i], source.Batch(3, (5 + i) * 32));
+            Assert.Equal(full[5 + i].Labels, tail[i].Labels);
             Assert.Equal(full[5 + i].Inputs, tail[i].Inputs);
         }
     }
@@ -164,7 +208,7 @@ public class BatchLoaderTests
     public void Results_do_not_depend_on_how_slowly_the_consumer_runs()
     {
         ImageSet set = IdxBuilder.Numbered(200);
-        using var loader = new BatchLoader(set, SequenceLayout.Create(SequenceView.Rows), 8, shuffle: true, augment: true, seed: 77);
+        using var loader = Images(set, SequenceLayout.Create(SequenceView.Rows), 8, shuffle: true, augment: true, seed: 77);
 
         var fast = loader.Epoch(0).Select(b => b.InputSpan.ToArray()).ToList();
         var slow = loader.Epoch(0).Select(b =>
@@ -179,19 +223,19 @@ public class BatchLoaderTests
     [Fact]
     public void Stopping_early_frees_the_loader_for_the_next_epoch()
     {
-        using var loader = new BatchLoader(IdxBuilder.Numbered(500), SequenceLayout.Create(SequenceView.Rows), 10, shuffle: true, augment: false, seed: 1);
+        using var loader = Images(IdxBuilder.Numbered(500), SequenceLayout.Create(SequenceView.Rows), 10, shuffle: true, augment: false, seed: 1);
 
-        int firstIndex = loader.Epoch(0).First().Index;
+        int firstSize = loader.Epoch(0).First().Size;
         int count = loader.Epoch(1).Count();
 
-        Assert.Equal(0, firstIndex);
+        Assert.Equal(10, firstSize);
         Assert.Equal(50, count);
     }
 
     [Fact]
     public void Only_one_epoch_enumerates_at_a_time()
     {
-        using var loader = new BatchLoader(IdxBuilder.Numbered(100), SequenceLayout.Create(SequenceView.Rows), 10, shuffle: false, augment: false, seed: 1);
+        using var loader = Images(IdxBuilder.Numbered(100), SequenceLayout.Create(SequenceView.Rows), 10, shuffle: false, augment: false, seed: 1);
         using IEnumerator<Batch> running = loader.Epoch(0).GetEnumerator();
         Assert.True(running.MoveNext());
 
@@ -201,9 +245,11 @@ public class BatchLoaderTests
     [Fact]
     public void Unshuffled_clean_batches_are_the_set_in_order()
     {
-        using var loader = new BatchLoader(IdxBuilder.Numbered(45), SequenceLayout.Create(SequenceView.Rows), 10, shuffle: false, augment: false, seed: 1);
+        var source = new RecordingSource(new MnistSource(IdxBuilder.Numbered(45), SequenceLayout.Create(SequenceView.Rows)));
+        using var loader = new BatchLoader(source, 10, shuffle: false, seed: 1);
 
-        var indices = loader.Epoch(4).SelectMany(b => b.Indices.AsSpan(0, b.Size).ToArray()).ToList();
+        int batches = loader.Epoch(4).Count();
+        var indices = Enumerable.Range(0, batches).SelectMany(k => source.Batch(4, k * 10)).ToList();
 
         Assert.Equal(Enumerable.Range(0, 45), indices);
     }
@@ -214,8 +260,8 @@ public class BatchLoaderTests
         ImageSet set = IdxBuilder.Numbered(10);
         SequenceLayout rows = SequenceLayout.Create(SequenceView.Rows);
 
-        Assert.Throws<SmnistException>(() => new BatchLoader(set, rows, 0, true, false, 0));
-        using var loader = new BatchLoader(set, rows, 4, true, false, 0);
+        Assert.Throws<SmnistException>(() => Images(set, rows, 0, true, false, 0));
+        using var loader = Images(set, rows, 4, true, false, 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => loader.Epoch(0, firstBatch: 4));
         Assert.Empty(loader.Epoch(0, firstBatch: 3));
     }

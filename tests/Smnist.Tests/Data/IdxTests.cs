@@ -3,6 +3,7 @@ using Smnist.Data.Acquisition;
 
 namespace Smnist.Tests.Data;
 
+[Trait("Category", "unit")]
 public class IdxTests
 {
     [Theory]

@@ -2,6 +2,7 @@ using Smnist.Data;
 
 namespace Smnist.Tests.Data;
 
+[Trait("Category", "unit")]
 public class SequenceLayoutTests
 {
     [Theory]
@@ -55,5 +56,47 @@ public class SequenceLayoutTests
         var error = Assert.Throws<SmnistException>(() => SequenceLayout.Parse("columns"));
         Assert.Contains("columns", error.Message);
         Assert.Equal(SequenceView.Pixels, SequenceLayout.Parse("Pixels"));
+    }
+
+    [Theory]
+    [InlineData(SequenceView.Rows)]
+    [InlineData(SequenceView.Pixels)]
+    [InlineData(SequenceView.Permuted)]
+    public void Pack_writes_each_image_time_major_where_PixelAt_says(SequenceView view)
+    {
+        SequenceLayout layout = SequenceLayout.Create(view, permutationSeed: 11);
+        const int size = 3;
+        byte[] images = new byte[size * ImageSet.Pixels];
+        new Random(4).NextBytes(images);
+        float[] inputs = new float[size * ImageSet.Pixels];
+
+        layout.Pack(images, size, inputs);
+
+        for (int t = 0; t < layout.Steps; t++)
+        {
+            for (int b = 0; b < size; b++)
+            {
+                for (int f = 0; f < layout.Features; f++)
+                {
+                    byte pixel = images[b * ImageSet.Pixels + layout.PixelAt(t * layout.Features + f)];
+                    Assert.Equal(pixel / 255f, inputs[(t * size + b) * layout.Features + f]);
+                }
+            }
+        }
+        Assert.Throws<ArgumentException>(() => layout.Pack(images.AsSpan(1), size, inputs));
+    }
+
+    [Fact]
+    public void Every_reader_of_images_refuses_a_custom_view_with_the_same_line()
+    {
+        SequenceLayout custom = SequenceLayout.Custom(steps: 5, features: 3);
+        var model = Smnist.Nn.SequenceClassifier<float>.Initialize(new Smnist.Nn.ModelConfig(3, HiddenSize: 4), seed: 1);
+        string[] messages =
+        [
+            Assert.Throws<SmnistException>(() => new MnistSource(new ImageSet(new byte[ImageSet.Pixels], [1]), custom)).Message,
+            Assert.Throws<SmnistException>(() => Smnist.Training.Predictor.Probabilities(model, custom, new byte[ImageSet.Pixels])).Message,
+            Assert.Throws<SmnistException>(() => new Smnist.Training.ReadingTrace(model, custom)).Message,
+        ];
+        Assert.All(messages, message => Assert.Equal("the model reads its own sequences of 5 × 3 values, not images", message));
     }
 }

@@ -8,6 +8,7 @@ namespace Smnist.Tests.Fuzz;
 /// (fixed seed) feeds each target a few hundred damaged variants of its seeds. Any input must end in success or
 /// in <see cref="SmnistException"/>; the targets let every other exception through, failing the test.
 /// </summary>
+[Trait("Category", "unit")]
 public class FuzzCorpusTests
 {
     private const int MutantsPerTarget = 400;

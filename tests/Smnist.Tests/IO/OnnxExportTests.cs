@@ -8,6 +8,7 @@ using Smnist.Tests.Cli;
 namespace Smnist.Tests.IO;
 
 /// <summary>Every export runs in ONNX Runtime and gives smnist's own logits for the same test images.</summary>
+[Trait("Category", "unit")]
 public sealed class OnnxExportTests
 {
     public static TheoryData<SequenceView, int, int> Cases()

@@ -3,6 +3,7 @@ using Smnist.IO;
 namespace Smnist.Tests.IO;
 
 /// <summary>Reads a file written independently of our writer by tools/reference/safetensors_fixture.py.</summary>
+[Trait("Category", "unit")]
 public sealed class SafeTensorsCompatibilityTests
 {
     private static readonly string FixturePath = Path.Combine(AppContext.BaseDirectory, "Fixtures", "safetensors", "reference.safetensors");

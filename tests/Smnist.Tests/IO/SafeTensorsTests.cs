@@ -4,6 +4,7 @@ using Smnist.IO;
 
 namespace Smnist.Tests.IO;
 
+[Trait("Category", "unit")]
 public sealed class SafeTensorsTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("smnist-st-").FullName;

@@ -3,6 +3,7 @@ using Smnist.Imaging;
 
 namespace Smnist.Tests.Imaging;
 
+[Trait("Category", "unit")]
 public sealed class DigitImageTests
 {
     /// <summary>A thick "7" in dark ink on a light RGB background, off-centre in a wide image.</summary>

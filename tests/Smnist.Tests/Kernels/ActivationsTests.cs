@@ -2,6 +2,7 @@ using Smnist.Kernels;
 
 namespace Smnist.Tests.Kernels;
 
+[Trait("Category", "unit")]
 public sealed class ActivationsTests
 {
     private const float Tolerance = 2e-6f;

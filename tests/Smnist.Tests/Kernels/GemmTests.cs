@@ -104,6 +104,7 @@ public sealed class GemmTests(ITestOutputHelper output)
     }
 
     /// <summary>Run by tools/kernel-tiers.sh, which names the tier each of its runs must get; skipped (and shown as skipped) otherwise.</summary>
+    [Trait("Category", "unit")]
     [TierFact]
     public void RunsTheExpectedTier()
     {
@@ -111,6 +112,7 @@ public sealed class GemmTests(ITestOutputHelper output)
         Assert.Equal(TierFactAttribute.ExpectedTier, Gemm.Tier);
     }
 
+    [Trait("Category", "slow")]
     [Theory]
     [InlineData(false, false)]
     [InlineData(false, true)]
@@ -132,6 +134,7 @@ public sealed class GemmTests(ITestOutputHelper output)
         }
     }
 
+    [Trait("Category", "slow")]
     [Theory]
     [InlineData(false, false)]
     [InlineData(false, true)]
@@ -161,6 +164,7 @@ public sealed class GemmTests(ITestOutputHelper output)
         }
     }
 
+    [Trait("Category", "unit")]
     [Theory]
     [InlineData(32, 512, 128, false, true, true)]  // recurrent gates: C (B, 4n) += V (B, n) · Wvᵀ
     [InlineData(32, 128, 512, false, false, false)] // backward: dV (B, n) = dG (B, 4n) · Wv (4n, n)
@@ -176,6 +180,7 @@ public sealed class GemmTests(ITestOutputHelper output)
         test.Check(packed, test.Run(fast: false));
     }
 
+    [Trait("Category", "unit")]
     [Fact]
     public void ResultsDoNotDependOnAlignment()
     {
@@ -198,6 +203,7 @@ public sealed class GemmTests(ITestOutputHelper output)
         }
     }
 
+    [Trait("Category", "unit")]
     [Fact]
     public void EmptyDepthClearsOrKeepsC()
     {
@@ -208,6 +214,7 @@ public sealed class GemmTests(ITestOutputHelper output)
         Assert.Equal([0f, 0f, 0f, 0f], c);
     }
 
+    [Trait("Category", "unit")]
     [Fact]
     public void RejectsSpansTooShortForTheShape()
     {
@@ -218,6 +225,7 @@ public sealed class GemmTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => GemmReference.Multiply(c.AsSpan(1), 2, a, 3, false, b, 2, false, 2, 2, 3, false));
     }
 
+    [Trait("Category", "unit")]
     [Fact]
     public void AllocatesNothingAfterWarmUp()
     {

@@ -3,6 +3,7 @@ using Smnist.Nn;
 namespace Smnist.Tests.Nn;
 
 /// <summary>Backpropagation through time against central finite differences, in double precision.</summary>
+[Trait("Category", "unit")]
 public class GradientCheckTests
 {
     public static TheoryData<int, int, int, int, int> Shapes()

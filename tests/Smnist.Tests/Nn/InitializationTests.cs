@@ -2,6 +2,7 @@ using Smnist.Nn;
 
 namespace Smnist.Tests.Nn;
 
+[Trait("Category", "unit")]
 public class InitializationTests
 {
     private static readonly ModelConfig Config = new(InputSize: 3, HiddenSize: 5, Layers: 2);

@@ -7,9 +7,10 @@ using Smnist.Optim;
 namespace Smnist.Tests.Nn;
 
 /// <summary>
-/// The float engine against fixtures that tools/reference/lstm_reference.py wrote with the seed's PyTorch model:
+/// The float engine against fixtures that tools/reference/lstm_reference.py wrote with the notebook's PyTorch model:
 /// logits, loss, every gradient, and the parameters after five optimizer steps.
 /// </summary>
+[Trait("Category", "unit")]
 public class PyTorchParityTests
 {
     [Theory]

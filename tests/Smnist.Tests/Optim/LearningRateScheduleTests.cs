@@ -2,6 +2,7 @@ using Smnist.Optim;
 
 namespace Smnist.Tests.Optim;
 
+[Trait("Category", "unit")]
 public class LearningRateScheduleTests
 {
     [Fact]

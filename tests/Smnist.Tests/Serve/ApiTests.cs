@@ -13,6 +13,7 @@ using Smnist.Training;
 namespace Smnist.Tests.Serve;
 
 /// <summary>The JSON API of smnist serve, over a real socket.</summary>
+[Trait("Category", "command")]
 public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private HttpClient Client => fixture.Client;
@@ -143,7 +144,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     {
         // Expect: 100-continue, as careful clients send large bodies: the server can refuse before the upload,
         // instead of closing the connection while the client is still sending.
-        byte[] large = new byte[ReadingServer.MaxBodyBytes + 1];
+        byte[] large = new byte[ServerLimits.Default.MaxBodyBytes + 1];
         using (var sized = new ByteArrayContent(large))
         {
             sized.Headers.ContentType = new MediaTypeHeaderValue("image/png");
@@ -244,7 +245,8 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
 
     private static string Pixels(string value) => $"{{\"pixels\": [{string.Join(',', Enumerable.Repeat(value, ImageSet.Pixels))}]}}";
 
-    private static byte[] PixelsBody(ReadOnlySpan<byte> image)
+    /// <summary>The JSON body <c>{"pixels": [...]}</c> of an image in MNIST's convention.</summary>
+    internal static byte[] PixelsBody(ReadOnlySpan<byte> image)
     {
         var pixels = new JsonArray();
         foreach (byte p in image)

@@ -55,6 +55,7 @@ public class BrowserFixture : IAsyncLifetime
 }
 
 /// <summary>The draw-a-digit page in a real browser, drawn on with the mouse as a person would.</summary>
+[Trait("Category", "browser")]
 public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper output) : IClassFixture<BrowserFixture>
 {
     /// <summary>Strokes in pad pixels (the pad is 280×280): each inner array is one press-drag-release.</summary>
@@ -139,9 +140,44 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
         await Pages.Screenshot(fixture, output, page, "phone.png", fullPage: true);
     }
 
+    [SkippableFact]
+    public async Task AnErrorThatIsNotJsonIsReportedWithItsStatus()
+    {
+        // As a proxy in front of the server might answer.
+        IPage page = await Pages.Open(fixture);
+        await page.RouteAsync("**/api/sample*", route => route.FulfillAsync(new RouteFulfillOptions
+        {
+            Status = 502, ContentType = "text/html", Body = "<html><body>Bad gateway</body></html>",
+        }));
+        await page.Locator("#sample").ClickAsync();
+        ILocator status = page.Locator("#status", new PageLocatorOptions { HasTextString = "answered" });
+        await status.WaitForAsync();
+        Assert.StartsWith("the server answered 502", await status.TextContentAsync());
+    }
+
+    [SkippableFact]
+    public async Task PlayingAReadingCreatesNoCanvases()
+    {
+        IPage page = await Pages.Open(fixture);
+        await page.EvaluateAsync("""
+            () => {
+              window.canvasesCreated = 0;
+              const create = document.createElement.bind(document);
+              document.createElement = (tag, options) => {
+                if (String(tag).toLowerCase() === 'canvas') window.canvasesCreated++;
+                return create(tag, options);
+              };
+            }
+            """);
+        await page.Locator("#sample").ClickAsync();
+        await Pages.FinishedDigit(page);
+        Assert.Equal(0, await page.EvaluateAsync<int>("window.canvasesCreated"));
+    }
+
 }
 
 /// <summary>The page with the pixel-by-pixel model: the same page reads 784 steps of one pixel.</summary>
+[Trait("Category", "browser")]
 public sealed class PixelsPageTests(PixelsBrowserFixture fixture, ITestOutputHelper output) : IClassFixture<PixelsBrowserFixture>
 {
     [SkippableFact]

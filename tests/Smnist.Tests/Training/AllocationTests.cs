@@ -5,6 +5,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public class AllocationTests
 {
     [Theory]
@@ -14,7 +15,7 @@ public class AllocationTests
     public void ATrainingStepAllocatesNothing(int threads, SequenceView view)
     {
         SequenceLayout sequence = SequenceLayout.Create(view);
-        using var loader = new BatchLoader(SyntheticDigits.Create(64, seed: 3), sequence, 32, shuffle: false, augment: false, seed: 1);
+        using var loader = new BatchLoader(new MnistSource(SyntheticDigits.Create(64, seed: 3), sequence), 32, shuffle: false, seed: 1);
         Batch batch = loader.Epoch(0).First();
         var model = SequenceClassifier<float>.Initialize(new ModelConfig(sequence.Features, 32), seed: 1);
         using var runner = new BatchRunner(model, sequence.Steps, 32, threads);

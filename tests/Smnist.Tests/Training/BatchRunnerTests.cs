@@ -4,6 +4,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public class BatchRunnerTests
 {
     [Theory]
@@ -13,7 +14,7 @@ public class BatchRunnerTests
     public void SplittingTheBatchBetweenWorkersAndChunksKeepsLossAndGradient(int threads, int batchSize)
     {
         SequenceLayout rows = SequenceLayout.Create(SequenceView.Rows);
-        using var loader = new BatchLoader(SyntheticDigits.Create(batchSize, seed: 5), rows, batchSize, shuffle: false, augment: false, seed: 1);
+        using var loader = new BatchLoader(new MnistSource(SyntheticDigits.Create(batchSize, seed: 5), rows), batchSize, shuffle: false, seed: 1);
         Batch batch = loader.Epoch(0).First();
         var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, 10), seed: 2);
 
@@ -47,7 +48,7 @@ public class BatchRunnerTests
         // thread used the fast kernels instead.
         const int batchSize = 16, half = batchSize / 2;
         SequenceLayout rows = SequenceLayout.Create(SequenceView.Rows);
-        using var loader = new BatchLoader(SyntheticDigits.Create(batchSize, seed: 5), rows, batchSize, shuffle: false, augment: false, seed: 1);
+        using var loader = new BatchLoader(new MnistSource(SyntheticDigits.Create(batchSize, seed: 5), rows), batchSize, shuffle: false, seed: 1);
         Batch batch = loader.Epoch(0).First();
         var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, 10), seed: 2);
         model.Kernels = KernelSet.Reference;

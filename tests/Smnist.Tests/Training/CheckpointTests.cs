@@ -4,6 +4,7 @@ using Smnist.Nn;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public sealed class CheckpointTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("smnist-checkpoint-").FullName;

@@ -4,6 +4,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public class PredictorTests
 {
     private static readonly ImageSet Images = SyntheticDigits.Create(12, seed: 5);

@@ -6,6 +6,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public class ReadingTraceTests
 {
     [Theory]

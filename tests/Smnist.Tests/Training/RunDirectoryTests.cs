@@ -7,6 +7,7 @@ using Smnist.Training;
 namespace Smnist.Tests.Training;
 
 /// <summary>The run folder through the library alone, on sequences that are not images.</summary>
+[Trait("Category", "unit")]
 public class RunDirectoryTests
 {
     private static InMemorySequenceSource Source(int count, int seed)
@@ -53,7 +54,7 @@ public class RunDirectoryTests
         Assert.Equal("custom", RunDirectory.ReadConfig(directory)["sequence"]!.GetValue<string>());
 
         using (RunDirectory run = RunDirectory.Open(directory))
-        using (Trainer resumed = Trainer.Resume(directory, train, test))
+        using (Trainer resumed = Trainer.Resume(ResumableRun.Read(directory), train, test))
         {
             run.Continue(resumed, []);
             TrainingResult result = resumed.Fit();
@@ -78,12 +79,12 @@ public class RunDirectoryTests
         using CliHarness.TempDirectory temp = CliHarness.TempDir();
         string directory = temp["run"];
         TrainIntoNewRun(directory, options, train);
-        string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
+        string path = Path.Combine(directory, RunDirectory.CheckpointFileName);
         SafeTensorsFile file = SafeTensors.Read(path);
         SafeTensors.Write(path, file.Tensors, new Dictionary<string, string>(file.Metadata) { ["adam.step"] = "5" });
 
         using RunDirectory again = RunDirectory.Open(directory);
-        using Trainer resumed = Trainer.Resume(directory, train);
+        using Trainer resumed = Trainer.Resume(ResumableRun.Read(directory), train);
         Assert.Equal(5, resumed.Step);
         var error = Assert.Throws<SmnistException>(() => again.Continue(resumed, []));
         Assert.Equal($"{Path.Combine(directory, RunDirectory.LossFileName)}: holds 3 steps but the checkpoint is at step 5; the file does not belong to this checkpoint", error.Message);
@@ -98,7 +99,7 @@ public class RunDirectoryTests
         string directory = temp["run"];
         TrainIntoNewRun(directory, options, train);
         JsonObject config = RunDirectory.ReadConfig(directory);
-        var saved = (JsonObject)JsonNode.Parse(SafeTensors.Read(Path.Combine(directory, ModelCheckpoint.OptimizerFileName)).Metadata["trainer.options"])!;
+        var saved = (JsonObject)JsonNode.Parse(SafeTensors.Read(Path.Combine(directory, RunDirectory.CheckpointFileName)).Metadata["trainer.options"])!;
 
         foreach (var (key, value) in saved)
             Assert.True(JsonNode.DeepEquals(value, config[key]), key);

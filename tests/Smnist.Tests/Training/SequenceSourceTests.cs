@@ -5,6 +5,7 @@ using Smnist.Training;
 namespace Smnist.Tests.Training;
 
 /// <summary>The public API on sequences that are not images: in memory, streamed, trained, resumed, saved and predicted.</summary>
+[Trait("Category", "unit")]
 public class SequenceSourceTests
 {
     private const int Steps = 12, Features = 3, Classes = 3;
@@ -77,13 +78,13 @@ public class SequenceSourceTests
                 first.Fit();
                 first.SaveCheckpoint(directory);
             }
-            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 30);
+            using var resumed = Trainer.Resume(ResumableRun.Read(directory), Train, Test, changes: new ResumeChanges(MaxSteps: 30));
             Assert.Equal(11, resumed.Step);
             resumed.Fit();
             Assert.Equal(uninterrupted, resumed.Model.Parameters);
 
             // A run on sequences is not resumed as an image run.
-            Assert.Throws<SmnistException>(() => Trainer.Resume(directory, SyntheticDigits.Create(32, 1), SyntheticDigits.Create(32, 2)));
+            Assert.Throws<SmnistException>(() => Trainer.Resume(ResumableRun.Read(directory), SyntheticDigits.Create(32, 1), SyntheticDigits.Create(32, 2)));
         }
         finally
         {

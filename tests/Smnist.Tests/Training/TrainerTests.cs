@@ -5,6 +5,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Training;
 
+[Trait("Category", "unit")]
 public class TrainerTests
 {
     private static readonly ImageSet Train = SyntheticDigits.Create(200, seed: 1);
@@ -51,7 +52,7 @@ public class TrainerTests
                 Assert.Equal(stopAfter, first.Step);
                 first.SaveCheckpoint(directory);
             }
-            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 17);
+            using var resumed = Trainer.Resume(ResumableRun.Read(directory), Train, Test, changes: new ResumeChanges(MaxSteps: 17));
             Assert.Equal(stopAfter, resumed.Step);
             resumed.Fit();
             Assert.Equal(17, resumed.Step);
@@ -86,7 +87,7 @@ public class TrainerTests
             }
             // Every step but an epoch's last (its end saves anyway) and the run's last.
             Assert.Equal([1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 15, 16], due);
-            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 17);
+            using var resumed = Trainer.Resume(ResumableRun.Read(directory), Train, Test, changes: new ResumeChanges(MaxSteps: 17));
             Assert.Equal(9, resumed.Step);
             resumed.Fit();
             Assert.Equal(uninterrupted, resumed.Model.Parameters);
@@ -160,9 +161,9 @@ public class TrainerTests
                 first.Fit();
                 first.SaveCheckpoint(directory);
             }
-            using var resumed = Trainer.Resume(directory, Train, Test);
+            using var resumed = Trainer.Resume(ResumableRun.Read(directory), Train, Test);
             Assert.Equal(Environment.ProcessorCount, resumed.Options.Threads);
-            using var overridden = Trainer.Resume(directory, Train, Test, threads: 3);
+            using var overridden = Trainer.Resume(ResumableRun.Read(directory), Train, Test, changes: new ResumeChanges(Threads: 3));
             Assert.Equal(3, overridden.Options.Threads);
         }
         finally
@@ -177,20 +178,20 @@ public class TrainerTests
         string directory = Directory.CreateTempSubdirectory("smnist-options-").FullName;
         try
         {
-            TrainingOptions options = Small(2) with { MaxSteps = 9, ForgetBias = null, InputBias = -2.5f, LearningRate = 1.7e-3f, Sequence = SequenceView.Permuted, Seed = 12345678901234567890 };
+            TrainingOptions options = Small(2) with { MaxSteps = 9, ForgetBias = null, InputBias = -2.5f, LearningRate = 1.7e-3f, View = SequenceView.Permuted, Seed = 12345678901234567890 };
             using (var first = new Trainer(options, Train, Test))
             {
                 first.Fit();
                 first.SaveCheckpoint(directory);
             }
-            IReadOnlyDictionary<string, string> metadata = SafeTensors.Read(Path.Combine(directory, ModelCheckpoint.OptimizerFileName)).Metadata;
+            IReadOnlyDictionary<string, string> metadata = SafeTensors.Read(Path.Combine(directory, RunDirectory.CheckpointFileName)).Metadata;
             var saved = (JsonObject)JsonNode.Parse(metadata["trainer.options"])!;
 
             Assert.True(JsonNode.DeepEquals(options.ToJson(), saved));
             Assert.Equal(options, TrainingOptions.FromJson(saved, "test"));
             Assert.Equal("9", metadata["adam.step"]);
             Assert.DoesNotContain(metadata.Keys, key => key is "trainer.epoch" or "trainer.batch" or "trainer.epoch_loss_count");
-            using var resumed = Trainer.Resume(directory, Train, Test, maxSteps: 9);
+            using var resumed = Trainer.Resume(ResumableRun.Read(directory), Train, Test, changes: new ResumeChanges(MaxSteps: 9));
             Assert.Equal(options, resumed.Options);
             Assert.Single(resumed.History);    // 9 steps: one epoch of 7 and 2 batches
         }
@@ -216,12 +217,12 @@ public class TrainerTests
                 first.Fit();
                 first.SaveCheckpoint(directory);
             }
-            string path = Path.Combine(directory, ModelCheckpoint.OptimizerFileName);
+            string path = Path.Combine(directory, RunDirectory.CheckpointFileName);
             SafeTensorsFile file = SafeTensors.Read(path);
             var metadata = new Dictionary<string, string>(file.Metadata) { [key] = value };
             SafeTensors.Write(path, file.Tensors, metadata);
 
-            var error = Assert.Throws<SmnistException>(() => Trainer.Resume(directory, Train, Test));
+            var error = Assert.Throws<SmnistException>(() => Trainer.Resume(ResumableRun.Read(directory), Train, Test));
             Assert.Contains(path, error.Message);
         }
         finally

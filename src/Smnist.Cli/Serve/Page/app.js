@@ -18,8 +18,9 @@ const maps = [
   { canvas: $('map-cell'), key: 'cell', diverging: true },
 ];
 
-let model = null;        // GET api/model
+let model = null;        // GET api/model: the image's width and height, the steps, the classes...
 let readAt = null;       // per image pixel, the timestep (1..T) that reads it
+let small = null;        // a canvas of the image's size (model.image_width × model.image_height), drawn then scaled up
 let requestNumber = 0;   // answers to older requests are dropped
 let playback = null;     // the reading being played
 let stroke = null;       // the last point of the stroke being drawn
@@ -89,10 +90,8 @@ pad.addEventListener('keydown', event => {
   }
 });
 
-/** Shows a 28×28 image (values 0..1) on the pad, so that further strokes add to it. */
+/** Shows an image as read (values 0..1) on the pad, so that further strokes add to it. */
 function paintOnPad(values) {
-  const small = document.createElement('canvas');
-  small.width = small.height = 28;
   small.getContext('2d').putImageData(greyImage(values, () => 1), 0, 0);
   clearPad();
   padContext.imageSmoothingEnabled = true;
@@ -147,19 +146,21 @@ async function send(body, type, showOnPad) {
 async function request(url, init) {
   const number = ++requestNumber;
   showPending();
+  let response;
   try {
-    const response = await fetch(url, init);
-    const answer = await response.json();
-    if (number !== requestNumber) return null;
-    if (!response.ok) {
-      showError(answer.error || `the server answered ${response.status}`);
-      return null;
-    }
-    return answer;
+    response = await fetch(url, init);
   } catch (error) {
     if (number === requestNumber) showError(`the server did not answer (${error.message})`);
     return null;
   }
+  // An error from something between the page and the server (a proxy, a gateway) may not be JSON.
+  const answer = await response.json().catch(() => null);
+  if (number !== requestNumber) return null;
+  if (!response.ok || answer === null) {
+    showError((answer && answer.error) || `the server answered ${response.status} ${response.statusText}`.trim());
+    return null;
+  }
+  return answer;
 }
 
 // ---- playing a reading ----
@@ -241,7 +242,7 @@ function showIdle() {
   playback = null;
   inputContext.fillStyle = '#000';
   inputContext.fillRect(0, 0, inputCanvas.width, inputCanvas.height);
-  drawBars(new Array(10).fill(0));
+  if (model) drawBars(new Array(model.classes).fill(0));
   for (const map of maps) map.canvas.getContext('2d').clearRect(0, 0, map.canvas.width, map.canvas.height);
 }
 
@@ -252,10 +253,10 @@ function showError(message) {
 
 // ---- drawing the reading ----
 
-/** A 28×28 grey ImageData; brightness(pixel) scales each pixel. */
+/** A grey ImageData of the image's size; brightness(pixel) scales each pixel. */
 function greyImage(values, brightness) {
-  const image = new ImageData(28, 28);
-  for (let p = 0; p < 784; p++) {
+  const image = new ImageData(model.image_width, model.image_height);
+  for (let p = 0; p < values.length; p++) {
     const v = Math.round(255 * values[p] * brightness(p));
     image.data[4 * p] = image.data[4 * p + 1] = image.data[4 * p + 2] = v;
     image.data[4 * p + 3] = 255;
@@ -265,32 +266,31 @@ function greyImage(values, brightness) {
 
 /** The image as read: pixels not yet read are dimmed, the ones read at this step outlined. */
 function drawInput(values, step) {
-  const small = document.createElement('canvas');
-  small.width = small.height = 28;
   small.getContext('2d').putImageData(greyImage(values, p => (readAt[p] <= step ? 1 : 0.3)), 0, 0);
-  const scale = inputCanvas.width / 28;
+  const width = model.image_width;
+  const scale = inputCanvas.width / width;
   inputContext.imageSmoothingEnabled = false;
   inputContext.drawImage(small, 0, 0, inputCanvas.width, inputCanvas.height);
   inputContext.strokeStyle = '#ff8c1a';
   inputContext.lineWidth = 2;
   inputContext.fillStyle = 'rgba(255, 140, 26, 0.25)';
-  for (let p = 0; p < 784; p++) {
+  for (let p = 0; p < values.length; p++) {
     if (readAt[p] !== step) continue;
-    const x = (p % 28) * scale, y = Math.floor(p / 28) * scale;
+    const x = (p % width) * scale, y = Math.floor(p / width) * scale;
     inputContext.fillRect(x, y, scale, scale);
   }
   if (step > model.steps) return;
   if (model.sequence === 'rows') {
     inputContext.strokeRect(1, (step - 1) * scale + 1, inputCanvas.width - 2, scale - 2);
   } else {
-    for (let p = 0; p < 784; p++)
-      if (readAt[p] === step) inputContext.strokeRect((p % 28) * scale, Math.floor(p / 28) * scale, scale, scale);
+    for (let p = 0; p < values.length; p++)
+      if (readAt[p] === step) inputContext.strokeRect((p % width) * scale, Math.floor(p / width) * scale, scale, scale);
   }
 }
 
 const bars = [];
-function buildBars() {
-  for (let digit = 0; digit < 10; digit++) {
+function buildBars(classes) {
+  for (let digit = 0; digit < classes; digit++) {
     const bar = document.createElement('div');
     bar.className = 'bar';
     bar.innerHTML = '<span class="value"></span><div class="fill"></div><span class="label"></span>';
@@ -302,7 +302,7 @@ function buildBars() {
 
 function drawBars(probabilities) {
   let top = 0;
-  for (let digit = 1; digit < 10; digit++) if (probabilities[digit] > probabilities[top]) top = digit;
+  for (let digit = 1; digit < probabilities.length; digit++) if (probabilities[digit] > probabilities[top]) top = digit;
   probabilities.forEach((p, digit) => {
     const bar = bars[digit];
     bar.querySelector('.fill').style.height = `${(p * 85).toFixed(1)}%`;
@@ -364,18 +364,27 @@ function diverging(v) {
 // ---- start ----
 
 async function start() {
-  buildBars();
   clearPad();
-  showIdle();
   try {
     const response = await fetch('api/model');
-    model = await response.json();
+    model = await response.json().catch(() => null);
+    if (!response.ok || model === null) {
+      $('model-line').textContent = `The server answered ${response.status} ${response.statusText}`.trim() + (model && model.error ? `: ${model.error}.` : '.');
+      model = null;
+      return;
+    }
   } catch (error) {
     $('model-line').textContent = `The server did not answer (${error.message}).`;
     return;
   }
-  readAt = new Array(784);
-  for (let element = 0; element < 784; element++) {
+  small = document.createElement('canvas');
+  small.width = model.image_width;
+  small.height = model.image_height;
+  buildBars(model.classes);
+  showIdle();
+  const pixels = model.image_width * model.image_height;
+  readAt = new Array(pixels);
+  for (let element = 0; element < pixels; element++) {
     const pixel = model.permutation ? model.permutation[element] : element;
     readAt[pixel] = Math.floor(element / model.features) + 1;
   }

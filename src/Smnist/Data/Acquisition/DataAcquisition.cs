@@ -205,7 +205,7 @@ public static class DataAcquisition
             }
             catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
             {
-                string reason = ex is not OperationCanceledException ? OneLine(ex.Message)
+                string reason = ex is not OperationCanceledException ? SmnistException.OneLine(ex.Message)
                     : stall.IsCancellationRequested ? $"no response within {sources.StallTimeout.TotalSeconds:0} s"
                     : $"no connection within {sources.ConnectTimeout.TotalSeconds:0} s";
                 throw new AcquisitionFailure($"unreachable: {reason}", unreachable: true);
@@ -244,7 +244,7 @@ public static class DataAcquisition
                 }
                 catch (Exception ex) when (ex is HttpRequestException or IOException)
                 {
-                    throw new AcquisitionFailure($"transfer broke after {done} bytes ({OneLine(ex.Message)})");
+                    throw new AcquisitionFailure($"transfer broke after {done} bytes ({SmnistException.OneLine(ex.Message)})");
                 }
                 if (total is not null && done != total)
                     throw new AcquisitionFailure($"got {done} of {total} bytes");
@@ -307,7 +307,7 @@ public static class DataAcquisition
             }
             catch (Win32Exception ex)
             {
-                throw new AcquisitionFailure($"{npm.Command} not runnable: {OneLine(ex.Message)}");
+                throw new AcquisitionFailure($"{npm.Command} not runnable: {SmnistException.OneLine(ex.Message)}");
             }
             using (process)
             {
@@ -326,7 +326,7 @@ public static class DataAcquisition
                 }
                 process.WaitForExit(); // drains the output readers
                 if (process.ExitCode != 0)
-                    throw new AcquisitionFailure($"exit code {process.ExitCode}{(lastError.Length > 0 ? ": " + OneLine(lastError) : "")}");
+                    throw new AcquisitionFailure($"exit code {process.ExitCode}{(lastError.Length > 0 ? ": " + SmnistException.OneLine(lastError) : "")}");
             }
             string[] tarballs = Directory.GetFiles(work, "*.tgz");
             return tarballs.Length == 1 ? tarballs[0] : throw new AcquisitionFailure($"expected one .tgz in its output, found {tarballs.Length}");
@@ -348,7 +348,7 @@ public static class DataAcquisition
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or FormatException or SmnistException)
             {
-                _attempts.Add($"{source} (unreadable package: {OneLine(ex.Message)})");
+                _attempts.Add($"{source} (unreadable package: {SmnistException.OneLine(ex.Message)})");
             }
         }
 
@@ -363,7 +363,7 @@ public static class DataAcquisition
             }
             catch (Exception ex) when (ex is AcquisitionFailure or IOException or InvalidDataException or UnauthorizedAccessException or SmnistException)
             {
-                Fail(file, source, OneLine(ex.Message));
+                Fail(file, source, SmnistException.OneLine(ex.Message));
                 return ex;
             }
         }
@@ -416,8 +416,6 @@ public static class DataAcquisition
 
         private void Report(AcquisitionStage stage, DatasetFile? file, string source, long done = 0, long? total = null, string? detail = null) =>
             progress?.Report(new AcquisitionProgress(stage, file?.Name ?? "all files", source, done, total, detail));
-
-        private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
         private static void TryDelete(string path)
         {
