@@ -35,7 +35,7 @@ public class ApiReadBenchmarks
         _padPng = DrawnSeven();
         _pixelsJson = PixelsJson();
         ModelChoice model = ShippedModels.Load(null);
-        var packed = new PackedRecurrentWeights(model.Loaded.Model.Config);
+        var packed = new PackedGateWeights(model.Loaded.Model.Config);
         packed.Pack(model.Loaded.Model);
         _trace = new ReadingTrace(model.Loaded.Model, model.Loaded.Sequence, packed);
         _image = ImageFile.ToDigit(_padPng);

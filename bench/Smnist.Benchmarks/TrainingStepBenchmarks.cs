@@ -18,7 +18,7 @@ public class TrainingStepBenchmarks
     private readonly SequenceLayout _rows = SequenceLayout.Create(SequenceView.Rows);
     private SequenceClassifier<float> _model = null!;
     private Workspace<float> _workspace = null!;
-    private PackedRecurrentWeights _packed = null!;
+    private PackedGateWeights _packed = null!;
     private float[] _gradient = null!;
     private int[] _labels = null!;
     private Adam _adam = null!;
@@ -42,7 +42,7 @@ public class TrainingStepBenchmarks
         _workspace = new Workspace<float>(_model.Config, _rows.Steps, Batch);
         _batch.InputSpan.CopyTo(_workspace.Inputs);
         _labels = _batch.LabelSpan.ToArray();
-        _packed = new PackedRecurrentWeights(_model.Config);
+        _packed = new PackedGateWeights(_model.Config);
         _gradient = new float[_model.Layout.Count];
         _adam = new Adam(_model.Layout.Count);
         _twoWorkers = new BatchRunner(_model, _rows.Steps, Batch, threads: 2);
@@ -79,11 +79,11 @@ public class TrainingStepBenchmarks
         _adam.Update(_model.Parameters, _twoWorkers.Gradient, 1e-3f);
     }
 
-    private void OneThreadStep(PackedRecurrentWeights? packed)
+    private void OneThreadStep(PackedGateWeights? packed)
     {
         packed?.Pack(_model);
         _model.Forward(_workspace, Batch, packed);
-        _model.Backward(_workspace, _labels, Batch, 1f / Batch, _gradient, packed);
+        _model.Backward(_workspace, _labels, 1f / Batch, _gradient, packed);
         _adam.Update(_model.Parameters, _gradient, 1e-3f);
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Smnist.Data;
@@ -19,13 +20,39 @@ internal static class BenchCommand
             Enum.GetValues<SequenceView>().Where(v => v is not (SequenceView.Custom or SequenceView.Strokes)).ToDictionary(SequenceLayout.NameOf));
         var layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", 1, 16, "default: 1");
         var json = CliOptions.Flag("--json", "Print one JSON object (samples_per_second, ms_per_step, ...) and nothing else on stdout");
+        var ragged = CliOptions.Number("--ragged", "T", "Instead, compare sequences of lengths uniform in [T/4, T] with the same sequences padded to T (8 features; --steps timed steps a round, 5 alternating rounds)", 4, 100_000, "off");
 
-        var command = new Command("bench", "Time training steps (forward, backward, Adam) on in-memory MNIST-shaped batches") { batchSize, hidden, steps, threads, sequence, layers, json };
+        var command = new Command("bench", "Time training steps (forward, backward, Adam) on in-memory MNIST-shaped batches") { batchSize, hidden, steps, threads, sequence, layers, json, ragged };
         command.SetAction(parsed =>
         {
-            BenchmarkResult result = TrainingBenchmark.Run(
-                parsed.GetValue(batchSize) ?? 32, parsed.GetValue(hidden) ?? 128, parsed.GetValue(steps) ?? 200, parsed.GetValue(threads) ?? 0,
-                view: parsed.GetValue(sequence) ?? SequenceView.Rows, layers: parsed.GetValue(layers) ?? 1);
+            if (parsed.GetValue(ragged) is int maxLength)
+            {
+                RaggedBenchmarkResult comparison = TrainingBenchmark.RunRagged(maxLength, parsed.GetValue(batchSize) ?? 32, parsed.GetValue(hidden) ?? 128,
+                    steps: parsed.GetValue(steps) ?? 20, threads: parsed.GetValue(threads) ?? 0);
+                context.Output.WriteLine(parsed.GetValue(json)
+                    ? new JsonObject
+                    {
+                        ["max_length"] = comparison.MaxLength,
+                        ["ragged_samples_per_second"] = comparison.RaggedSamplesPerSecond,
+                        ["padded_samples_per_second"] = comparison.PaddedSamplesPerSecond,
+                        ["speedup"] = comparison.Speedup,
+                        ["batch_size"] = comparison.BatchSize,
+                        ["hidden"] = comparison.Hidden,
+                        ["features"] = comparison.Features,
+                        ["rounds"] = comparison.Rounds,
+                        ["threads"] = comparison.Threads,
+                    }.ToJsonString()
+                    : string.Create(CultureInfo.InvariantCulture,
+                        $"ragged {comparison.RaggedSamplesPerSecond:F0} samples/s, padded {comparison.PaddedSamplesPerSecond:F0} samples/s: {comparison.Speedup:F2}x (lengths {comparison.MaxLength / 4}..{comparison.MaxLength}, batch {comparison.BatchSize}, hidden {comparison.Hidden}, {comparison.Threads} threads, medians of {comparison.Rounds} alternating rounds)"));
+                return 0;
+            }
+            BenchmarkResult result;
+            using (var progress = new BenchProgressLines(context.Error, BenchProgressLines.DefaultInterval))
+            {
+                result = TrainingBenchmark.Run(
+                    parsed.GetValue(batchSize) ?? 32, parsed.GetValue(hidden) ?? 128, parsed.GetValue(steps) ?? 200, parsed.GetValue(threads) ?? 0,
+                    view: parsed.GetValue(sequence) ?? SequenceView.Rows, layers: parsed.GetValue(layers) ?? 1, progress: progress);
+            }
             if (parsed.GetValue(json))
             {
                 context.Output.WriteLine(new JsonObject
@@ -48,5 +75,66 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+}
+
+/// <summary>
+/// A line on stderr every <c>interval</c> while a benchmark runs, so a long one (a large batch at 784 timesteps
+/// takes minutes a step) shows where it stands and how long it has left; a run shorter than the interval prints
+/// nothing. On stderr, so <c>--json</c> keeps stdout to its one object.
+/// </summary>
+internal sealed class BenchProgressLines : IProgress<BenchmarkProgress>, IDisposable
+{
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
+
+    private readonly TextWriter _error;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Lock _lock = new();
+    private readonly Timer _timer;
+    private BenchmarkProgress? _latest;
+    private bool _done;
+
+    public BenchProgressLines(TextWriter error, TimeSpan interval)
+    {
+        _error = error;
+        _timer = new Timer(_ => Print(), null, interval, interval);
+    }
+
+    public void Report(BenchmarkProgress value)
+    {
+        lock (_lock)
+            _latest = value;
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _done = true;
+            _timer.Dispose();
+        }
+    }
+
+    /// <summary>The line for <paramref name="latest"/> (null before the first step ends), <paramref name="elapsed"/> into the run.</summary>
+    public static string Describe(BenchmarkProgress? latest, TimeSpan elapsed)
+    {
+        string clock = EpochProgress.Clock(elapsed);
+        if (latest is not { } p)
+            return $"bench: elapsed {clock}, the first warm-up step is still running";
+        double perStep = p.Seconds / p.Step;
+        // The warm-up runs at least its minimum of steps, then every timed step follows.
+        int left = p.WarmingUp ? Math.Max(p.Steps - p.Step, 0) + p.TimedSteps : p.Steps - p.Step;
+        string phase = p.WarmingUp ? $"warm-up step {p.Step} (at least {p.Steps}), then {p.TimedSteps} timed steps" : $"timed step {p.Step}/{p.Steps}";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"bench: {phase}, {perStep:F2} s/step, elapsed {clock}, eta {EpochProgress.Clock(TimeSpan.FromSeconds(left * perStep))}");
+    }
+
+    private void Print()
+    {
+        lock (_lock)
+        {
+            if (!_done)
+                _error.WriteLine(Describe(_latest, _clock.Elapsed));
+        }
     }
 }

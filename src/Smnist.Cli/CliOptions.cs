@@ -88,6 +88,14 @@ internal static class CliOptions
             },
         };
 
+    /// <summary>Makes an empty path among <paramref name="paths"/> a parse error, as <see cref="Path"/> does for an option.</summary>
+    public static void RequireNonEmptyPaths(Argument<string[]> paths) =>
+        paths.Validators.Add(result =>
+        {
+            if (result.Tokens.Any(token => string.IsNullOrWhiteSpace(token.Value)))
+                result.AddError($"{paths.Name} needs a path, not an empty string");
+        });
+
     private static string Format<T>(T value) where T : INumber<T> =>
         (value is IFormattable formattable ? formattable.ToString(null, CultureInfo.InvariantCulture) : value.ToString()!).ToLowerInvariant();
 }

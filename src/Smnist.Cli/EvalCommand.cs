@@ -28,6 +28,9 @@ internal static class EvalCommand
             ModelChoice choice = ShippedModels.Load(parsed.GetRequiredValue(model));
             LoadedModel loaded = choice.Loaded;
             DatasetKind kind = parsed.GetValue(dataset) ?? DatasetKind.Mnist;
+            // Every test label is one of the data set's classes; a model with other classes cannot be scored on them.
+            if (loaded.Model.Config.Classes != ImageSet.Classes)
+                throw new SmnistException($"{choice.Name}: the model predicts {loaded.Model.Config.Classes} classes, and the {DatasetKindNames.NameOf(kind)} test set has {ImageSet.Classes}");
             ImageSet test = DataLoading.Load(context, kind, parsed.GetValue(dataDir)).Test;
             if (parsed.GetValue(limitTest) is int limit)
                 test = test.Take(limit);

@@ -22,6 +22,7 @@ internal static class ExplainCommand
             Description = "PNG or JPEG files of one digit each, brought to MNIST's form as predict does",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        CliOptions.RequireNonEmptyPaths(images);
         var index = CliOptions.Number("--index", "K", "Explain test-set image K instead of files", 0, int.MaxValue);
         var outDir = CliOptions.Path("--out", "DIR", "Folder for the figures explain-NAME.png and .svg [default: the current folder]");
         var json = CliOptions.Flag("--json", "Print one JSON object with every image's whole trace (the API's keys) instead of the summary lines");

@@ -22,6 +22,7 @@ internal static class PredictCommand
             Description = "PNG or JPEG files of one digit each, up to 4096×4096 pixels, grey or colour, dark on light or light on dark",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        CliOptions.RequireNonEmptyPaths(images);
         var index = CliOptions.Number("--index", "K", "Classify test-set image K instead of files", 0, int.MaxValue);
         var dataDir = DataLoading.DataDirOption();
         var dataset = DataLoading.DatasetOption();

@@ -22,7 +22,7 @@ namespace Smnist.Cli.Serve;
 
 /// <summary>
 /// <c>smnist serve</c>'s web server (Kestrel): the draw-a-digit page and its JSON API. The model is shared
-/// read-only (its recurrent weights packed once); each read borrows a <see cref="ReadingTrace"/> from a pool, so
+/// read-only (its gate weights packed once); each read borrows a <see cref="ReadingTrace"/> from a pool, so
 /// concurrent requests never share buffers. Nothing a request asks for reaches the file system: the page is
 /// embedded in the assembly and the test images are loaded before the server starts. Memory and work are bounded
 /// by <see cref="ServerLimits"/>: bodies and answers live in a <see cref="BufferBudget"/>, and at most
@@ -37,7 +37,7 @@ internal sealed class ReadingServer : IAsyncDisposable
     private readonly ServerLimits _limits;
     private readonly TextWriter _log;
     private readonly IPAddress _address;
-    private readonly PackedRecurrentWeights _packed;
+    private readonly PackedGateWeights _packed;
     private readonly ConcurrentBag<ReadingTrace> _traces = [];
     private readonly SemaphoreSlim _turns;
     private readonly BufferBudget _buffers;
@@ -51,7 +51,7 @@ internal sealed class ReadingServer : IAsyncDisposable
         _limits = limits;
         _log = log;
         _address = address;
-        _packed = new PackedRecurrentWeights(model.Loaded.Model.Config);
+        _packed = new PackedGateWeights(model.Loaded.Model.Config);
         _packed.Pack(model.Loaded.Model);
         // The first trace is made now: a model the page cannot show (one trained on other sequences) is refused at start.
         _traces.Add(NewTrace());

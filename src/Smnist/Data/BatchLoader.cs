@@ -38,7 +38,7 @@ internal sealed class BatchLoader : IDisposable
         _order = new int[source.Count];
         _slots = new Batch[PrefetchDepth];
         for (int i = 0; i < _slots.Length; i++)
-            _slots[i] = new Batch(source.Steps, source.Features, BatchSize);
+            _slots[i] = new Batch(source.Steps, source.Features, BatchSize, source.LabelsPerStep);
     }
 
     public int BatchSize { get; }
@@ -84,8 +84,26 @@ internal sealed class BatchLoader : IDisposable
         int start = batchIndex * BatchSize;
         int size = Math.Min(BatchSize, Count - start);
         batch.Size = size;
-        ReadOnlySpan<int> examples = order.Slice(start, size);
-        _source.Fill(examples, new BatchPosition(epoch, start), batch.InputSpan, batch.Labels.AsSpan(0, size));
+        Span<int> examples = batch.Indices.AsSpan(0, size);
+        Span<int> lengths = batch.Lengths.AsSpan(0, size);
+        order.Slice(start, size).CopyTo(examples);
+        // By descending length, stable (an insertion sort, no allocation): at step t the examples still running are
+        // a prefix of the batch, which is how the engine skips padding. Equal lengths keep the shuffled order.
+        for (int b = 0; b < size; b++)
+        {
+            int example = examples[b], length = _source.LengthOf(example);
+            if (length < 1 || length > _source.Steps)
+                throw new SmnistException($"example {example} has length {length}; lengths run from 1 to the source's {_source.Steps} steps");
+            int at = b;
+            for (; at > 0 && lengths[at - 1] < length; at--)
+            {
+                examples[at] = examples[at - 1];
+                lengths[at] = lengths[at - 1];
+            }
+            examples[at] = example;
+            lengths[at] = length;
+        }
+        _source.Fill(examples, new BatchPosition(epoch, start), batch.InputSpan, batch.Labels.AsSpan(0, (batch.LabelsPerStep ? batch.Steps : 1) * size));
     }
 
     private IEnumerable<Batch> Enumerate(int epoch, int firstBatch)

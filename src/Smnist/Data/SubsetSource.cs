@@ -29,6 +29,12 @@ internal sealed class SubsetSource : ISequenceSource
     public int Classes => _inner.Classes;
 
     /// <inheritdoc/>
+    public int LengthOf(int example) => _inner.LengthOf(_examples[example]);
+
+    /// <inheritdoc/>
+    public bool LabelsPerStep => _inner.LabelsPerStep;
+
+    /// <inheritdoc/>
     public void Fill(ReadOnlySpan<int> examples, BatchPosition position, Span<float> inputs, Span<int> labels)
     {
         if (_mapped.Length < examples.Length)

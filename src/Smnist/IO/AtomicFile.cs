@@ -17,6 +17,7 @@ public static class AtomicFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
+        RequireReplaceable(path);
         string fullPath = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(fullPath)!;
         Directory.CreateDirectory(directory);
@@ -41,6 +42,18 @@ public static class AtomicFile
             TryDelete(temporary);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Throws a <see cref="SmnistException"/> unless <paramref name="path"/> is absent or a regular file: the check
+    /// <see cref="Write"/> makes, for callers that want to refuse before doing the work.
+    /// </summary>
+    public static void RequireReplaceable(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        FileKind existing = FileKinds.Of(path, followLinks: false);
+        if (existing is not (FileKind.Absent or FileKind.Regular))
+            throw new SmnistException($"{path}: is {FileKinds.Describe(existing)}, not a regular file, and smnist replaces only regular files (nothing was written)");
     }
 
     /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> as UTF-8, atomically as <see cref="Write"/> does.</summary>

@@ -19,6 +19,18 @@ public static class ModelCheckpoint
     /// <summary>The model's file name in a run folder.</summary>
     public const string ModelFileName = "model.safetensors";
 
+    /// <summary>
+    /// The largest sum of magnitudes a row of gate weights or of readout weights, with its bias, may have in a loaded
+    /// model: a quarter of float's range. Sigmoid and tanh keep every LSTM output v_t in [−1, 1] whatever their
+    /// arguments, and the image views feed pixels in [0, 1], so every pre-activation and every logit is a dot product
+    /// of such a row with values of magnitude at most 1: at most the row's sum in magnitude, and at most 1 % more
+    /// with the rounding of up to 82,000 float additions (1 + 2⁻²⁴ each). So every pre-activation and logit stays below
+    /// a third of float.MaxValue, no sum ever meets ±∞ (whose mix is NaN), the stable softmax is finite, and the loss,
+    /// log Σ e^logits − logit ≤ 2 · max |logit| + ln K, is finite too. A custom model whose inputs exceed 1 in
+    /// magnitude has the same guarantee for inputs in [−1, 1]; <see cref="Training.Predictor"/> refuses logits that still overflow.
+    /// </summary>
+    internal const double MaxRowMagnitude = float.MaxValue / 4.0;
+
     /// <summary>Metadata key: the training step the weights are from (absent in files not written by a run).</summary>
     public const string StepKey = "step";
 
@@ -59,7 +71,9 @@ public static class ModelCheckpoint
         if (weights.Data.Length != config.ParameterCount)
             throw new SmnistException($"{file.Path}: tensor '{weights.Name}' holds {weights.Data.Length} values, the configuration needs {config.ParameterCount}");
         RequireFinite(file.Path, weights.Name, weights.Data);
-        return new LoadedModel(new SequenceClassifier<float>(config, weights.Data), SequenceFromMetadata(file, config));
+        var model = new SequenceClassifier<float>(config, weights.Data);
+        RequireFiniteOutputs(file.Path, model);
+        return new LoadedModel(model, SequenceFromMetadata(file, config));
     }
 
     /// <summary>
@@ -79,6 +93,7 @@ public static class ModelCheckpoint
         var model = new SequenceClassifier<float>(config);
         foreach (ParameterTensor slot in model.Layout.Tensors)
             file.Get(slot.Name).Data.CopyTo(model.Parameters, slot.Offset);
+        RequireFiniteOutputs(file.Path, model);
         return new LoadedModel(model, SequenceFromMetadata(file, config));
     }
 
@@ -89,6 +104,38 @@ public static class ModelCheckpoint
         {
             if (!float.IsFinite(values[k]))
                 throw new SmnistException($"{path}: tensor '{tensor}' holds a non-finite value ({values[k].ToString(CultureInfo.InvariantCulture)}) at index {k}");
+        }
+    }
+
+    /// <summary>Every row of gate and readout weights within <see cref="MaxRowMagnitude"/>; otherwise refused naming the row.</summary>
+    internal static void RequireFiniteOutputs(string path, SequenceClassifier<float> model)
+    {
+        ModelConfig config = model.Config;
+        ParameterLayout layout = model.Layout;
+        int n = config.HiddenSize;
+        ReadOnlySpan<float> parameters = model.Parameters;
+        for (int layer = 0; layer < config.Layers; layer++)
+        {
+            int columns = n + config.LayerInputSize(layer);
+            ReadOnlySpan<float> weights = parameters.Slice(layout.GateWeightOffset(layer), 4 * n * columns); // (4n, n+d)
+            ReadOnlySpan<float> biases = parameters.Slice(layout.GateBiasOffset(layer), 4 * n);              // (4n)
+            for (int row = 0; row < 4 * n; row++)
+                RequireBoundedRow(path, $"lstm.{layer}.{ParameterLayout.GateNames[row / n]}", row % n, weights.Slice(row * columns, columns), biases[row]);
+        }
+        ReadOnlySpan<float> readout = parameters.Slice(layout.ReadoutWeightOffset, config.Classes * n); // (K, n)
+        for (int k = 0; k < config.Classes; k++)
+            RequireBoundedRow(path, "readout", k, readout.Slice(k * n, n), parameters[layout.ReadoutBiasOffset + k]);
+    }
+
+    private static void RequireBoundedRow(string path, string module, int row, ReadOnlySpan<float> weights, float bias)
+    {
+        double magnitude = Math.Abs((double)bias);
+        foreach (float w in weights)
+            magnitude += Math.Abs((double)w);
+        if (magnitude > MaxRowMagnitude)
+        {
+            throw new SmnistException(string.Create(CultureInfo.InvariantCulture,
+                $"{path}: weights too large for finite outputs: row {row} of '{module}.weight' with its bias sums to {magnitude:G3} in magnitude, above the {MaxRowMagnitude:G3} that keeps every logit finite"));
         }
     }
 

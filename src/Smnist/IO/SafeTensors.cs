@@ -52,6 +52,10 @@ internal static class SafeTensors
     public static SafeTensorsFile Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        // Opening a FIFO blocks until something writes to it, and a device or socket holds no model: only files are read.
+        FileKind kind = FileKinds.Of(path, followLinks: true);
+        if (kind is not (FileKind.Regular or FileKind.Absent or FileKind.Directory))
+            throw new SmnistException($"{path}: is {FileKinds.Describe(kind)}, not a regular file");
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);

@@ -25,7 +25,7 @@ internal static unsafe class Gemm
     private const int MaxNr = 32;
 
     [ThreadStatic]
-    private static Workspace? t_workspace;
+    private static PackingBuffers? t_packingBuffers;
 
     /// <summary>The widest vectors this process accelerates: the one place the SIMD tier is decided.</summary>
     private static readonly SimdTier Current =
@@ -138,15 +138,15 @@ internal static unsafe class Gemm
                                      float* b, nint ldb, bool transposeB, int m, int n, int k, bool accumulate)
         where TKernel : struct, IMicroKernel
     {
-        Workspace workspace = Workspace.Current;
+        PackingBuffers buffers = PackingBuffers.Current;
         for (int jc = 0; jc < n; jc += Nc)
         {
             int nc = Math.Min(Nc, n - jc);
             for (int pc = 0; pc < k; pc += Kc)
             {
                 int kc = Math.Min(Kc, k - pc);
-                PackB(workspace.PackedB.Pointer, kc * TKernel.Nr, TKernel.Nr, b, ldb, transposeB, pc, jc, kc, nc);
-                RowBlocks<TKernel>(c + jc, ldc, a, lda, transposeA, workspace, workspace.PackedB.Pointer, kc * TKernel.Nr,
+                PackB(buffers.PackedB.Pointer, kc * TKernel.Nr, TKernel.Nr, b, ldb, transposeB, pc, jc, kc, nc);
+                RowBlocks<TKernel>(c + jc, ldc, a, lda, transposeA, buffers, buffers.PackedB.Pointer, kc * TKernel.Nr,
                                    m, nc, pc, kc, accumulate || pc > 0);
             }
         }
@@ -156,12 +156,12 @@ internal static unsafe class Gemm
                                            PackedMatrix b, int m, bool accumulate)
         where TKernel : struct, IMicroKernel
     {
-        Workspace workspace = Workspace.Current;
+        PackingBuffers buffers = PackingBuffers.Current;
         int k = b.Rows;
         for (int pc = 0; pc < k; pc += Kc)
         {
             int kc = Math.Min(Kc, k - pc);
-            RowBlocks<TKernel>(c, ldc, a, lda, transposeA, workspace, b.Buffer.Pointer + pc * TKernel.Nr, k * TKernel.Nr,
+            RowBlocks<TKernel>(c, ldc, a, lda, transposeA, buffers, b.Buffer.Pointer + pc * TKernel.Nr, k * TKernel.Nr,
                                m, b.Columns, pc, kc, accumulate || pc > 0);
         }
     }
@@ -171,20 +171,20 @@ internal static unsafe class Gemm
     /// (a plain copy per depth step). Untransposed A is read in place, Mr rows at stride lda, which saves the
     /// transposing copy; only a ragged last tile of fewer than Mr rows is packed, zero-padded.
     /// </summary>
-    private static void RowBlocks<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA, Workspace workspace,
+    private static void RowBlocks<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA, PackingBuffers buffers,
                                            float* packedB, int panelStride, int m, int n, int pc, int kc, bool loadC)
         where TKernel : struct, IMicroKernel
     {
         int mr = TKernel.Mr;
         int mc = McTiles * mr;
-        float* packedA = workspace.PackedA.Pointer; // (mc / Mr) × (kc, Mr)
+        float* packedA = buffers.PackedA.Pointer; // (mc / Mr) × (kc, Mr)
         for (int ic = 0; ic < m; ic += mc)
         {
             int rows = Math.Min(mc, m - ic);
             if (transposeA)
             {
                 PackA<TKernel>(packedA, a, lda, true, ic, pc, rows, kc);
-                Tiles<TKernel>(c + ic * ldc, ldc, null, 0, packedA, packedB, panelStride, rows, n, kc, loadC, workspace.Tile.Pointer);
+                Tiles<TKernel>(c + ic * ldc, ldc, null, 0, packedA, packedB, panelStride, rows, n, kc, loadC, buffers.Tile.Pointer);
             }
             else
             {
@@ -192,7 +192,7 @@ internal static unsafe class Gemm
                 if (fullRows < rows)
                     PackA<TKernel>(packedA, a, lda, false, ic + fullRows, pc, rows - fullRows, kc);
                 Tiles<TKernel>(c + ic * ldc, ldc, a + ic * lda + pc, lda, packedA, packedB, panelStride, rows, n, kc, loadC,
-                               workspace.Tile.Pointer);
+                               buffers.Tile.Pointer);
             }
         }
     }
@@ -226,11 +226,15 @@ internal static unsafe class Gemm
                 }
                 else
                 {
-                    // Edge tile: run the same kernel on a full (Mr, Nr) scratch tile, so the arithmetic is unchanged,
-                    // and copy only the addressed part of C in and out.
+                    // Edge tile: run the same multiply-add chains on a (Mr, Nr) scratch tile, so the arithmetic is
+                    // unchanged, and copy only the addressed part of C in and out; a tile of fewer rows computes
+                    // only those, so a few rows do not pay for a whole tile.
                     if (loadC)
                         CopyTile(tile, nr, cTile, ldc, height, width);
-                    TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
+                    if (height < mr)
+                        TKernel.RunRows(height, kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
+                    else
+                        TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
                     CopyTile(cTile, ldc, tile, nr, height, width);
                 }
             }
@@ -325,13 +329,13 @@ internal static unsafe class Gemm
     }
 
     /// <summary>Per-thread packing buffers, allocated once at their largest size.</summary>
-    private sealed class Workspace
+    private sealed class PackingBuffers
     {
         public AlignedBuffer PackedA { get; } = new(McTiles * MaxMr * Kc); // (Mc, Kc) as Mr-row panels
         public AlignedBuffer PackedB { get; } = new(Kc * Nc);             // (Kc, Nc) as Nr-column panels
         public AlignedBuffer Tile { get; } = new(MaxMr * MaxNr);          // (Mr, Nr) edge-tile scratch
 
-        public static Workspace Current => t_workspace ??= new Workspace();
+        public static PackingBuffers Current => t_packingBuffers ??= new PackingBuffers();
     }
 }
 

@@ -4,12 +4,58 @@ using Smnist.Kernels;
 
 namespace Smnist.Nn;
 
+/// <summary>One layer's activations over a batch, packed as <see cref="PackedSteps"/> lays them out.</summary>
+internal readonly ref struct LayerActivations<T>(Span<T> gates, Span<T> cells, Span<T> tanhCells, Span<T> outputs)
+{
+    /// <summary>(rows, 4n) activated f, i, o, c̃ per row.</summary>
+    public Span<T> Gates { get; } = gates;
+
+    /// <summary>(B + rows, n) c_0 of every example, then c_t of every real step.</summary>
+    public Span<T> Cells { get; } = cells;
+
+    /// <summary>(rows, n) tanh(c_t).</summary>
+    public Span<T> TanhCells { get; } = tanhCells;
+
+    /// <summary>(B + rows, n) v_0 of every example, then v_t of every real step.</summary>
+    public Span<T> Outputs { get; } = outputs;
+}
+
+/// <summary>Scratch of one layer's backward pass, reused layer after layer.</summary>
+internal readonly ref struct BackwardScratch<T>(Span<T> preActivationGrad, Span<T> chunkInputs, Span<T> weightGradTransposed, Span<T> stateGrad)
+{
+    /// <summary>(chunk rows, 4n) gradient of the gate pre-activations of one chunk of timesteps.</summary>
+    public Span<T> PreActivationGrad { get; } = preActivationGrad;
+
+    /// <summary>(chunk rows, n+d) z_t = [v_{t-1}; x_t] of one step (forward) or one chunk of timesteps.</summary>
+    public Span<T> ChunkInputs { get; } = chunkInputs;
+
+    /// <summary>(n+d, 4n) the weight gradient as the products accumulate it.</summary>
+    public Span<T> WeightGradTransposed { get; } = weightGradTransposed;
+
+    /// <summary>(2, B, n) dL/dv and dL/dc carried back through time.</summary>
+    public Span<T> StateGrad { get; } = stateGrad;
+}
+
+/// <summary>What one layer's backward pass writes: the gradients of its weight, its bias and its input.</summary>
+internal readonly ref struct LayerGradients<T>(Span<T> weight, Span<T> bias, Span<T> input)
+{
+    /// <summary>(4n, n+d), overwritten.</summary>
+    public Span<T> Weight { get; } = weight;
+
+    /// <summary>(4n), overwritten.</summary>
+    public Span<T> Bias { get; } = bias;
+
+    /// <summary>(rows, d), overwritten; empty when the input needs no gradient.</summary>
+    public Span<T> Input { get; } = input;
+}
+
 /// <summary>
-/// One LSTM layer unrolled over a whole sequence, as a forward/backward pair over flat buffers (outputs first,
-/// then inputs, weights, dimensions). T steps, B batch rows, d inputs, n units; all buffers are time-major.
+/// One LSTM layer unrolled over a batch of sequences, as a forward/backward pair over flat buffers packed as
+/// <see cref="PackedSteps"/> lays them out: at step t only the examples still running take part, so the cost is
+/// the batch's real steps. n units, d inputs.
 /// <code>
 /// z_t = [v_{t-1}; x_t]        f, i, o = σ(W_{f,i,o} z_t + b)     c̃_t = tanh(W_c z_t + b_c)
-/// c_t = f ⊙ c_{t-1} + i ⊙ c̃_t  v_t = o ⊙ tanh(c_t)              v_0 = c_0 = 0
+/// c_t = f ⊙ c_{t-1} + i ⊙ c̃_t  v_t = o ⊙ tanh(c_t)
 /// </code>
 /// The weight is the (4n, n+d) stack of the four gate matrices (see <see cref="ParameterLayout"/>): each timestep's
 /// pre-activations are one matrix product over z_t, with the weight packed once for all timesteps when the caller
@@ -18,80 +64,73 @@ namespace Smnist.Nn;
 /// </summary>
 internal static class LstmCell
 {
-    /// <summary>Rows (timesteps × batch rows) of a chunk of timesteps.</summary>
-    private const int ChunkRows = 256;
+    /// <summary>Rows (timesteps × batch rows) of a chunk of timesteps in the backward pass.</summary>
+    private const int BackwardChunkRows = 256;
 
+    /// <summary>
+    /// Runs every step from the initial state in block 0 of the activations' cells and outputs (the caller sets it:
+    /// zeros, or a stream's carried state).
+    /// </summary>
     public static void Forward<T>(
         KernelSet kernels,
-        Span<T> gates,          // (T, B, 4n) activated f, i, o, c̃ per row
-        Span<T> cells,          // (T+1, B, n) c_0..c_T
-        Span<T> tanhCells,      // (T, B, n) tanh(c_1..c_T)
-        Span<T> outputs,        // (T+1, B, n) v_0..v_T
+        LayerActivations<T> activations,
         Span<T> stepInputs,     // scratch (B, n+d): z_t of the step in progress
-        ReadOnlySpan<T> inputs, // (T, B, d)
+        ReadOnlySpan<T> inputs, // (rows, d)
         ReadOnlySpan<T> weight, // (4n, n+d)
         ReadOnlySpan<T> bias,   // (4n)
-        int steps, int batch, int inputSize, int hiddenSize,
+        PackedSteps steps, int inputSize, int hiddenSize,
         PackedMatrix? weightTransposed = null) // W transposed, (n+d, 4n), packed; float only
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = hiddenSize, d = inputSize, g = 4 * n, columns = n + d;
-        int stateBlock = batch * n, gateBlock = batch * g;
-        cells[..stateBlock].Clear();
-        outputs[..stateBlock].Clear();
-
-        for (int t = 0; t < steps; t++)
+        Span<T> gates = activations.Gates, cells = activations.Cells, tanhCells = activations.TanhCells, outputs = activations.Outputs;
+        for (int t = 0; t < steps.Steps; t++)
         {
-            // Each step's pre-activations as one product, (B, n+d) · (n+d, 4n), over z_t = [v_{t-1}; x_t] gathered
+            int rows = steps.Rows(t), row = steps.Offset(t), previous = steps.StateOffset(t), next = steps.StateOffset(t + 1);
+            // Each step's pre-activations as one product, (rows, n+d) · (n+d, 4n), over z_t = [v_{t-1}; x_t] gathered
             // into rows: the input part rides along the recurrent product instead of taking a pass of its own.
-            for (int b = 0; b < batch; b++)
+            for (int b = 0; b < rows; b++)
             {
                 Span<T> z = stepInputs.Slice(b * columns, columns);
-                outputs.Slice(t * stateBlock + b * n, n).CopyTo(z);
-                inputs.Slice((t * batch + b) * d, d).CopyTo(z[n..]);
+                outputs.Slice((previous + b) * n, n).CopyTo(z);
+                inputs.Slice((row + b) * d, d).CopyTo(z[n..]);
             }
-            Span<T> stepGates = gates.Slice(t * gateBlock, gateBlock); // (B, 4n)
-            kernels.Linear(stepGates, g, stepInputs, columns, weight, columns, rows: batch, outFeatures: g, inFeatures: columns, weightTransposed); // (B, 4n) = (B, n+d) · (4n, n+d)ᵀ
-            for (int b = 0; b < batch; b++)
+            Span<T> stepGates = gates.Slice(row * g, rows * g); // (rows, 4n)
+            kernels.Linear(stepGates, g, stepInputs, columns, weight, columns, rows: rows, outFeatures: g, inFeatures: columns, weightTransposed); // (rows, 4n) = (rows, n+d) · (4n, n+d)ᵀ
+            for (int b = 0; b < rows; b++)
             {
-                Span<T> row = stepGates.Slice(b * g, g);
-                TensorPrimitives.Add(row, bias, row);
-                kernels.Sigmoid(row[..(3 * n)], row[..(3 * n)]);
-                kernels.Tanh(row[(3 * n)..], row[(3 * n)..]);
-                int state = b * n;
+                Span<T> gateRow = stepGates.Slice(b * g, g);
+                TensorPrimitives.Add(gateRow, bias, gateRow);
+                kernels.Sigmoid(gateRow[..(3 * n)], gateRow[..(3 * n)]);
+                kernels.Tanh(gateRow[(3 * n)..], gateRow[(3 * n)..]);
                 UpdateState(kernels,
-                    cells.Slice((t + 1) * stateBlock + state, n),
-                    tanhCells.Slice(t * stateBlock + state, n),
-                    outputs.Slice((t + 1) * stateBlock + state, n),
-                    row, cells.Slice(t * stateBlock + state, n), n);
+                    cells.Slice((next + b) * n, n),
+                    tanhCells.Slice((row + b) * n, n),
+                    outputs.Slice((next + b) * n, n),
+                    gateRow, cells.Slice((previous + b) * n, n), n);
             }
         }
     }
 
     public static void Backward<T>(
         KernelSet kernels,
-        Span<T> weightGrad,             // (4n, n+d), overwritten
-        Span<T> biasGrad,               // (4n), overwritten
-        Span<T> inputGrad,              // (T, B, d), overwritten; empty when the input needs no gradient
-        Span<T> preActivationGrad,      // scratch (ChunkSteps(T, B), B, 4n): one chunk of timesteps
-        Span<T> chunkInputs,            // scratch (ChunkSteps(T, B), B, n+d): z_t = [v_{t-1}; x_t] of one chunk
-        Span<T> weightGradTransposed,   // scratch (n+d, 4n)
-        Span<T> stateGrad,              // scratch (2, B, n)
-        ReadOnlySpan<T> outputGrad,     // (T, B, n) dL/dv_1..dL/dv_T from above
-        ReadOnlySpan<T> gates,          // (T, B, 4n) from Forward
-        ReadOnlySpan<T> cells,          // (T+1, B, n)
-        ReadOnlySpan<T> tanhCells,      // (T, B, n)
-        ReadOnlySpan<T> outputs,        // (T+1, B, n)
-        ReadOnlySpan<T> inputs,         // (T, B, d)
-        ReadOnlySpan<T> weight,         // (4n, n+d)
-        int steps, int batch, int inputSize, int hiddenSize,
-        PackedMatrix? recurrent = null) // W's first n columns, (4n, n), packed; float only
+        LayerGradients<T> gradients,
+        BackwardScratch<T> scratch,
+        ReadOnlySpan<T> outputGrad,       // (rows, n) dL/dv_t from above, for every real step
+        LayerActivations<T> activations, // from Forward
+        ReadOnlySpan<T> inputs,           // (rows, d)
+        ReadOnlySpan<T> weight,           // (4n, n+d)
+        PackedSteps steps, int inputSize, int hiddenSize,
+        PackedMatrix? recurrent = null)   // W's first n columns, (4n, n), packed; float only
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = hiddenSize, d = inputSize, g = 4 * n, columns = n + d;
-        int stateBlock = batch * n, gateBlock = batch * g;
-        Span<T> recurrentGrad = stateGrad[..stateBlock];                 // (B, n) dL/dv_t through v_t's use at t+1
-        Span<T> cellGrad = stateGrad.Slice(stateBlock, stateBlock);      // (B, n) dL/dc_t through c_t's use at t+1
+        int n = hiddenSize, d = inputSize, g = 4 * n, columns = n + d, batch = steps.Batch;
+        ReadOnlySpan<T> gates = activations.Gates, cells = activations.Cells, tanhCells = activations.TanhCells, outputs = activations.Outputs;
+        Span<T> preActivationGrad = scratch.PreActivationGrad, chunkInputs = scratch.ChunkInputs, biasGrad = gradients.Bias;
+        // (B, n) dL/dv_t and dL/dc_t through their use at t+1. An example's rows stay zero until the sweep reaches
+        // its last step, since the steps after it never touch them: nothing flows back from padding.
+        Span<T> recurrentGrad = scratch.StateGrad[..(batch * n)];
+        Span<T> cellGrad = scratch.StateGrad.Slice(batch * n, batch * n);
         recurrentGrad.Clear();
         cellGrad.Clear();
         biasGrad[..g].Clear();
@@ -99,61 +138,65 @@ internal static class LstmCell
         // Swept back a chunk of timesteps at a time: the chunk's pre-activation gradients, still in cache, go into the
         // weight, bias and input gradients as a few larger products before the next (earlier) chunk. The first chunk
         // swept (the latest timesteps) overwrites the weight gradient, the others add to it.
-        int chunkSteps = ChunkSteps(steps, batch);
-        for (int end = steps; end > 0; end -= chunkSteps)
+        int chunkSteps = ChunkSteps(steps.Steps, batch);
+        for (int end = steps.Steps; end > 0; end -= chunkSteps)
         {
-            int first = Math.Max(0, end - chunkSteps);
+            int first = Math.Max(0, end - chunkSteps), firstRow = steps.Offset(first);
             for (int t = end - 1; t >= first; t--)
             {
-                Span<T> stepGrad = preActivationGrad.Slice((t - first) * gateBlock, gateBlock); // (B, 4n)
-                for (int b = 0; b < batch; b++)
+                int rows = steps.Rows(t), row = steps.Offset(t), previous = steps.StateOffset(t);
+                Span<T> stepGrad = preActivationGrad.Slice((row - firstRow) * g, rows * g); // (rows, 4n)
+                for (int b = 0; b < rows; b++)
                 {
-                    int state = b * n;
                     BackwardState(
                         stepGrad.Slice(b * g, g),
-                        cellGrad.Slice(state, n),
-                        outputGrad.Slice(t * stateBlock + state, n),
-                        recurrentGrad.Slice(state, n),
-                        gates.Slice(t * gateBlock + b * g, g),
-                        tanhCells.Slice(t * stateBlock + state, n),
-                        cells.Slice(t * stateBlock + state, n), n);
+                        cellGrad.Slice(b * n, n),
+                        outputGrad.Slice((row + b) * n, n),
+                        recurrentGrad.Slice(b * n, n),
+                        gates.Slice((row + b) * g, g),
+                        tanhCells.Slice((row + b) * n, n),
+                        cells.Slice((previous + b) * n, n), n);
                 }
                 if (t > 0)
-                    kernels.LinearInputGradient(recurrentGrad, n, stepGrad, g, weight, columns, rows: batch, inFeatures: n, outFeatures: g, recurrent); // (B, n) = (B, 4n) · (4n, n)
+                    kernels.LinearInputGradient(recurrentGrad, n, stepGrad, g, weight, columns, rows: rows, inFeatures: n, outFeatures: g, recurrent); // (rows, n) = (rows, 4n) · (4n, n)
             }
 
             // The chunk's weight gradient as one product over its z_t gathered into rows, transposed,
-            // (n+d, chunk·B) · (chunk·B, 4n): the kernel then packs the gradient rows as they lie and wastes fewer columns.
-            int rows = (end - first) * batch;
-            ReadOnlySpan<T> chunkGrad = preActivationGrad[..(rows * g)]; // (chunk·B, 4n)
-            for (int r = 0; r < rows; r++)
+            // (n+d, chunk rows) · (chunk rows, 4n): the kernel then packs the gradient rows as they lie and wastes fewer columns.
+            int chunkRows = steps.Offset(end) - firstRow;
+            ReadOnlySpan<T> chunkGrad = preActivationGrad[..(chunkRows * g)]; // (chunk rows, 4n)
+            for (int t = first; t < end; t++)
             {
-                Span<T> z = chunkInputs.Slice(r * columns, columns);
-                outputs.Slice(first * stateBlock + r * n, n).CopyTo(z);
-                inputs.Slice((first * batch + r) * d, d).CopyTo(z[n..]);
+                int rows = steps.Rows(t), row = steps.Offset(t), previous = steps.StateOffset(t);
+                for (int b = 0; b < rows; b++)
+                {
+                    Span<T> z = chunkInputs.Slice((row - firstRow + b) * columns, columns);
+                    outputs.Slice((previous + b) * n, n).CopyTo(z);
+                    inputs.Slice((row + b) * d, d).CopyTo(z[n..]);
+                }
             }
             // Transposed, the roles swap: z_t stands in the output-gradient place and the gate gradient in the input's.
-            kernels.LinearWeightGradient(weightGradTransposed, g, chunkInputs, columns, chunkGrad, g, rows, outFeatures: columns, inFeatures: g, accumulate: end < steps); // (n+d, 4n) += (chunk·B, n+d)ᵀ · (chunk·B, 4n)
-            for (int r = 0; r < rows; r++)
+            kernels.LinearWeightGradient(scratch.WeightGradTransposed, g, chunkInputs, columns, chunkGrad, g, chunkRows, outFeatures: columns, inFeatures: g, accumulate: end < steps.Steps); // (n+d, 4n) += (chunk rows, n+d)ᵀ · (chunk rows, 4n)
+            for (int r = 0; r < chunkRows; r++)
                 TensorPrimitives.Add(biasGrad[..g], chunkGrad.Slice(r * g, g), biasGrad[..g]);
-            if (!inputGrad.IsEmpty)
-                kernels.LinearInputGradient(inputGrad.Slice(first * batch * d, rows * d), d, chunkGrad, g, weight[n..], columns, rows, inFeatures: d, outFeatures: g); // (chunk·B, d) = (chunk·B, 4n) · (4n, d)
+            if (!gradients.Input.IsEmpty)
+                kernels.LinearInputGradient(gradients.Input.Slice(firstRow * d, chunkRows * d), d, chunkGrad, g, weight[n..], columns, chunkRows, inFeatures: d, outFeatures: g); // (chunk rows, d) = (chunk rows, 4n) · (4n, d)
         }
         for (int r = 0; r < g; r++)
         {
             for (int c = 0; c < columns; c++)
-                weightGrad[r * columns + c] = weightGradTransposed[c * g + r];
+                gradients.Weight[r * columns + c] = scratch.WeightGradTransposed[c * g + r];
         }
     }
 
     /// <summary>
-    /// Timesteps the passes take as one chunk for <paramref name="batch"/> rows: about <see cref="ChunkRows"/> rows of
+    /// Timesteps the backward pass takes as one chunk for <paramref name="batch"/> rows: at most <see cref="BackwardChunkRows"/> rows of
     /// 4n gates, so that a chunk of activations or gradients stays in cache between the timestep loop and the products over it.
     /// </summary>
-    public static int ChunkSteps(int steps, int batch) => Math.Clamp(ChunkRows / batch, 1, steps);
+    public static int ChunkSteps(int steps, int batch) => Math.Clamp(BackwardChunkRows / batch, 1, steps);
 
     /// <summary>Rows of the largest chunk for any batch of 1 to <paramref name="maxBatch"/> rows: what the gradient scratch needs.</summary>
-    internal static int MaxChunkRows(int steps, int maxBatch) => (int)Math.Min((long)steps * maxBatch, Math.Max(ChunkRows, maxBatch));
+    internal static int MaxChunkRows(int steps, int maxBatch) => (int)Math.Min((long)steps * maxBatch, Math.Max(BackwardChunkRows, maxBatch));
 
     /// <summary>c_t, tanh(c_t) and v_t of one batch row from its activated gates and c_{t-1}.</summary>
     private static void UpdateState<T>(KernelSet kernels, Span<T> cell, Span<T> tanhCell, Span<T> output, ReadOnlySpan<T> gates, ReadOnlySpan<T> previousCell, int n)

@@ -1,11 +1,19 @@
 using System.Numerics;
+using Smnist.Data;
 
 namespace Smnist.Nn;
 
+/// <summary>Where a forward pass reads the classes out: at each sequence's own last step, or at every step.</summary>
+internal enum ReadoutAt
+{
+    LastStep,
+    EveryStep,
+}
+
 /// <summary>
 /// The seed's network: L stacked LSTM layers (layer l > 0 reads layer l−1's outputs) and a linear readout of the
-/// last layer's final output v_T. Parameters live in one flat buffer laid out by <see cref="ParameterLayout"/>.
-/// Generic so the same code runs in float for training and in double for the gradient checks.
+/// last layer's output at each sequence's own last step (or at every step, for per-step labels). Parameters live in
+/// one flat buffer laid out by <see cref="ParameterLayout"/>. Generic so the same code runs in float for training and in double for the gradient checks.
 /// </summary>
 public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -55,61 +63,148 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     internal KernelSet Kernels { get; set; } = KernelSet.Fast;
 
     /// <summary>
-    /// Runs the network on <paramref name="workspace"/>'s inputs (T, B, d); logits land in its (B, K) Logits.
-    /// <paramref name="packed"/> (float only) must hold the current recurrent weights.
+    /// Runs the network on <paramref name="workspace"/>'s inputs, <paramref name="batch"/> sequences of the
+    /// workspace's full length, (T, B, d); the logits of each one's last step land in its (B, K) Logits.
+    /// <paramref name="packed"/> (float only) must hold the current gate weights.
     /// </summary>
-    internal void Forward(Workspace<T> workspace, int batch, PackedRecurrentWeights? packed = null)
+    internal void Forward(Workspace<T> workspace, int batch, PackedGateWeights? packed = null)
     {
-        CheckWorkspace(workspace, batch);
-        ModelConfig config = Config;
-        int n = config.HiddenSize, steps = workspace.Steps;
-        for (int layer = 0; layer < config.Layers; layer++)
-        {
-            int d = config.LayerInputSize(layer);
-            LstmCell.Forward<T>(Kernels, workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer], workspace.ChunkInputs,
-                LayerInputs(workspace, layer, batch), GateWeight(layer), GateBias(layer), steps, batch, d, n, packed?.Forward(layer));
-        }
-        Readout.Forward<T>(Kernels, workspace.Logits, FinalOutput(workspace, batch), ReadoutWeight, ReadoutBias, batch, n, config.Classes);
+        CheckWorkspace(workspace);
+        workspace.Steps.SetFull(batch, workspace.MaxSteps);
+        Run(workspace, ReadoutAt.LastStep, packed);
     }
 
-    /// <summary>The summed cross-entropy of the last forward pass against <paramref name="labels"/>.</summary>
-    internal double Loss(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch) =>
-        CrossEntropy.Forward<T>(workspace.Logits, labels, batch, Config.Classes);
+    /// <summary>
+    /// Runs the network on a batch of sequences of the given <paramref name="lengths"/> (descending, one per
+    /// example), whose steps the caller has packed into the workspace's Inputs as <see cref="PackedSteps"/> lays them
+    /// out. Logits land in the workspace's Logits: (B, K), each example's from its own last step, or (rows, K), one
+    /// per real step, with <see cref="ReadoutAt.EveryStep"/>.
+    /// </summary>
+    internal void Forward(Workspace<T> workspace, ReadOnlySpan<int> lengths, ReadoutAt readout, PackedGateWeights? packed = null)
+    {
+        CheckWorkspace(workspace);
+        workspace.Steps.Set(lengths);
+        Run(workspace, readout, packed);
+    }
 
     /// <summary>
-    /// Backpropagation through time after <see cref="Forward"/>: writes the gradient of
-    /// <paramref name="lossScale"/> · Σ cross-entropy into <paramref name="gradient"/> (laid out as
-    /// <see cref="Parameters"/>; every entry overwritten). A mean over a batch split between workers uses
-    /// lossScale = 1 / whole batch. <paramref name="packed"/> as for <see cref="Forward"/>.
+    /// One step of the single stream a workspace of one step and one example holds: its Inputs hold x_t (d), and the
+    /// state is the one the previous step left, or zeros when <paramref name="first"/>. The (K) logits land in Logits.
     /// </summary>
-    internal void Backward(Workspace<T> workspace, ReadOnlySpan<int> labels, int batch, T lossScale, Span<T> gradient, PackedRecurrentWeights? packed = null)
+    internal void ForwardStreamStep(Workspace<T> workspace, bool first, PackedGateWeights? packed = null)
     {
-        CheckWorkspace(workspace, batch);
+        CheckWorkspace(workspace);
+        if (workspace.MaxSteps != 1 || workspace.MaxBatch != 1)
+            throw new ArgumentException("a stream steps a workspace of one step and one example", nameof(workspace));
+        if (first)
+            workspace.Steps.SetFull(batch: 1, steps: 1);
+        int n = Config.HiddenSize;
+        for (int layer = 0; layer < Config.Layers; layer++)
+        {
+            // (2, n) cells and outputs: c_{t-1}, v_{t-1} in row 0, the step writes c_t, v_t into row 1.
+            foreach (T[] state in (ReadOnlySpan<T[]>)[workspace.Cells[layer], workspace.Outputs[layer]])
+            {
+                if (first)
+                    state.AsSpan(0, n).Clear();
+                else
+                    state.AsSpan(n, n).CopyTo(state);
+            }
+        }
+        RunLayers(workspace, ReadoutAt.LastStep, packed);
+    }
+
+    /// <summary>
+    /// The summed cross-entropy of the last forward pass against <paramref name="labels"/>: (B) classes, or after a
+    /// pass that read out every step, (rows) per-step classes packed as the steps are, <see cref="SequenceLabels.None"/>
+    /// for a step without a label.
+    /// </summary>
+    internal double Loss(Workspace<T> workspace, ReadOnlySpan<int> labels)
+    {
+        (int rows, bool everyStep) = ReadoutRows(workspace);
+        return CrossEntropy.Forward<T>(workspace.Logits, labels, rows, Config.Classes, allowUnlabelled: everyStep);
+    }
+
+    /// <summary>
+    /// Backpropagation through time after <see cref="Forward(Workspace{T}, ReadOnlySpan{int}, ReadoutAt, PackedGateWeights?)"/>:
+    /// writes the gradient of <paramref name="lossScale"/> · Σ cross-entropy against <paramref name="labels"/> (as
+    /// for <see cref="Loss"/>) into <paramref name="gradient"/> (laid out as <see cref="Parameters"/>; every entry
+    /// overwritten). A mean over a batch split between workers uses lossScale = 1 / (the whole batch's examples, or
+    /// labelled steps). <paramref name="packed"/> as for Forward.
+    /// </summary>
+    internal void Backward(Workspace<T> workspace, ReadOnlySpan<int> labels, T lossScale, Span<T> gradient, PackedGateWeights? packed = null)
+    {
+        CheckWorkspace(workspace);
         if (gradient.Length != Layout.Count)
             throw new ArgumentException($"the gradient needs {Layout.Count} entries, not {gradient.Length}", nameof(gradient));
         ModelConfig config = Config;
-        int n = config.HiddenSize, steps = workspace.Steps, classes = config.Classes;
-        int state = batch * n;
+        PackedSteps steps = workspace.Steps;
+        int n = config.HiddenSize, classes = config.Classes, batch = steps.Batch, totalRows = steps.TotalRows;
+        (int readoutRows, bool everyStep) = ReadoutRows(workspace);
 
-        CrossEntropy.Backward<T>(workspace.LogitsGrad, workspace.Logits, labels, lossScale, batch, classes);
-        Span<T> outputGrad = workspace.OutputGrad.AsSpan(0, steps * state);
-        outputGrad[..((steps - 1) * state)].Clear();
-        Readout.Backward<T>(Kernels, gradient.Slice(Layout.ReadoutWeightOffset, classes * n), gradient.Slice(Layout.ReadoutBiasOffset, classes),
-            outputGrad[((steps - 1) * state)..], workspace.LogitsGrad, FinalOutput(workspace, batch), ReadoutWeight, batch, n, classes);
+        CrossEntropy.Backward<T>(workspace.LogitsGrad, workspace.Logits, labels, lossScale, readoutRows, classes, allowUnlabelled: everyStep);
+        Span<T> outputGrad = workspace.OutputGrad.AsSpan(0, totalRows * n);
+        Span<T> readoutWeightGrad = gradient.Slice(Layout.ReadoutWeightOffset, classes * n), readoutBiasGrad = gradient.Slice(Layout.ReadoutBiasOffset, classes);
+        if (everyStep)
+        {
+            Readout.Backward<T>(Kernels, readoutWeightGrad, readoutBiasGrad, outputGrad, workspace.LogitsGrad, StepOutputs(workspace), ReadoutWeight, totalRows, n, classes);
+        }
+        else
+        {
+            // Each example's output gradient enters at its own last step; no other step of the top layer gets one from the readout.
+            Readout.Backward<T>(Kernels, readoutWeightGrad, readoutBiasGrad, workspace.FinalOutputGrad, workspace.LogitsGrad, workspace.FinalOutputs, ReadoutWeight, batch, n, classes);
+            outputGrad.Clear();
+            for (int b = 0; b < batch; b++)
+                workspace.FinalOutputGrad.AsSpan(b * n, n).CopyTo(outputGrad.Slice(steps.LastRow(b) * n, n));
+        }
 
-        Span<T> lowerGrad = workspace.LowerOutputGrad.AsSpan(0, config.Layers > 1 ? steps * state : 0);
+        Span<T> lowerGrad = workspace.LowerOutputGrad.AsSpan(0, config.Layers > 1 ? totalRows * n : 0);
         for (int layer = config.Layers - 1; layer >= 0; layer--)
         {
             int d = config.LayerInputSize(layer);
-            LstmCell.Backward<T>(Kernels,
-                gradient.Slice(Layout.GateWeightOffset(layer), 4 * n * (n + d)), gradient.Slice(Layout.GateBiasOffset(layer), 4 * n),
-                layer > 0 ? lowerGrad : [], workspace.PreActivationGrad, workspace.ChunkInputs, workspace.WeightGradTransposed, workspace.StateGrad,
-                outputGrad, workspace.Gates[layer], workspace.Cells[layer], workspace.TanhCells[layer], workspace.Outputs[layer],
-                LayerInputs(workspace, layer, batch), GateWeight(layer), steps, batch, d, n, packed?.Backward(layer));
+            var gradients = new LayerGradients<T>(
+                gradient.Slice(Layout.GateWeightOffset(layer), 4 * n * (n + d)), gradient.Slice(Layout.GateBiasOffset(layer), 4 * n), layer > 0 ? lowerGrad : []);
+            LstmCell.Backward<T>(Kernels, gradients, workspace.Scratch, outputGrad, workspace.Activations(layer),
+                LayerInputs(workspace, layer), GateWeight(layer), steps, d, n, packed?.Backward(layer));
             Span<T> swap = outputGrad;
             outputGrad = lowerGrad;
             lowerGrad = swap;
         }
+    }
+
+    private void Run(Workspace<T> workspace, ReadoutAt readout, PackedGateWeights? packed)
+    {
+        int n = Config.HiddenSize, batch = workspace.Steps.Batch;
+        for (int layer = 0; layer < Config.Layers; layer++)
+        {
+            workspace.Cells[layer].AsSpan(0, batch * n).Clear();
+            workspace.Outputs[layer].AsSpan(0, batch * n).Clear();
+        }
+        RunLayers(workspace, readout, packed);
+    }
+
+    /// <summary>Every layer from the initial states in the workspace, then the readout.</summary>
+    private void RunLayers(Workspace<T> workspace, ReadoutAt readout, PackedGateWeights? packed)
+    {
+        if (packed is not null && packed.Config != Config)
+            throw new ArgumentException("the packed weights were sized for another model configuration", nameof(packed));
+        ModelConfig config = Config;
+        PackedSteps steps = workspace.Steps;
+        int n = config.HiddenSize;
+        for (int layer = 0; layer < config.Layers; layer++)
+        {
+            LstmCell.Forward<T>(Kernels, workspace.Activations(layer), workspace.ChunkInputs, LayerInputs(workspace, layer),
+                GateWeight(layer), GateBias(layer), steps, config.LayerInputSize(layer), n, packed?.Forward(layer));
+        }
+        workspace.Readout = readout;
+        if (readout == ReadoutAt.EveryStep)
+        {
+            Readout.Forward<T>(Kernels, workspace.Logits, StepOutputs(workspace), ReadoutWeight, ReadoutBias, steps.TotalRows, n, config.Classes);
+            return;
+        }
+        ReadOnlySpan<T> outputs = StepOutputs(workspace);
+        for (int b = 0; b < steps.Batch; b++)
+            outputs.Slice(steps.LastRow(b) * n, n).CopyTo(workspace.FinalOutputs.AsSpan(b * n, n));
+        Readout.Forward<T>(Kernels, workspace.Logits, workspace.FinalOutputs, ReadoutWeight, ReadoutBias, steps.Batch, n, config.Classes);
     }
 
     /// <summary>(4n, n+d) the stacked gate weights of <paramref name="layer"/>.</summary>
@@ -122,28 +217,22 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
 
     private ReadOnlySpan<T> ReadoutBias => Parameters.AsSpan(Layout.ReadoutBiasOffset, Config.Classes);
 
-    /// <summary>(T, B, d) inputs of a layer: the batch for the first, v_1..v_T of the layer below for the others.</summary>
-    private static ReadOnlySpan<T> LayerInputs(Workspace<T> workspace, int layer, int batch)
-    {
-        int steps = workspace.Steps;
-        if (layer == 0)
-            return workspace.Inputs.AsSpan(0, steps * batch * workspace.Config.InputSize);
-        int state = batch * workspace.Config.HiddenSize;
-        return workspace.Outputs[layer - 1].AsSpan(state, steps * state);
-    }
+    /// <summary>(rows, d) inputs of a layer: the batch's steps for the first, v_t of the layer below for the others.</summary>
+    private static ReadOnlySpan<T> LayerInputs(Workspace<T> workspace, int layer) =>
+        layer == 0
+            ? workspace.Inputs.AsSpan(0, workspace.Steps.TotalRows * workspace.Config.InputSize)
+            : workspace.StepOutputs(layer - 1);
 
-    /// <summary>(B, n) v_T of the last layer.</summary>
-    private static ReadOnlySpan<T> FinalOutput(Workspace<T> workspace, int batch)
-    {
-        int state = batch * workspace.Config.HiddenSize;
-        return workspace.Outputs[workspace.Config.Layers - 1].AsSpan(workspace.Steps * state, state);
-    }
+    /// <summary>(rows, n) v_t of the last layer at every real step.</summary>
+    private static ReadOnlySpan<T> StepOutputs(Workspace<T> workspace) => workspace.StepOutputs(workspace.Config.Layers - 1);
 
-    private void CheckWorkspace(Workspace<T> workspace, int batch)
+    /// <summary>The rows the last pass read out: B, or every real step's.</summary>
+    private static (int Rows, bool EveryStep) ReadoutRows(Workspace<T> workspace) =>
+        workspace.Readout == ReadoutAt.EveryStep ? (workspace.Steps.TotalRows, true) : (workspace.Steps.Batch, false);
+
+    private void CheckWorkspace(Workspace<T> workspace)
     {
         if (workspace.Config != Config)
             throw new ArgumentException("the workspace was sized for another model configuration", nameof(workspace));
-        if (batch < 1 || batch > workspace.MaxBatch)
-            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"the workspace holds batches of 1 to {workspace.MaxBatch}");
     }
 }

@@ -3,80 +3,101 @@ using System.Numerics;
 namespace Smnist.Nn;
 
 /// <summary>
-/// Every activation and scratch buffer one forward/backward pass needs, sized once for a sequence length and a
-/// largest batch so that training allocates nothing per step. Buffers are time-major; a smaller batch uses a
-/// prefix of each with the batch size as its stride. One workspace per worker thread.
+/// Every activation and scratch buffer one forward/backward pass needs, sized once for a longest sequence and a
+/// largest batch so that training allocates nothing per step. Per-step buffers are packed as <see cref="Steps"/>
+/// lays them out (time-major, no padding); a smaller or shorter batch uses a prefix of each. One workspace per
+/// worker thread.
 /// </summary>
 internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly bool _allocate;
+    private long _values;
+
     public Workspace(ModelConfig config, int steps, int maxBatch)
+        : this(config, steps, maxBatch, allocate: true)
+    {
+    }
+
+    /// <summary>Lays the buffers out; without <paramref name="allocate"/> it only counts them, for <see cref="Values"/>.</summary>
+    private Workspace(ModelConfig config, int steps, int maxBatch, bool allocate)
     {
         config.Validate();
         if (steps < 1) throw new SmnistException($"a sequence needs at least one step, not {steps}");
         if (maxBatch < 1) throw new SmnistException($"a batch needs at least one example, not {maxBatch}");
+        _allocate = allocate;
         Config = config;
-        Steps = steps;
+        MaxSteps = steps;
         MaxBatch = maxBatch;
         int n = config.HiddenSize;
-        long state = (long)maxBatch * n;
-        Inputs = Allocate((long)steps * maxBatch * config.InputSize);
+        long rows = (long)steps * maxBatch, states = rows + maxBatch;
+        Steps = allocate ? new PackedSteps(steps, maxBatch) : null!;
+        _values += PackedSteps.Values(steps, maxBatch);
+        Inputs = Allocate(rows * config.InputSize);
         Gates = new T[config.Layers][];
         Cells = new T[config.Layers][];
         TanhCells = new T[config.Layers][];
         Outputs = new T[config.Layers][];
         for (int layer = 0; layer < config.Layers; layer++)
         {
-            Gates[layer] = Allocate(steps * state * 4);
-            Cells[layer] = Allocate((steps + 1) * state);
-            TanhCells[layer] = Allocate(steps * state);
-            Outputs[layer] = Allocate((steps + 1) * state);
+            Gates[layer] = Allocate(rows * n * 4);
+            Cells[layer] = Allocate(states * n);
+            TanhCells[layer] = Allocate(rows * n);
+            Outputs[layer] = Allocate(states * n);
         }
         int chunkRows = LstmCell.MaxChunkRows(steps, maxBatch);
         PreActivationGrad = Allocate((long)chunkRows * n * 4);
         int widestInput = n + Math.Max(config.InputSize, config.Layers > 1 ? n : 0);
         ChunkInputs = Allocate((long)chunkRows * widestInput);
         WeightGradTransposed = Allocate((long)widestInput * n * 4);
-        StateGrad = Allocate(2 * state);
-        OutputGrad = Allocate(steps * state);
-        LowerOutputGrad = config.Layers > 1 ? Allocate(steps * state) : [];
-        Logits = Allocate((long)maxBatch * config.Classes);
-        LogitsGrad = Allocate((long)maxBatch * config.Classes);
+        StateGrad = Allocate(2L * maxBatch * n);
+        OutputGrad = Allocate(rows * n);
+        LowerOutputGrad = config.Layers > 1 ? Allocate(rows * n) : [];
+        FinalOutputs = Allocate((long)maxBatch * n);
+        FinalOutputGrad = Allocate((long)maxBatch * n);
+        Logits = Allocate(rows * config.Classes);
+        LogitsGrad = Allocate(rows * config.Classes);
+        StepLabels = allocate ? new int[rows] : [];
+        _values += rows;
     }
 
-    /// <summary>Values the buffers of a workspace for <paramref name="maxBatch"/> rows hold, in 64-bit arithmetic (as allocated above).</summary>
-    public static long Values(ModelConfig config, int steps, int maxBatch)
-    {
-        long state = (long)maxBatch * config.HiddenSize;
-        long perLayer = steps * state * 4 + 2 * (steps + 1) * state + steps * state;
-        long shared = steps * state * 4 + 2 * state + steps * state * (config.Layers > 1 ? 2 : 1) + 2L * maxBatch * config.Classes;
-        return (long)steps * maxBatch * config.InputSize + config.Layers * perLayer + shared;
-    }
+    /// <summary>
+    /// Values (floats, doubles or label integers) a workspace for <paramref name="steps"/> steps and
+    /// <paramref name="maxBatch"/> rows holds: counted by the constructor's own layout, without allocating.
+    /// </summary>
+    public static long Values(ModelConfig config, int steps, int maxBatch) => new Workspace<T>(config, steps, maxBatch, allocate: false)._values;
 
     public ModelConfig Config { get; }
 
-    public int Steps { get; }
+    /// <summary>The longest sequence the buffers hold.</summary>
+    public int MaxSteps { get; }
 
     public int MaxBatch { get; }
 
-    /// <summary>(T, B, d) the batch's input sequences; the caller fills it before <see cref="SequenceClassifier{T}.Forward"/>.</summary>
+    /// <summary>How the batch of the last pass is laid out: its lengths and each step's rows.</summary>
+    internal PackedSteps Steps { get; }
+
+    /// <summary>
+    /// (rows, d) the batch's input steps, packed as <see cref="Steps"/> lays them out; for a batch of equal lengths,
+    /// (T, B, d). The caller fills it before <see cref="SequenceClassifier{T}.Forward(Workspace{T}, int, PackedGateWeights?)"/>.
+    /// </summary>
     public T[] Inputs { get; }
 
-    /// <summary>Per layer (T, B, 4n) activated gates.</summary>
+    /// <summary>Per layer (rows, 4n) activated gates.</summary>
     internal T[][] Gates { get; }
 
-    /// <summary>Per layer (T+1, B, n) cell states c_0..c_T.</summary>
+    /// <summary>Per layer (B + rows, n) cell states: c_0 of every example, then c_t of every real step.</summary>
     internal T[][] Cells { get; }
 
-    /// <summary>Per layer (T, B, n) tanh(c_t).</summary>
+    /// <summary>Per layer (rows, n) tanh(c_t).</summary>
     internal T[][] TanhCells { get; }
 
-    /// <summary>Per layer (T+1, B, n) outputs v_0..v_T.</summary>
+    /// <summary>Per layer (B + rows, n) outputs: v_0 of every example, then v_t of every real step.</summary>
     internal T[][] Outputs { get; }
 
-    /// <summary>(chunk, B, 4n) gradient of the gate pre-activations of one chunk of timesteps of the layer being swept back.</summary>
+    /// <summary>(chunk, 4n) gradient of the gate pre-activations of one chunk of timesteps of the layer being swept back.</summary>
     internal T[] PreActivationGrad { get; }
 
-    /// <summary>(chunk, B, n+d) the inputs z_t = [v_{t-1}; x_t] of one step (forward) or one chunk of timesteps (for its weight gradient).</summary>
+    /// <summary>(chunk, n+d) the inputs z_t = [v_{t-1}; x_t] of one step (forward) or one chunk of timesteps (for its weight gradient).</summary>
     internal T[] ChunkInputs { get; }
 
     /// <summary>(n+d, 4n) a layer's weight gradient as the products accumulate it, before it is transposed into place.</summary>
@@ -85,17 +106,74 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>(2, B, n) gradients carried back through time.</summary>
     internal T[] StateGrad { get; }
 
-    /// <summary>(T, B, n) gradient arriving at a layer's outputs, and the one it passes to the layer below.</summary>
+    /// <summary>(rows, n) gradient arriving at a layer's outputs, and the one it passes to the layer below.</summary>
     internal T[] OutputGrad { get; }
 
     internal T[] LowerOutputGrad { get; }
 
-    /// <summary>(B, K) logits of the last forward pass.</summary>
+    /// <summary>(B, n) each example's last-layer output at its own last step: what the readout reads.</summary>
+    internal T[] FinalOutputs { get; }
+
+    /// <summary>(B, n) the gradient of the loss with respect to <see cref="FinalOutputs"/>.</summary>
+    internal T[] FinalOutputGrad { get; }
+
+    /// <summary>(B, K) logits of the last forward pass, or (rows, K) when it read out every step.</summary>
     public T[] Logits { get; }
 
-    /// <summary>(B, K) gradient of the loss with respect to the logits.</summary>
+    /// <summary>Gradient of the loss with respect to <see cref="Logits"/>, in the same layout.</summary>
     internal T[] LogitsGrad { get; }
 
-    private static T[] Allocate(long length) =>
-        length <= Array.MaxLength ? new T[length] : throw new SmnistException($"a workspace buffer of {length} values is too large; use a smaller batch or hidden size");
+    /// <summary>(rows) per-step labels packed as the steps are, for a caller that gathers them here.</summary>
+    internal int[] StepLabels { get; }
+
+    /// <summary>Where the last forward pass read the classes out, which sets the layout of <see cref="Logits"/>.</summary>
+    internal ReadoutAt Readout { get; set; }
+
+    /// <summary>(rows, n) v_t of <paramref name="layer"/> at every real step of the last pass.</summary>
+    internal ReadOnlySpan<T> StepOutputs(int layer)
+    {
+        int n = Config.HiddenSize;
+        return Outputs[layer].AsSpan(Steps.Batch * n, Steps.TotalRows * n);
+    }
+
+    /// <summary>(4n) activated gates f, i, o, c̃ of <paramref name="layer"/> at step <paramref name="t"/> (0-based) of example <paramref name="example"/>.</summary>
+    internal ReadOnlySpan<T> GatesAt(int layer, int t, int example) =>
+        Gates[layer].AsSpan(RowOf(t, example) * 4 * Config.HiddenSize, 4 * Config.HiddenSize);
+
+    /// <summary>(n) c_t of <paramref name="layer"/> after step <paramref name="t"/> (0-based) of example <paramref name="example"/>.</summary>
+    internal ReadOnlySpan<T> CellAt(int layer, int t, int example) =>
+        Cells[layer].AsSpan((Steps.Batch + RowOf(t, example)) * Config.HiddenSize, Config.HiddenSize);
+
+    /// <summary>(n) v_t of <paramref name="layer"/> after step <paramref name="t"/> (0-based) of example <paramref name="example"/>.</summary>
+    internal ReadOnlySpan<T> OutputAt(int layer, int t, int example) =>
+        Outputs[layer].AsSpan((Steps.Batch + RowOf(t, example)) * Config.HiddenSize, Config.HiddenSize);
+
+    /// <summary>(K) the logits of step <paramref name="t"/> of example <paramref name="example"/> after a pass that read out every step.</summary>
+    internal ReadOnlySpan<T> StepLogits(int t, int example)
+    {
+        if (Readout != ReadoutAt.EveryStep)
+            throw new InvalidOperationException("the last pass read out only each sequence's last step");
+        return Logits.AsSpan(RowOf(t, example) * Config.Classes, Config.Classes);
+    }
+
+    /// <summary>Per layer the activations, as one layer's pass reads and writes them.</summary>
+    internal LayerActivations<T> Activations(int layer) => new(Gates[layer], Cells[layer], TanhCells[layer], Outputs[layer]);
+
+    /// <summary>The scratch one layer's backward pass uses.</summary>
+    internal BackwardScratch<T> Scratch => new(PreActivationGrad, ChunkInputs, WeightGradTransposed, StateGrad);
+
+    private int RowOf(int t, int example)
+    {
+        if ((uint)example >= (uint)Steps.Batch || (uint)t >= (uint)Steps.Lengths[example])
+            throw new ArgumentOutOfRangeException(nameof(t), t, $"example {example} of the last pass has no step {t}");
+        return Steps.Offset(t) + example;
+    }
+
+    private T[] Allocate(long length)
+    {
+        if (length > Array.MaxLength)
+            throw new SmnistException($"a workspace buffer of {length} values is too large; use a smaller batch or hidden size");
+        _values += length;
+        return _allocate ? new T[length] : [];
+    }
 }

@@ -8,13 +8,15 @@ namespace Smnist.Training;
 /// <summary>
 /// Runs a model over batches with the batch split between worker threads (data parallel): each worker owns a
 /// workspace and a gradient buffer for its rows, and the gradients are summed in worker order afterwards, so a
-/// given thread count always gives the same bits. A worker takes its rows in chunks of at most
-/// <see cref="ChunkRows"/>, so that a large batch's activations stay in cache.
+/// given thread count always gives the same bits. A batch of equal lengths is cut into runs of consecutive rows; a
+/// batch of different lengths (sorted longest first) is dealt out row by row, so that each worker gets about the
+/// same number of real steps and its rows stay sorted. A worker takes its rows in passes of at most
+/// <see cref="RowsPerPass"/>, so that a large batch's activations stay in cache.
 /// </summary>
 internal sealed class BatchRunner : IWorkerJob, IDisposable
 {
     /// <summary>Rows one forward/backward pass takes at a time: per sample, 16–32 rows ran fastest here.</summary>
-    internal const int ChunkRows = 32;
+    internal const int RowsPerPass = 32;
 
     private readonly Workspace<float>[] _workspaces;
     private readonly float[][] _gradients;
@@ -22,9 +24,11 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     private readonly double[] _losses;
     private readonly int[][] _confusions;
     private readonly WorkerPool _pool;
-    private readonly PackedRecurrentWeights _packed;
+    private readonly PackedGateWeights _packed;
+    private readonly int[][] _passLengths;       // per worker (rows of one pass) the lengths of its rows
     private Batch? _batch;
     private bool _withGradient;
+    private int _scored;
 
     public BatchRunner(SequenceClassifier<float> model, int steps, int maxBatch, int threads)
     {
@@ -35,15 +39,17 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         _gradients = new float[workers][];
         _chunkGradients = new float[workers][];
         _confusions = new int[workers][];
+        _passLengths = new int[workers][];
         _losses = new double[workers];
         for (int w = 0; w < workers; w++)
         {
-            _workspaces[w] = new Workspace<float>(model.Config, steps, Math.Min(rowsPerWorker, ChunkRows));
+            _workspaces[w] = new Workspace<float>(model.Config, steps, Math.Min(rowsPerWorker, RowsPerPass));
             _gradients[w] = new float[model.Layout.Count];
-            _chunkGradients[w] = rowsPerWorker > ChunkRows ? new float[model.Layout.Count] : [];
+            _chunkGradients[w] = rowsPerWorker > RowsPerPass ? new float[model.Layout.Count] : [];
             _confusions[w] = new int[model.Config.Classes * model.Config.Classes];
+            _passLengths[w] = new int[RowsPerPass];
         }
-        _packed = new PackedRecurrentWeights(model.Config);
+        _packed = new PackedGateWeights(model.Config);
         _pool = new WorkerPool(workers);
     }
 
@@ -55,8 +61,8 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     {
         int workers = Math.Clamp(threads, 1, maxBatch);
         int rowsPerWorker = (maxBatch + workers - 1) / workers;
-        long perWorker = Workspace<float>.Values(config, steps, Math.Min(rowsPerWorker, ChunkRows))
-            + config.ParameterCount * (rowsPerWorker > ChunkRows ? 2 : 1);
+        long perWorker = Workspace<float>.Values(config, steps, Math.Min(rowsPerWorker, RowsPerPass))
+            + config.ParameterCount * (rowsPerWorker > RowsPerPass ? 2 : 1);
         long packed = 2L * config.Layers * 4 * config.HiddenSize * (config.HiddenSize + Gemm.PanelWidth);
         return sizeof(float) * (workers * perWorker + packed);
     }
@@ -71,23 +77,29 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     /// <summary>The gradient of the last <see cref="TrainStep"/>, laid out as the model's parameters.</summary>
     public float[] Gradient => _gradients[0];
 
-    /// <summary>Forward and backward over <paramref name="batch"/>: returns the mean loss; the gradient of the mean lands in <see cref="Gradient"/>.</summary>
+    /// <summary>
+    /// Forward and backward over <paramref name="batch"/>: returns the mean loss (over its examples, or over its
+    /// labelled steps when it has per-step labels); the gradient of that mean lands in <see cref="Gradient"/>.
+    /// </summary>
     public double TrainStep(Batch batch)
     {
-        Run(batch, withGradient: true);
+        int scored = Run(batch, withGradient: true);
         float[] total = _gradients[0];
         for (int w = 1; w < Workers; w++)
         {
-            if (Rows(w, batch.Size).Count > 0)
+            if (Rows(w, batch).Count > 0)
                 TensorPrimitives.Add(total, _gradients[w], total);
         }
-        return SumLosses() / batch.Size;
+        return scored == 0 ? 0 : SumLosses() / scored;
     }
 
-    /// <summary>Forward over <paramref name="batch"/>, adding each row's (label, prediction) to <paramref name="confusion"/>; returns the summed loss.</summary>
-    public double Evaluate(Batch batch, int[] confusion)
+    /// <summary>
+    /// Forward over <paramref name="batch"/>, adding each example's (or labelled step's) (label, prediction) to
+    /// <paramref name="confusion"/>; returns the summed loss and how many examples or steps it scored.
+    /// </summary>
+    public (double Loss, int Scored) Evaluate(Batch batch, int[] confusion)
     {
-        Run(batch, withGradient: false);
+        int scored = Run(batch, withGradient: false);
         foreach (int[] counts in _confusions)
         {
             for (int k = 0; k < counts.Length; k++)
@@ -96,54 +108,88 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
                 counts[k] = 0;
             }
         }
-        return SumLosses();
+        return (SumLosses(), scored);
     }
 
     public void Execute(int worker)
     {
         Batch batch = _batch!;
-        (int start, int rows) = Rows(worker, batch.Size);
+        (int start, int count, int stride) = Rows(worker, batch);
         _losses[worker] = 0;
-        for (int first = start; first < start + rows; first += ChunkRows)
-            RunChunk(worker, batch, first, Math.Min(ChunkRows, start + rows - first), firstChunk: first == start);
+        for (int done = 0; done < count; done += RowsPerPass)
+            RunPass(worker, batch, start + done * stride, Math.Min(RowsPerPass, count - done), stride, firstPass: done == 0);
     }
 
-    /// <summary>Forward (and backward) over batch rows [first, first + rows) on <paramref name="worker"/>'s buffers.</summary>
-    private void RunChunk(int worker, Batch batch, int first, int rows, bool firstChunk)
+    /// <summary>Forward (and backward) over the batch rows first, first + stride, … (<paramref name="rows"/> of them) on <paramref name="worker"/>'s buffers.</summary>
+    private void RunPass(int worker, Batch batch, int first, int rows, int stride, bool firstPass)
     {
         Workspace<float> workspace = _workspaces[worker];
+        PackedSteps steps = workspace.Steps;
         int features = batch.Features;
-        // The chunk's rows of each timestep, gathered into the worker's own dense (T, rows, d) input.
-        for (int t = 0; t < batch.Steps; t++)
+        Span<int> lengths = _passLengths[worker].AsSpan(0, rows);
+        for (int b = 0; b < rows; b++)
+            lengths[b] = batch.Lengths[first + b * stride];
+        steps.Set(lengths);
+        // The pass's running rows of each timestep, gathered into the worker's own packed (rows, d) input (and labels).
+        for (int t = 0; t < steps.Steps; t++)
         {
-            batch.Inputs.AsSpan((t * batch.Size + first) * features, rows * features)
-                .CopyTo(workspace.Inputs.AsSpan(t * rows * features));
+            int row = steps.Offset(t);
+            for (int b = 0; b < steps.Rows(t); b++)
+            {
+                int source = t * batch.Size + first + b * stride;
+                batch.Inputs.AsSpan(source * features, features).CopyTo(workspace.Inputs.AsSpan((row + b) * features));
+                if (batch.LabelsPerStep)
+                    workspace.StepLabels[row + b] = batch.Labels[source];
+            }
         }
-        ReadOnlySpan<int> labels = batch.Labels.AsSpan(first, rows);
-        Model.Forward(workspace, rows, _packed);
-        _losses[worker] += Model.Loss(workspace, labels, rows);
+        ReadOnlySpan<int> labels;
+        if (batch.LabelsPerStep)
+        {
+            labels = workspace.StepLabels.AsSpan(0, steps.TotalRows);
+        }
+        else
+        {
+            Span<int> passLabels = workspace.StepLabels.AsSpan(0, rows);
+            for (int b = 0; b < rows; b++)
+                passLabels[b] = batch.Labels[first + b * stride];
+            labels = passLabels;
+        }
+        Model.Forward(workspace, lengths, batch.LabelsPerStep ? ReadoutAt.EveryStep : ReadoutAt.LastStep, _packed);
+        _losses[worker] += Model.Loss(workspace, labels);
         if (_withGradient)
         {
-            float[] gradient = firstChunk ? _gradients[worker] : _chunkGradients[worker];
-            Model.Backward(workspace, labels, rows, 1f / batch.Size, gradient, _packed);
-            if (!firstChunk)
+            float[] gradient = firstPass ? _gradients[worker] : _chunkGradients[worker];
+            Model.Backward(workspace, labels, 1f / _scored, gradient, _packed);
+            if (!firstPass)
                 TensorPrimitives.Add(_gradients[worker], gradient, _gradients[worker]);
             return;
         }
         int classes = Model.Config.Classes;
-        for (int b = 0; b < rows; b++)
-            _confusions[worker][labels[b] * classes + TensorPrimitives.IndexOfMax<float>(workspace.Logits.AsSpan(b * classes, classes))]++;
+        for (int r = 0; r < labels.Length; r++)
+        {
+            if (labels[r] != SequenceLabels.None)
+                _confusions[worker][labels[r] * classes + TensorPrimitives.IndexOfMax<float>(workspace.Logits.AsSpan(r * classes, classes))]++;
+        }
     }
 
     public void Dispose() => _pool.Dispose();
 
-    private void Run(Batch batch, bool withGradient)
+    /// <summary>Runs the batch on the workers; returns how many examples (or labelled steps) it scores.</summary>
+    private int Run(Batch batch, bool withGradient)
     {
         _batch = batch;
         _withGradient = withGradient;
+        _scored = batch.Size;
+        if (batch.LabelsPerStep)
+        {
+            _scored = 0;
+            foreach (int label in batch.LabelSpan)
+                _scored += label == SequenceLabels.None ? 0 : 1;
+        }
         _packed.Pack(Model);
         _pool.Run(this);
         _batch = null;
+        return _scored;
     }
 
     private double SumLosses()
@@ -154,10 +200,17 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         return sum;
     }
 
-    private (int Start, int Count) Rows(int worker, int batchSize)
+    /// <summary>
+    /// The rows of <paramref name="worker"/>: start, start + stride, … (count of them). Equal lengths: a run of
+    /// consecutive rows; different lengths: every Workers-th row, which spreads the long and the short evenly.
+    /// </summary>
+    private (int Start, int Count, int Stride) Rows(int worker, Batch batch)
     {
-        int perWorker = (batchSize + Workers - 1) / Workers;
-        int start = Math.Min(worker * perWorker, batchSize);
-        return (start, Math.Min(perWorker, batchSize - start));
+        int size = batch.Size;
+        if (batch.Lengths[size - 1] != batch.Lengths[0])
+            return (worker, worker < size ? (size - worker + Workers - 1) / Workers : 0, Workers);
+        int perWorker = (size + Workers - 1) / Workers;
+        int start = Math.Min(worker * perWorker, size);
+        return (start, Math.Min(perWorker, size - start), 1);
     }
 }

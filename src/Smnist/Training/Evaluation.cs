@@ -3,7 +3,10 @@ using Smnist.Nn;
 
 namespace Smnist.Training;
 
-/// <summary>Accuracy, mean loss and the confusion matrix (rows: true class, columns: predicted) over a set.</summary>
+/// <summary>
+/// Accuracy, mean loss and the confusion matrix (rows: true class, columns: predicted) over a set; <see cref="Samples"/>
+/// counts its examples, or its labelled steps when the source labels every step.
+/// </summary>
 public sealed record EvaluationResult(double Accuracy, double Loss, int Samples, int[,] Confusion)
 {
     /// <summary>Fraction of each class's examples predicted correctly (NaN for a class with none).</summary>
@@ -51,8 +54,13 @@ public static class Evaluator
         int classes = runner.Model.Config.Classes;
         var counts = new int[classes * classes];
         double loss = 0;
+        int scored = 0;
         foreach (Batch batch in loader.Epoch(0))
-            loss += runner.Evaluate(batch, counts);
+        {
+            (double batchLoss, int batchScored) = runner.Evaluate(batch, counts);
+            loss += batchLoss;
+            scored += batchScored;
+        }
         var confusion = new int[classes, classes];
         int correct = 0;
         for (int k = 0; k < classes; k++)
@@ -61,6 +69,6 @@ public static class Evaluator
             for (int p = 0; p < classes; p++)
                 confusion[k, p] = counts[k * classes + p];
         }
-        return new EvaluationResult((double)correct / loader.Count, loss / loader.Count, loader.Count, confusion);
+        return new EvaluationResult((double)correct / scored, loss / scored, scored, confusion);
     }
 }

@@ -28,25 +28,61 @@ public static class Predictor
     /// <param name="sequence">(T, d) values, step after step: T = sequence.Length / d, with d the model's input size.</param>
     public static float[] Probabilities(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        int features = model.Config.InputSize;
-        if (sequence.Length == 0 || sequence.Length % features != 0)
-            throw new ArgumentException($"a sequence is whole steps of {features} values, not {sequence.Length} values", nameof(sequence));
-        int steps = sequence.Length / features;
-        var workspace = new Workspace<float>(model.Config, steps, maxBatch: 1);
-        sequence.CopyTo(workspace.Inputs); // (T, 1, d)
+        Workspace<float> workspace = Load(model, sequence);
         return Run(model, workspace);
+    }
+
+    /// <summary>
+    /// The class probabilities at every step of one sequence of any length: element t is what the model would answer
+    /// if the sequence stopped after step t (0-based), the last one its answer to the whole. One forward pass; the
+    /// same as <see cref="Probabilities(SequenceClassifier{float}, ReadOnlySpan{float})"/> of each prefix.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="sequence">(T, d) values, step after step: T = sequence.Length / d, with d the model's input size.</param>
+    /// <returns>T arrays of K probabilities.</returns>
+    public static float[][] StepProbabilities(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
+    {
+        Workspace<float> workspace = Load(model, sequence);
+        int steps = workspace.MaxSteps;
+        model.Forward(workspace, [steps], ReadoutAt.EveryStep);
+        var probabilities = new float[steps][];
+        for (int t = 0; t < steps; t++)
+            probabilities[t] = ToProbabilities(workspace.StepLogits(t, example: 0).ToArray());
+        return probabilities;
     }
 
     /// <summary>The most probable class of one sequence of any length; see <see cref="Probabilities(SequenceClassifier{float}, ReadOnlySpan{float})"/>.</summary>
     public static int Predict(SequenceClassifier<float> model, ReadOnlySpan<float> sequence) =>
         TensorPrimitives.IndexOfMax<float>(Probabilities(model, sequence));
 
+    /// <summary>A workspace of one example holding <paramref name="sequence"/>, (T, d).</summary>
+    private static Workspace<float> Load(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int features = model.Config.InputSize;
+        if (sequence.Length == 0 || sequence.Length % features != 0)
+            throw new ArgumentException($"a sequence is whole steps of {features} values, not {sequence.Length} values", nameof(sequence));
+        var workspace = new Workspace<float>(model.Config, sequence.Length / features, maxBatch: 1);
+        sequence.CopyTo(workspace.Inputs); // (T, 1, d)
+        return workspace;
+    }
+
     private static float[] Run(SequenceClassifier<float> model, Workspace<float> workspace)
     {
         model.Forward(workspace, batch: 1);
-        var probabilities = workspace.Logits.AsSpan(0, model.Config.Classes).ToArray();
-        TensorPrimitives.SoftMax(probabilities, probabilities);
+        return ToProbabilities(workspace.Logits.AsSpan(0, model.Config.Classes).ToArray());
+    }
+
+    /// <summary>Turns <paramref name="probabilities"/>, holding one step's logits, into that step's probabilities in place.</summary>
+    private static float[] ToProbabilities(float[] probabilities)
+    {
+        // A loaded model's weights keep the logits finite for inputs in [−1, 1] (ModelCheckpoint.MaxRowMagnitude); far larger values can still overflow them.
+        foreach (float logit in probabilities)
+        {
+            if (!float.IsFinite(logit))
+                throw new SmnistException("the model's logits overflow on this sequence: its values are too large for the model's weights");
+        }
+        Softmax.Apply(probabilities, probabilities);
         return probabilities;
     }
 }

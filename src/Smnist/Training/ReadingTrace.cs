@@ -8,23 +8,24 @@ namespace Smnist.Training;
 /// <summary>
 /// How a model reads one image, step by step: after <see cref="Read"/>, for every timestep t = 1..T and every
 /// layer, the activated gates f, i, o, c̃, the cell state c_t and the output v_t of every unit, and the ten class
-/// probabilities softmax(R v_t + r) the readout would give if the sequence stopped at t. One forward pass plus
-/// the readout of every step; all buffers are allocated once, so one instance reads image after image without
+/// probabilities softmax(R v_t + r) the readout would give if the sequence stopped at t. One forward pass that
+/// reads out every step; all buffers are allocated once, so one instance reads image after image without
 /// allocating. Not thread-safe: one instance per concurrent reader (the model itself is shared read-only).
 /// </summary>
 public sealed class ReadingTrace
 {
     private readonly SequenceClassifier<float> _model;
-    private readonly PackedRecurrentWeights? _packed;
+    private readonly PackedGateWeights? _packed;
     private readonly Workspace<float> _workspace;
     private readonly float[] _input;             // (784) the image in 0..1, row-major
     private readonly float[] _stepProbabilities; // (T, K)
+    private readonly int[] _length;              // (1) the one sequence's length, T
 
     /// <summary>A trace of <paramref name="model"/> reading images in the <paramref name="sequence"/> view.</summary>
     /// <param name="model">The model; shared read-only.</param>
     /// <param name="sequence">The view the model was trained on.</param>
     /// <param name="packed">The model's recurrent weights already packed (shared by all traces of one model), or null.</param>
-    public ReadingTrace(SequenceClassifier<float> model, SequenceLayout sequence, PackedRecurrentWeights? packed = null)
+    public ReadingTrace(SequenceClassifier<float> model, SequenceLayout sequence, PackedGateWeights? packed = null)
     {
         sequence.RequireImages();
         if (sequence.Features != model.Config.InputSize)
@@ -38,6 +39,7 @@ public sealed class ReadingTrace
         _workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1);
         _input = new float[ImageSet.Pixels];
         _stepProbabilities = new float[sequence.Steps * model.Config.Classes];
+        _length = [sequence.Steps];
     }
 
     /// <summary>The traced model's sizes.</summary>
@@ -85,24 +87,17 @@ public sealed class ReadingTrace
         }
         for (int pixel = 0; pixel < ImageSet.Pixels; pixel++)
             _input[pixel] = image[pixel] / 255f;
-        _model.Forward(_workspace, batch: 1, _packed);
-
-        ModelConfig config = Config;
-        int n = config.HiddenSize, classes = config.Classes, steps = Steps;
-        ReadOnlySpan<float> parameters = _model.Parameters;
-        // (T, n) v_1..v_T of the last layer, read out all at once into (T, K).
-        ReadOnlySpan<float> outputs = _workspace.Outputs[config.Layers - 1].AsSpan(n, steps * n);
-        Readout.Forward<float>(_model.Kernels, _stepProbabilities, outputs,
-            parameters.Slice(_model.Layout.ReadoutWeightOffset, classes * n), parameters.Slice(_model.Layout.ReadoutBiasOffset, classes),
-            steps, n, classes);
-        for (int t = 0; t < steps; t++)
+        _model.Forward(_workspace, _length, ReadoutAt.EveryStep, _packed);
+        int classes = Config.Classes;
+        for (int t = 0; t < Steps; t++)
         {
             Span<float> row = _stepProbabilities.AsSpan(t * classes, classes);
-            TensorPrimitives.SoftMax(row, row);
+            _workspace.StepLogits(t, example: 0).CopyTo(row);
+            Softmax.Apply(row, row);
         }
 
         Digit = TensorPrimitives.IndexOfMax(Probabilities);
-        int decided = steps;
+        int decided = Steps;
         while (decided > 1 && TensorPrimitives.IndexOfMax(StepProbabilities(decided - 1)) == Digit)
             decided--;
         DecidedAt = decided;
@@ -125,23 +120,21 @@ public sealed class ReadingTrace
         CheckStep(t);
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)gate, (uint)ParameterLayout.Candidate, nameof(gate));
         int n = Config.HiddenSize;
-        return _workspace.Gates[CheckLayer(layer)].AsSpan((t - 1) * 4 * n + gate * n, n);
+        return _workspace.GatesAt(CheckLayer(layer), t - 1, example: 0).Slice(gate * n, n);
     }
 
     /// <summary>(n) the cell state c_t of <paramref name="layer"/> (t in 1..T).</summary>
     public ReadOnlySpan<float> Cell(int layer, int t)
     {
         CheckStep(t);
-        int n = Config.HiddenSize;
-        return _workspace.Cells[CheckLayer(layer)].AsSpan(t * n, n);
+        return _workspace.CellAt(CheckLayer(layer), t - 1, example: 0);
     }
 
     /// <summary>(n) the output v_t of <paramref name="layer"/> (t in 1..T).</summary>
     public ReadOnlySpan<float> Output(int layer, int t)
     {
         CheckStep(t);
-        int n = Config.HiddenSize;
-        return _workspace.Outputs[CheckLayer(layer)].AsSpan(t * n, n);
+        return _workspace.OutputAt(CheckLayer(layer), t - 1, example: 0);
     }
 
     private void CheckStep(int t)

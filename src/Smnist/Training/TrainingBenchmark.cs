@@ -8,6 +8,21 @@ namespace Smnist.Training;
 /// <summary>Measured speed of whole training steps.</summary>
 public sealed record BenchmarkResult(SequenceView View, int Layers, int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
 
+/// <summary>
+/// Measured speed of a ragged batch against the same data padded to its longest length: the medians over the
+/// alternating rounds, and the median of the rounds' ratios.
+/// </summary>
+public sealed record RaggedBenchmarkResult(int MaxLength, int BatchSize, int Hidden, int Features, int Threads, int Rounds,
+    double RaggedSamplesPerSecond, double PaddedSamplesPerSecond, double Speedup);
+
+/// <summary>Where a <see cref="TrainingBenchmark"/> run stands, reported after every step (a step of a large batch at 784 timesteps takes minutes).</summary>
+/// <param name="WarmingUp">True during the untimed warm-up, false while steps are timed.</param>
+/// <param name="Step">Steps done in this phase.</param>
+/// <param name="Steps">The steps this phase takes: the warm-up's minimum, or the timed steps.</param>
+/// <param name="TimedSteps">The timed steps that follow the warm-up (or are under way).</param>
+/// <param name="Seconds">Time spent in this phase so far.</param>
+public readonly record struct BenchmarkProgress(bool WarmingUp, int Step, int Steps, int TimedSteps, double Seconds);
+
 /// <summary>Times whole training steps, as <c>smnist bench</c> does.</summary>
 public static class TrainingBenchmark
 {
@@ -15,10 +30,11 @@ public static class TrainingBenchmark
     /// Times whole training steps (forward, backward, Adam) on MNIST-shaped data already in memory (the images in
     /// the <paramref name="view"/> sequence view, as prepared batches), after untimed warm-up steps: at least
     /// <paramref name="warmupSteps"/> and <paramref name="warmupSeconds"/>, long enough for tiered compilation to
-    /// settle, so the figure is the steady speed a training run sees.
+    /// settle, so the figure is the steady speed a training run sees. <paramref name="progress"/>, when given, hears
+    /// of every step.
     /// </summary>
     public static BenchmarkResult Run(int batchSize = 32, int hidden = 128, int steps = 200, int threads = 0, int warmupSteps = 20, double warmupSeconds = 1.5,
-        SequenceView view = SequenceView.Rows, int layers = 1)
+        SequenceView view = SequenceView.Rows, int layers = 1, IProgress<BenchmarkProgress>? progress = null)
     {
         if (batchSize < 1 || hidden < 1 || steps < 1 || threads < 0 || warmupSteps < 0 || warmupSeconds < 0 || layers < 1)
             throw new SmnistException("bench needs a positive batch size, hidden size, layer count and step count, and threads ≥ 0");
@@ -42,19 +58,142 @@ public static class TrainingBenchmark
         var adam = new Adam(model.Layout.Count);
         var clock = Stopwatch.StartNew();
         for (int k = 0; k < warmupSteps || clock.Elapsed.TotalSeconds < warmupSeconds; k++)
+        {
             Step(runner, adam, batches[k % batches.Count]);
+            progress?.Report(new BenchmarkProgress(WarmingUp: true, k + 1, warmupSteps, steps, clock.Elapsed.TotalSeconds));
+        }
         clock.Restart();
         for (int k = 0; k < steps; k++)
+        {
             Step(runner, adam, batches[k % batches.Count]);
+            progress?.Report(new BenchmarkProgress(WarmingUp: false, k + 1, steps, steps, clock.Elapsed.TotalSeconds));
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         return new BenchmarkResult(view, layers, batchSize, hidden, steps, runner.Workers, steps * batchSize / seconds, seconds * 1000 / steps);
     }
 
-    private static Batch Copy(Batch batch, SequenceLayout sequence)
+    /// <summary>
+    /// Times training on batches of sequences whose lengths are uniform in [T/4, T] (T = <paramref name="maxLength"/>)
+    /// against the same sequences padded with zeros to T, the usual workaround: <paramref name="rounds"/> rounds of
+    /// <paramref name="steps"/> steps each way, alternating which goes first, after warm-up. Random values, d =
+    /// <paramref name="features"/>, 10 classes.
+    /// </summary>
+    public static RaggedBenchmarkResult RunRagged(int maxLength = 200, int batchSize = 32, int hidden = 128, int features = 8, int steps = 20, int rounds = 5, int threads = 0)
     {
-        var copy = new Batch(sequence.Steps, sequence.Features, batch.Capacity) { Size = batch.Size };
+        if (maxLength < 4 || batchSize < 1 || hidden < 1 || features < 1 || steps < 1 || rounds < 1 || threads < 0)
+            throw new SmnistException("the ragged bench needs a longest length of at least 4, a positive batch size, hidden size, step and round count, and threads ≥ 0");
+        int count = 4 * batchSize;
+        var random = DeterministicRandom.For(7, RandomStreams.Synthetic, 1);
+        var lengths = new int[count];
+        var labels = new int[count];
+        var values = new float[count * maxLength * features]; // (N, T, d), zeros beyond each length
+        for (int example = 0; example < count; example++)
+        {
+            lengths[example] = maxLength / 4 + (int)(random.NextUInt64() % (ulong)(maxLength - maxLength / 4 + 1));
+            labels[example] = (int)(random.NextUInt64() % 10);
+            for (int k = 0; k < lengths[example] * features; k++)
+                values[example * maxLength * features + k] = (float)random.NextDouble();
+        }
+        var padded = new InMemorySequenceSource(values, labels, maxLength, features, classes: 10);
+        Measured ragged = new(new BenchmarkSource(padded, lengths), batchSize, hidden, threads);
+        Measured paddedRun = new(padded, batchSize, hidden, threads);
+
+        var raggedSpeeds = new double[rounds];
+        var paddedSpeeds = new double[rounds];
+        var ratios = new double[rounds];
+        var clock = Stopwatch.StartNew();
+        for (int k = 0; k < 20 || clock.Elapsed.TotalSeconds < 3; k++)
+        {
+            ragged.Step(k);
+            paddedRun.Step(k);
+        }
+        for (int round = 0; round < rounds; round++)
+        {
+            bool raggedFirst = round % 2 == 0;
+            (raggedFirst ? ragged : paddedRun).Time(steps);
+            (raggedFirst ? paddedRun : ragged).Time(steps);
+            raggedSpeeds[round] = ragged.SamplesPerSecond;
+            paddedSpeeds[round] = paddedRun.SamplesPerSecond;
+            ratios[round] = ragged.SamplesPerSecond / paddedRun.SamplesPerSecond;
+        }
+        int workers = ragged.Workers;
+        ragged.Dispose();
+        paddedRun.Dispose();
+        return new RaggedBenchmarkResult(maxLength, batchSize, hidden, features, workers, rounds, Median(raggedSpeeds), Median(paddedSpeeds), Median(ratios));
+    }
+
+    private static double Median(double[] values)
+    {
+        double[] sorted = [.. values.Order()];
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    /// <summary>One side of the ragged comparison: its batches prepared up front, a model, a runner and Adam.</summary>
+    private sealed class Measured : IDisposable
+    {
+        private readonly List<Batch> _batches = [];
+        private readonly BatchRunner _runner;
+        private readonly Adam _adam;
+        private readonly int _batchSize;
+
+        public Measured(ISequenceSource source, int batchSize, int hidden, int threads)
+        {
+            using var loader = new BatchLoader(source, batchSize, shuffle: false, seed: 1);
+            foreach (Batch batch in loader.Epoch(0))
+                _batches.Add(Copy(batch, source.Steps, source.Features));
+            var model = SequenceClassifier<float>.Initialize(new ModelConfig(source.Features, hidden, Classes: source.Classes), seed: 1);
+            _runner = new BatchRunner(model, source.Steps, batchSize, threads > 0 ? threads : Environment.ProcessorCount);
+            _adam = new Adam(model.Layout.Count);
+            _batchSize = batchSize;
+        }
+
+        public int Workers => _runner.Workers;
+
+        public double SamplesPerSecond { get; private set; }
+
+        public void Step(int k)
+        {
+            _runner.TrainStep(_batches[k % _batches.Count]);
+            _adam.Update(_runner.Model.Parameters, _runner.Gradient, 1e-3f);
+        }
+
+        public void Time(int steps)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int k = 0; k < steps; k++)
+                Step(k);
+            SamplesPerSecond = steps * _batchSize / clock.Elapsed.TotalSeconds;
+        }
+
+        public void Dispose() => _runner.Dispose();
+    }
+
+    /// <summary>The padded sequences read at their own lengths.</summary>
+    private sealed class BenchmarkSource(InMemorySequenceSource padded, int[] lengths) : ISequenceSource
+    {
+        public int Count => padded.Count;
+
+        public int Steps => padded.Steps;
+
+        public int Features => padded.Features;
+
+        public int Classes => padded.Classes;
+
+        public int LengthOf(int example) => lengths[example];
+
+        public void Fill(ReadOnlySpan<int> examples, BatchPosition position, Span<float> inputs, Span<int> labels) =>
+            padded.Fill(examples, position, inputs, labels);
+    }
+
+    private static Batch Copy(Batch batch, SequenceLayout sequence) => Copy(batch, sequence.Steps, sequence.Features);
+
+    private static Batch Copy(Batch batch, int steps, int features)
+    {
+        var copy = new Batch(steps, features, batch.Capacity) { Size = batch.Size };
         batch.Inputs.CopyTo(copy.Inputs, 0);
         batch.Labels.CopyTo(copy.Labels, 0);
+        batch.Lengths.CopyTo(copy.Lengths, 0);
         return copy;
     }
 

@@ -29,6 +29,18 @@ public static class CliHarness
         return outcome;
     }
 
+    /// <summary>Asserts that the command fails with <paramref name="exit"/> and one "error: ..." line on stderr containing <paramref name="expected"/>.</summary>
+    public static Outcome FailsWith(int exit, string expected, params string[] args)
+    {
+        Outcome outcome = Run(args);
+        Assert.True(outcome.Exit == exit, $"smnist {string.Join(' ', args)} exited {outcome.Exit}, not {exit}\nstdout: {outcome.Out}\nstderr: {outcome.Err}");
+        string[] lines = outcome.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{outcome.Err}");
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+        return outcome;
+    }
+
     /// <summary>A fresh temporary directory, deleted with the returned handle.</summary>
     public static TempDirectory TempDir() => new();
 

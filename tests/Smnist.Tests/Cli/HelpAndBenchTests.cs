@@ -51,4 +51,17 @@ public sealed class HelpAndBenchTests
         var outcome = CliHarness.Succeeds("bench", "--batch-size", "4", "--hidden", "8", "--steps", "3", "--threads", "1");
         Assert.Matches(@"^\d+ samples/s, \d+\.\d\d ms/step", outcome.Out);
     }
+
+    [Fact]
+    public void BenchRaggedComparesRaggedWithPaddedInOneRun()
+    {
+        var outcome = CliHarness.Succeeds("bench", "--ragged", "16", "--batch-size", "8", "--hidden", "8", "--steps", "2", "--threads", "1", "--json");
+        using JsonDocument json = JsonDocument.Parse(outcome.Out);
+        JsonElement root = json.RootElement;
+        Assert.Equal(16, root.GetProperty("max_length").GetInt32());
+        Assert.Equal(5, root.GetProperty("rounds").GetInt32());
+        Assert.True(root.GetProperty("ragged_samples_per_second").GetDouble() > 0);
+        Assert.True(root.GetProperty("padded_samples_per_second").GetDouble() > 0);
+        Assert.True(root.GetProperty("speedup").GetDouble() > 0);
+    }
 }

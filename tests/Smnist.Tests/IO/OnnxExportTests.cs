@@ -109,6 +109,194 @@ public sealed class OnnxExportTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void AStreamFedInThreePiecesCarryingTheStateEqualsOnePass(int layers)
+    {
+        const int steps = 12, features = 3, batch = 3, n = 10;
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(features, n, layers, Classes: 4), seed: 5);
+        foreach (ref float p in model.Parameters.AsSpan())
+            p *= 3;
+        var random = new Random(11);
+        float[] sequences = Enumerable.Range(0, batch * steps * features).Select(_ => (float)(2 * random.NextDouble() - 1)).ToArray(); // (B, T, d)
+        using var export = new StatefulExport(model, SequenceLayout.Custom(steps, features));
+
+        var whole = export.Run(sequences, steps, [steps, steps, steps], Zeros(layers * batch * n), Zeros(layers * batch * n));
+        float[] h = Zeros(layers * batch * n), c = Zeros(layers * batch * n);
+        StatefulExport.Result piece = default!;
+        int start = 0;
+        foreach (int length in new[] { 5, 4, 3 })
+        {
+            piece = export.Run(Steps(sequences, batch, steps, features, start, length), length, [length, length, length], h, c);
+            (h, c) = (piece.FinalHidden, piece.FinalCell);
+            start += length;
+        }
+
+        AssertClose(whole.Logits, piece.Logits, 1e-5f);
+        AssertClose(whole.FinalHidden, piece.FinalHidden, 1e-5f);
+        AssertClose(whole.FinalCell, piece.FinalCell, 1e-5f);
+        for (int b = 0; b < batch; b++)
+        {
+            Alone ours = RunAlone(model, sequences.AsSpan(b * steps * features, steps * features).ToArray(), steps);
+            AssertClose(ours.Logits, whole.Logits.AsSpan(b * 4, 4).ToArray(), 1e-4f);
+            for (int layer = 0; layer < layers; layer++)
+            {
+                AssertClose(ours.Hidden[layer], whole.FinalHidden.AsSpan((layer * batch + b) * n, n).ToArray(), 1e-4f);
+                AssertClose(ours.Cell[layer], whole.FinalCell.AsSpan((layer * batch + b) * n, n).ToArray(), 1e-4f);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ARaggedBatchWithSequenceLensGivesEachExampleItsOwnResult(int layers)
+    {
+        SequenceLayout sequence = SequenceLayout.Create(SequenceView.Rows);
+        const int n = 12;
+        int[] lengths = [28, 1, 13, 20, 7];
+        int batch = lengths.Length, steps = sequence.Steps, d = sequence.Features;
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(d, n, layers), seed: 3);
+        foreach (ref float p in model.Parameters.AsSpan())
+            p *= 3;
+        (byte[] images, _) = CliHarness.TestImages(batch);
+        // (B, T, d): each image's first rows, then padding that must never be read: a read would show.
+        float[] padded = new float[batch * steps * d];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int k = 0; k < steps * d; k++)
+                padded[b * steps * d + k] = k < lengths[b] * d ? images[b * ImageSet.Pixels + k] / 255f : 7f;
+        }
+        using var export = new StatefulExport(model, sequence);
+
+        var onnx = export.Run(padded, steps, lengths, Zeros(layers * batch * n), Zeros(layers * batch * n));
+
+        for (int b = 0; b < batch; b++)
+        {
+            // smnist on this example alone, at its own length: the fixed-length path, batch of one.
+            Alone ours = RunAlone(model, padded.AsSpan(b * steps * d, lengths[b] * d).ToArray(), lengths[b]);
+            AssertClose(ours.Logits, onnx.Logits.AsSpan(b * 10, 10).ToArray(), 1e-4f);
+            for (int layer = 0; layer < layers; layer++)
+            {
+                AssertClose(ours.Hidden[layer], onnx.FinalHidden.AsSpan((layer * batch + b) * n, n).ToArray(), 1e-4f);
+                AssertClose(ours.Cell[layer], onnx.FinalCell.AsSpan((layer * batch + b) * n, n).ToArray(), 1e-4f);
+            }
+        }
+        Assert.True(onnx.Logits.Max() - onnx.Logits.Min() > 0.5f, "the logits should spread enough for the comparison to mean something");
+    }
+
+    [Fact]
+    public void TheStatefulFormDeclaresItsStateAndLengthsAndThePlainFormDoesNot()
+    {
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(1, 4, 2), seed: 1);
+        SequenceLayout permuted = SequenceLayout.Create(SequenceView.Permuted, permutationSeed: 1);
+
+        Onnx.ModelProto stateful = OnnxExport.Build(model, permuted, stateful: true);
+        Assert.Equal(["input", "initial_h", "initial_c", "sequence_lens"], stateful.Graph.Input.Select(i => i.Name));
+        Assert.Equal(["logits", "Y_h", "Y_c"], stateful.Graph.Output.Select(o => o.Name));
+        Assert.Equal("steps", stateful.Graph.Input[0].Type.TensorType.Shape.Dim[1].DimParam);
+        Assert.Equal([2, 0, 4], stateful.Graph.Input[1].Type.TensorType.Shape.Dim.Select(dim => dim.DimValue));
+        Assert.Equal((int)Onnx.TensorProto.Types.DataType.Int32, stateful.Graph.Input[3].Type.TensorType.ElemType);
+        // A piece of a stream cannot be permuted as a whole: the caller feeds the network's order, given in the metadata.
+        Assert.DoesNotContain(stateful.Graph.Node, node => node.OpType == "Gather");
+        Assert.Equal(string.Join(',', permuted.Permutation!), stateful.MetadataProps.Single(p => p.Key == "permutation").Value);
+        var consumed = stateful.Graph.Node.SelectMany(node => node.Input).Concat(stateful.Graph.Output.Select(o => o.Name)).ToHashSet();
+        Assert.All(stateful.Graph.Initializer, tensor => Assert.Contains(tensor.Name, consumed));
+
+        Onnx.ModelProto plain = OnnxExport.Build(model, permuted);
+        Assert.Equal(["input"], plain.Graph.Input.Select(i => i.Name));
+        Assert.Equal(["logits"], plain.Graph.Output.Select(o => o.Name));
+        Assert.Equal(784, plain.Graph.Input[0].Type.TensorType.Shape.Dim[1].DimValue);
+        Assert.Contains(plain.Graph.Node, node => node.OpType == "Gather");
+        Assert.DoesNotContain(plain.MetadataProps, p => p.Key == "permutation");
+    }
+
+    [Fact]
+    public void TheCommandWritesTheStatefulFormWhenAsked()
+    {
+        using var dir = CliHarness.TempDir();
+        ModelCheckpoint.Save(dir["model.safetensors"], SequenceClassifier<float>.Initialize(new ModelConfig(28, 6, 2), seed: 1), SequenceLayout.Create(SequenceView.Rows));
+
+        var outcome = CliHarness.Succeeds("export", "--model", dir["model.safetensors"], "--onnx", dir["stateful.onnx"], "--stateful");
+
+        Assert.Contains("initial_h and initial_c [2, batch, 6], sequence_lens [batch] (int32); outputs logits [batch, 10], Y_h and Y_c [2, batch, 6]", outcome.Out);
+        using var session = new InferenceSession(dir["stateful.onnx"]);
+        Assert.Equal(["input", "initial_h", "initial_c", "sequence_lens"], session.InputNames);
+        Assert.Equal(["logits", "Y_h", "Y_c"], session.OutputNames);
+        Assert.Equal([-1, -1, 28], session.InputMetadata["input"].Dimensions);
+    }
+
+    private static float[] Zeros(int count) => new float[count];
+
+    /// <summary>Steps [start, start + length) of every example of (B, T, d) <paramref name="sequences"/>, as (B, length, d).</summary>
+    private static float[] Steps(float[] sequences, int batch, int steps, int features, int start, int length)
+    {
+        var piece = new float[batch * length * features];
+        for (int b = 0; b < batch; b++)
+            sequences.AsSpan((b * steps + start) * features, length * features).CopyTo(piece.AsSpan(b * length * features));
+        return piece;
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, float tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float largest = expected.Zip(actual, (x, y) => MathF.Abs(x - y)).Max();
+        Assert.True(largest <= tolerance, $"largest difference {largest}, more than {tolerance}");
+    }
+
+    private sealed record Alone(float[] Logits, float[][] Hidden, float[][] Cell);
+
+    /// <summary>smnist's logits and every layer's final v and c for one example of <paramref name="steps"/> steps, run alone.</summary>
+    private static Alone RunAlone(SequenceClassifier<float> model, float[] example, int steps)
+    {
+        var workspace = new Workspace<float>(model.Config, steps, maxBatch: 1);
+        example.CopyTo(workspace.Inputs, 0); // (T, 1, d)
+        model.Forward(workspace, batch: 1);
+        int n = model.Config.HiddenSize, layers = model.Config.Layers;
+        return new Alone(workspace.Logits.AsSpan(0, model.Config.Classes).ToArray(),
+            Enumerable.Range(0, layers).Select(l => workspace.Outputs[l].AsSpan(steps * n, n).ToArray()).ToArray(),
+            Enumerable.Range(0, layers).Select(l => workspace.Cells[l].AsSpan(steps * n, n).ToArray()).ToArray());
+    }
+
+    /// <summary>A stateful export in ONNX Runtime.</summary>
+    private sealed class StatefulExport : IDisposable
+    {
+        private readonly string _directory = Directory.CreateTempSubdirectory("smnist-onnx-").FullName;
+        private readonly InferenceSession _session;
+        private readonly ModelConfig _config;
+
+        public StatefulExport(SequenceClassifier<float> model, SequenceLayout sequence)
+        {
+            _config = model.Config;
+            string path = Path.Combine(_directory, "stateful.onnx");
+            OnnxExport.Save(path, model, sequence, stateful: true);
+            _session = new InferenceSession(path);
+        }
+
+        public sealed record Result(float[] Logits, float[] FinalHidden, float[] FinalCell);
+
+        /// <summary>Runs (B, steps, d) <paramref name="input"/> from the states (layers, B, n) <paramref name="h"/> and <paramref name="c"/>.</summary>
+        public Result Run(float[] input, int steps, int[] lengths, float[] h, float[] c)
+        {
+            int batch = lengths.Length, layers = _config.Layers, n = _config.HiddenSize;
+            using var results = _session.Run([
+                NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, new DenseTensor<float>(input, [batch, steps, _config.InputSize])),
+                NamedOnnxValue.CreateFromTensor(OnnxExport.InitialHiddenName, new DenseTensor<float>(h, [layers, batch, n])),
+                NamedOnnxValue.CreateFromTensor(OnnxExport.InitialCellName, new DenseTensor<float>(c, [layers, batch, n])),
+                NamedOnnxValue.CreateFromTensor(OnnxExport.SequenceLengthsName, new DenseTensor<int>(lengths, [batch])),
+            ]);
+            float[] Output(string name) => results.Single(r => r.Name == name).AsEnumerable<float>().ToArray();
+            return new Result(Output(OnnxExport.OutputName), Output(OnnxExport.FinalHiddenName), Output(OnnxExport.FinalCellName));
+        }
+
+        public void Dispose()
+        {
+            _session.Dispose();
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
     private static float[] SmnistLogits(SequenceClassifier<float> model, SequenceLayout sequence, byte[] images, int batch)
     {
         var workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: batch);

@@ -1,3 +1,4 @@
+using Smnist.Data;
 using Smnist.Nn;
 
 namespace Smnist.Tests.Nn;
@@ -46,13 +47,64 @@ public class GradientCheckTests
         double MeanLoss()
         {
             model.Forward(workspace, batch);
-            return model.Loss(workspace, labels, batch) / batch;
+            return model.Loss(workspace, labels) / batch;
         }
 
         MeanLoss();
         var analytic = new double[model.Parameters.Length];
-        model.Backward(workspace, labels, batch, 1.0 / batch, analytic);
+        model.Backward(workspace, labels, 1.0 / batch, analytic);
+        AssertMatchesFiniteDifferences(model, analytic, MeanLoss);
+    }
 
+    public static TheoryData<int, string, bool> RaggedShapes() => new()
+    {
+        { 1, "3,1,2", false },
+        { 2, "4,1,3,4,2", false },
+        { 2, "1,1", false },
+        { 1, "3,1,2", true },
+        { 2, "4,1,3,4,2", true },
+    };
+
+    /// <summary>
+    /// Sequences of mixed lengths in one batch, length 1 included, with one label per sequence (read out at its own
+    /// last step) or per step (some steps unlabelled): the loss and its gradient see no padding.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(RaggedShapes))]
+    public void RaggedBatchesMatchFiniteDifferences(int layers, string lengthList, bool labelsPerStep)
+    {
+        int[] lengths = RaggedPacking.SortedLengths(lengthList.Split(',').Select(int.Parse).ToArray());
+        int batch = lengths.Length, steps = lengths[0];
+        var config = new ModelConfig(InputSize: 2, HiddenSize: 3, layers, Classes: 3);
+        var model = SequenceClassifier<double>.Initialize(config, seed: 9);
+        var random = DeterministicRandom.For(43, RandomStreams.Synthetic, 0);
+        for (int k = 0; k < model.Parameters.Length; k++)
+            model.Parameters[k] = random.NextDouble() * 3 - 1.5;
+        var workspace = new Workspace<double>(config, steps, batch);
+        int rows = lengths.Sum();
+        for (int k = 0; k < rows * config.InputSize; k++)
+            workspace.Inputs[k] = random.NextDouble() * 2 - 1;
+        // Per step: every third step unlabelled; per sequence: one class each.
+        int[] labels = labelsPerStep
+            ? Enumerable.Range(0, rows).Select(r => r % 3 == 1 ? SequenceLabels.None : (r * 5 + 2) % config.Classes).ToArray()
+            : Enumerable.Range(0, batch).Select(b => (b * 7 + 1) % config.Classes).ToArray();
+        int scored = RaggedPacking.Labelled(labels);
+        ReadoutAt readout = labelsPerStep ? ReadoutAt.EveryStep : ReadoutAt.LastStep;
+
+        double MeanLoss()
+        {
+            model.Forward(workspace, lengths, readout);
+            return model.Loss(workspace, labels) / scored;
+        }
+
+        MeanLoss();
+        var analytic = new double[model.Parameters.Length];
+        model.Backward(workspace, labels, 1.0 / scored, analytic);
+        AssertMatchesFiniteDifferences(model, analytic, MeanLoss);
+    }
+
+    private static void AssertMatchesFiniteDifferences(SequenceClassifier<double> model, double[] analytic, Func<double> meanLoss)
+    {
         // Five-point central differences: truncation error O(h⁴), so a large step keeps rounding error small too.
         const double h = 1e-3;
         foreach (ParameterTensor tensor in model.Layout.Tensors)
@@ -65,7 +117,7 @@ public class GradientCheckTests
                 double LossAt(double offset)
                 {
                     model.Parameters[index] = saved + offset;
-                    return MeanLoss();
+                    return meanLoss();
                 }
                 numeric[k] = (8 * (LossAt(h) - LossAt(-h)) - (LossAt(2 * h) - LossAt(-2 * h))) / (12 * h);
                 model.Parameters[index] = saved;

@@ -3,6 +3,7 @@ using Smnist.Data;
 using Smnist.IO;
 using Smnist.Nn;
 using Smnist.Optim;
+using Xunit.Abstractions;
 
 namespace Smnist.Tests.Nn;
 
@@ -11,7 +12,7 @@ namespace Smnist.Tests.Nn;
 /// logits, loss, every gradient, and the parameters after five optimizer steps.
 /// </summary>
 [Trait("Category", "unit")]
-public class PyTorchParityTests
+public class PyTorchParityTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("seed_rows", "fast")]
@@ -37,7 +38,7 @@ public class PyTorchParityTests
 
         var model = new SequenceClassifier<float>(config) { Kernels = kernels };
         Load(root.GetProperty("parameters"), model.Layout, model.Parameters);
-        PackedRecurrentWeights? packed = packRecurrentWeights ? new PackedRecurrentWeights(config) : null;
+        PackedGateWeights? packed = packRecurrentWeights ? new PackedGateWeights(config) : null;
         packed?.Pack(model);
         var workspace = new Workspace<float>(config, steps, batch);
         Floats(root.GetProperty("inputs")).CopyTo(workspace.Inputs, 0);
@@ -45,10 +46,10 @@ public class PyTorchParityTests
 
         model.Forward(workspace, batch, packed);
         AssertClose(Floats(root.GetProperty("logits")), workspace.Logits.AsSpan(0, batch * config.Classes), 2e-5f, "logits");
-        Assert.Equal(root.GetProperty("loss").GetDouble(), model.Loss(workspace, labels, batch) / batch, 5e-6);
+        Assert.Equal(root.GetProperty("loss").GetDouble(), model.Loss(workspace, labels) / batch, 5e-6);
 
         var gradient = new float[model.Layout.Count];
-        model.Backward(workspace, labels, batch, 1f / batch, gradient, packed);
+        model.Backward(workspace, labels, 1f / batch, gradient, packed);
         var expectedGradient = new float[model.Layout.Count];
         Load(root.GetProperty("gradients"), model.Layout, expectedGradient);
         foreach (ParameterTensor tensor in model.Layout.Tensors)
@@ -62,7 +63,7 @@ public class PyTorchParityTests
         {
             packed?.Pack(model);
             model.Forward(workspace, batch, packed);
-            model.Backward(workspace, labels, batch, 1f / batch, gradient, packed);
+            model.Backward(workspace, labels, 1f / batch, gradient, packed);
             if (clip is float maxNorm)
                 GradientClipping.ClipGlobalNorm(gradient, maxNorm);
             adam.Update(model.Parameters, gradient, rate);
@@ -71,6 +72,75 @@ public class PyTorchParityTests
         Load(root.GetProperty("parameters_after"), model.Layout, expectedAfter);
         foreach (ParameterTensor tensor in model.Layout.Tensors)
             AssertClose(expectedAfter.AsSpan(tensor.Offset, tensor.Length), model.Parameters.AsSpan(tensor.Offset, tensor.Length), 2e-5f, tensor.Name + " after Adam");
+    }
+
+    /// <summary>
+    /// A ragged batch against tools/reference/ragged_reference.py, where the notebook's cell runs each sequence alone at
+    /// its own length: logits (each sequence's last step, or every step), the mean loss (over the sequences, or the
+    /// labelled steps) and every gradient.
+    /// </summary>
+    [Theory]
+    [InlineData("ragged_last", "fast")]
+    [InlineData("ragged_last", "packed")]
+    [InlineData("ragged_last", "reference")]
+    [InlineData("ragged_steps", "fast")]
+    [InlineData("ragged_steps", "packed")]
+    [InlineData("ragged_steps", "reference")]
+    public void RaggedBatchesMatchPyTorch(string name, string kernels)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
+        JsonElement root = document.RootElement;
+        JsonElement configJson = root.GetProperty("config");
+        var config = new ModelConfig(configJson.GetProperty("input_size").GetInt32(), configJson.GetProperty("hidden_size").GetInt32(),
+            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32());
+        int steps = configJson.GetProperty("steps").GetInt32(), batch = configJson.GetProperty("batch").GetInt32(), classes = config.Classes;
+        int[] lengths = root.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        int[] order = RaggedPacking.Order(lengths);
+        JsonElement labelsJson = root.GetProperty("labels");
+        bool perStep = labelsJson[0].ValueKind == JsonValueKind.Array;
+
+        var model = new SequenceClassifier<float>(config) { Kernels = kernels == "reference" ? KernelSet.Reference : KernelSet.Fast };
+        Load(root.GetProperty("parameters"), model.Layout, model.Parameters);
+        PackedGateWeights? packed = kernels == "packed" ? new PackedGateWeights(config) : null;
+        packed?.Pack(model);
+        var workspace = new Workspace<float>(config, steps, batch);
+        RaggedPacking.Inputs<float>(Floats(root.GetProperty("inputs")), lengths, config.InputSize, workspace.Inputs);
+        int[] labels = perStep
+            ? RaggedPacking.StepLabels(labelsJson.EnumerateArray().SelectMany(row => row.EnumerateArray().Select(e => e.GetInt32())).ToArray(), lengths)
+            : order.Select(example => labelsJson[example].GetInt32()).ToArray();
+        int scored = RaggedPacking.Labelled(labels);
+
+        model.Forward(workspace, RaggedPacking.SortedLengths(lengths), perStep ? ReadoutAt.EveryStep : ReadoutAt.LastStep, packed);
+        float[] expectedLogits = Floats(root.GetProperty("logits"));
+        var expected = new List<float>();
+        var actual = new List<float>();
+        for (int b = 0; b < batch; b++)
+        {
+            int example = order[b];
+            if (!perStep)
+            {
+                expected.AddRange(expectedLogits.AsSpan(example * classes, classes).ToArray());
+                actual.AddRange(workspace.Logits.AsSpan(b * classes, classes).ToArray());
+                continue;
+            }
+            for (int t = 0; t < lengths[example]; t++)
+            {
+                expected.AddRange(expectedLogits.AsSpan((t * batch + example) * classes, classes).ToArray());
+                actual.AddRange(workspace.StepLogits(t, b).ToArray());
+            }
+        }
+        float logitsError = AssertClose(expected.ToArray(), actual.ToArray(), 2e-5f, "logits");
+        double loss = model.Loss(workspace, labels) / scored;
+        Assert.Equal(root.GetProperty("loss").GetDouble(), loss, 5e-6);
+
+        var gradient = new float[model.Layout.Count];
+        model.Backward(workspace, labels, 1f / scored, gradient, packed);
+        var expectedGradient = new float[model.Layout.Count];
+        Load(root.GetProperty("gradients"), model.Layout, expectedGradient);
+        float gradientError = 0;
+        foreach (ParameterTensor tensor in model.Layout.Tensors)
+            gradientError = MathF.Max(gradientError, AssertClose(expectedGradient.AsSpan(tensor.Offset, tensor.Length), gradient.AsSpan(tensor.Offset, tensor.Length), 1e-5f, tensor.Name));
+        output.WriteLine($"{name} {kernels}: logits {logitsError:E1}, loss {Math.Abs(loss - root.GetProperty("loss").GetDouble()):E1}, gradients {gradientError:E1} (largest error relative to each tensor's scale)");
     }
 
     [Fact]
@@ -101,13 +171,20 @@ public class PyTorchParityTests
         }
     }
 
-    /// <summary>Each element within <paramref name="tolerance"/> of the expected value, relative to the tensor's largest magnitude (at least 1).</summary>
-    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
+    /// <summary>
+    /// Each element within <paramref name="tolerance"/> of the expected value, relative to the tensor's largest
+    /// magnitude (at least 1); returns the largest such relative error.
+    /// </summary>
+    private static float AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
-        float scale = 1f;
+        float scale = 1f, largest = 0f;
         foreach (float e in expected) scale = MathF.Max(scale, MathF.Abs(e));
         for (int k = 0; k < expected.Length; k++)
+        {
             Assert.True(MathF.Abs(expected[k] - actual[k]) <= tolerance * scale, $"{what}[{k}]: expected {expected[k]}, got {actual[k]}");
+            largest = MathF.Max(largest, MathF.Abs(expected[k] - actual[k]) / scale);
+        }
+        return largest;
     }
 }

@@ -21,9 +21,9 @@ public class BatchRunnerTests
         var whole = new Workspace<float>(model.Config, rows.Steps, batchSize);
         batch.InputSpan.CopyTo(whole.Inputs);
         model.Forward(whole, batchSize);
-        double expectedLoss = model.Loss(whole, batch.LabelSpan, batchSize) / batchSize;
+        double expectedLoss = model.Loss(whole, batch.LabelSpan) / batchSize;
         var expectedGradient = new float[model.Layout.Count];
-        model.Backward(whole, batch.LabelSpan, batchSize, 1f / batchSize, expectedGradient);
+        model.Backward(whole, batch.LabelSpan, 1f / batchSize, expectedGradient);
 
         using var runner = new BatchRunner(model, rows.Steps, batchSize, threads);
         double loss = runner.TrainStep(batch);
@@ -35,7 +35,7 @@ public class BatchRunnerTests
         }
 
         var confusion = new int[100];
-        double summed = runner.Evaluate(batch, confusion);
+        double summed = runner.Evaluate(batch, confusion).Loss;
         Assert.Equal(expectedLoss * batchSize, summed, 1e-4);
         Assert.Equal(batchSize, confusion.Sum());
     }
@@ -62,7 +62,7 @@ public class BatchRunnerTests
                 batch.Inputs.AsSpan((t * batchSize + worker * half) * rows.Features, half * rows.Features).CopyTo(workspace.Inputs.AsSpan(t * half * rows.Features));
             ReadOnlySpan<int> labels = batch.Labels.AsSpan(worker * half, half);
             model.Forward(workspace, half);
-            model.Backward(workspace, labels, half, 1f / batchSize, part);
+            model.Backward(workspace, labels, 1f / batchSize, part);
             for (int k = 0; k < part.Length; k++)
                 expected[k] += part[k];
         }

@@ -17,7 +17,7 @@ public class ReadingTraceTests
     {
         SequenceLayout sequence = SequenceLayout.Create(view, permutationSeed: 4);
         var model = SequenceClassifier<float>.Initialize(new ModelConfig(sequence.Features, 16, layers), seed: 2, forgetBias: 1);
-        var packed = new PackedRecurrentWeights(model.Config);
+        var packed = new PackedGateWeights(model.Config);
         packed.Pack(model);
         var trace = new ReadingTrace(model, sequence, packed);
         (byte[] images, _) = CliHarness.TestImages(5);
@@ -112,7 +112,7 @@ public class ReadingTraceTests
     {
         SequenceLayout rows = SequenceLayout.Create(SequenceView.Rows);
         var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, 32), seed: 1);
-        var packed = new PackedRecurrentWeights(model.Config);
+        var packed = new PackedGateWeights(model.Config);
         packed.Pack(model);
         (byte[] images, _) = CliHarness.TestImages(2);
         var fresh = new ReadingTrace(model, rows, packed);

@@ -3,17 +3,18 @@ using Smnist.Kernels;
 namespace Smnist.Nn;
 
 /// <summary>
-/// Every layer's gate weight packed for the matrix kernel as the timestep products use it: the whole weight transposed,
-/// (n+d, 4n), for the forward pass; its recurrent part (the first n columns) as stored, (4n, n), for backpropagation. Pack once per training step, after the parameters last changed; read-only afterwards, so
-/// every worker thread shares it.
+/// Every layer's (4n, n+d) gate weight packed for the matrix kernel as the timestep products use it: the whole weight
+/// transposed, (n+d, 4n), for the forward pass; its recurrent part (the first n columns) as stored, (4n, n), for
+/// backpropagation. Pack once per training step, after the parameters last changed; read-only afterwards, so every
+/// worker thread (and every reader of one model) shares it.
 /// </summary>
-public sealed class PackedRecurrentWeights
+public sealed class PackedGateWeights
 {
     private readonly PackedMatrix[] _forward;
     private readonly PackedMatrix[] _backward;
 
-    /// <summary>Buffers for the packed recurrent weights of a model of <paramref name="config"/>.</summary>
-    public PackedRecurrentWeights(ModelConfig config)
+    /// <summary>Buffers for the packed gate weights of a model of <paramref name="config"/>.</summary>
+    public PackedGateWeights(ModelConfig config)
     {
         Config = config;
         int n = config.HiddenSize;
@@ -29,7 +30,7 @@ public sealed class PackedRecurrentWeights
     /// <summary>The configuration the buffers are sized for.</summary>
     public ModelConfig Config { get; }
 
-    /// <summary>Packs the current recurrent weights of <paramref name="model"/>.</summary>
+    /// <summary>Packs the current gate weights of <paramref name="model"/>.</summary>
     public void Pack(SequenceClassifier<float> model)
     {
         if (model.Config != Config)
