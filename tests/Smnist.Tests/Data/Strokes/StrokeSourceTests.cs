@@ -148,15 +148,12 @@ public sealed class StrokeSourceTests
     public void TheStrokesRecipeTrainsOnPenPaths()
     {
         ImageSet images = DataAcquisition.ReadDirectory(IdxBuilder.FixtureMnistDirectory).Train.Take(1000);
-        var options = Recipe.Strokes.Options with { Epochs = 8, BatchSize = 25, Threads = 2 };
-        // An engine that runs every example for Steps (T_max) steps feeds zeros after a path ends; the long-memory
-        // start keeps what the path said through them, so the check holds with or without ragged batches.
-        options = options with { ForgetBias = 5f, InputBias = -5f };
+        var options = Recipe.Strokes.Options with { Epochs = 3, BatchSize = 25, Threads = 2 };
         using var trainer = new Trainer(options, images, Subset.Value);
         Assert.Equal(SequenceView.Strokes, trainer.Sequence.View);
         Assert.Equal(StrokeEncoding.Features, trainer.Model.Config.InputSize);
         TrainingResult result = trainer.Fit();
-        Assert.True(result.Test!.Accuracy > 0.3, $"test accuracy {result.Test.Accuracy} after 8 epochs on 1,000 paths"); // chance is 0.1
+        Assert.True(result.Test!.Accuracy > 0.4, $"test accuracy {result.Test.Accuracy} after 3 epochs on 1,000 paths"); // chance is 0.1
         float[] probabilities = Predictor.Probabilities(trainer.Model, trainer.Sequence, Subset.Value.Image(0));
         Assert.Equal(1f, probabilities.Sum(), 3);
     }
