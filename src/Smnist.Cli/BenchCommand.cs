@@ -17,7 +17,7 @@ internal static class BenchCommand
         var steps = CliOptions.Number("--steps", "N", "Timed steps, after untimed warm-up (at least 20 steps and 1.5 s, so the JIT has settled)", 1, 1_000_000, "default: 200");
         var threads = CliOptions.Number("--threads", "N", "Worker threads; 0 for one per processor", 0, 256, "default: 0");
         var sequence = CliOptions.Choice("--sequence", "Sequence view of the images: 28 rows of 28 pixels, 784 pixels, or 784 permuted pixels [default: rows]",
-            Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom).ToDictionary(SequenceLayout.NameOf));
+            Enum.GetValues<SequenceView>().Where(v => v is not (SequenceView.Custom or SequenceView.Strokes)).ToDictionary(SequenceLayout.NameOf));
         var layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", 1, 16, "default: 1");
         var json = CliOptions.Flag("--json", "Print one JSON object (samples_per_second, ms_per_step, ...) and nothing else on stdout");
         var ragged = CliOptions.Number("--ragged", "T", "Instead, compare sequences of lengths uniform in [T/4, T] with the same sequences padded to T (8 features; --steps timed steps a round, 5 alternating rounds)", 4, 100_000, "off");

@@ -69,7 +69,7 @@ internal static class ExplainCommand
                 trace.Read(image);
                 string labelText = label is int known ? $" (label {known})" : "";
                 string title = string.Create(CultureInfo.InvariantCulture,
-                    $"{source}{labelText}: {trace.Digit} ({trace.Probabilities[trace.Digit] * 100:F1} %), decided at {ExplainFigure.StepName(trace.Sequence)} {trace.DecidedAt} of {trace.Steps}");
+                    $"{Path.GetFileName(source)}{labelText}: {trace.Digit} ({trace.Probabilities[trace.Digit] * 100:F1} %), decided at {ExplainFigure.StepName(trace.Sequence)} {trace.DecidedAt} of {trace.Steps}");
                 string png = Path.Combine(folder, $"explain-{name}.png");
                 ExplainFigure.Write(trace, title, png, Path.ChangeExtension(png, ".svg"));
                 if (!asJson)

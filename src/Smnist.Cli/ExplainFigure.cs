@@ -2,6 +2,7 @@ using System.Globalization;
 using ScottPlot;
 using SkiaSharp;
 using Smnist.Data;
+using Smnist.Data.Strokes;
 using Smnist.IO;
 using Smnist.Nn;
 using Smnist.Training;
@@ -19,6 +20,20 @@ internal static class ExplainFigure
     private const int Width = 1500, Height = 980, TopHeight = 430, ImageWidth = 430;
 
     private static readonly Color Highlight = Color.FromHex("#d95f02");
+
+    /// <summary>
+    /// One colour per class, far apart in hue (3 red, 5 brown, 6 olive), with classes 5–9 dashed as well; the answer is
+    /// drawn in black and bold, a colour no class has.
+    /// </summary>
+    private static readonly Color[] ClassColours =
+        new[] { "#1f77b4", "#2ca02c", "#9467bd", "#d62728", "#17becf", "#8c564b", "#bcbd22", "#7f7f7f", "#e377c2", "#ff7f0e" }
+            .Select(Color.FromHex).ToArray();
+
+    private static readonly Color Answer = Colors.Black;
+
+    /// <summary>The page's font (app.css: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif): its first family installed here.</summary>
+    public static string FontFamily { get; } =
+        new[] { "Segoe UI", "Roboto", "DejaVu Sans" }.FirstOrDefault(name => SKFontManager.Default.MatchFamily(name) is not null) ?? Fonts.Sans;
 
     public static void Write(ReadingTrace trace, string title, string pngPath, string svgPath)
     {
@@ -39,14 +54,20 @@ internal static class ExplainFigure
         AtomicFile.Write(svgPath, stream => svg.SaveTo(stream));
     }
 
-    /// <summary>"row" for the rows view, "pixel" for the others: what one timestep reads.</summary>
-    public static string StepName(SequenceLayout sequence) => sequence.View == SequenceView.Rows ? "row" : "pixel";
+    /// <summary>What one timestep reads: a row, a pen point (strokes) or a pixel.</summary>
+    public static string StepName(SequenceLayout sequence) => sequence.View switch
+    {
+        SequenceView.Rows => "row",
+        SequenceView.Strokes => "pen point",
+        _ => "pixel",
+    };
 
     private static void Render(SKCanvas canvas, List<(Plot Plot, PixelRect Rect)> panels)
     {
         canvas.Clear(SKColors.White);
         foreach ((Plot plot, PixelRect rect) in panels)
         {
+            plot.Font.Set(FontFamily);
             plot.RenderManager.ClearCanvasBeforeEachRender = false;
             plot.Render(canvas, rect);
         }
@@ -80,6 +101,15 @@ internal static class ExplainFigure
     private static Plot InputPanel(ReadingTrace trace)
     {
         var plot = new Plot();
+        if (trace.Pen is PenTrace pen)
+        {
+            // The path coloured by step, dark to light, as the probability panel's timesteps run left to right.
+            StrokeDrawing.Add(plot, trace.Input, pen);
+            plot.Axes.Left.TickGenerator = PixelTicks();
+            plot.Axes.Bottom.TickGenerator = PixelTicks();
+            plot.Title($"pen path read, {trace.Steps} points (squares start strokes)");
+            return plot;
+        }
         var pixels = new double[ImageSet.Height, ImageSet.Width];
         for (int y = 0; y < ImageSet.Height; y++)
         {
@@ -113,28 +143,45 @@ internal static class ExplainFigure
         var plot = new Plot();
         int steps = trace.Steps, classes = trace.Config.Classes;
         double[] t = Enumerable.Range(1, steps).Select(s => (double)s).ToArray();
-        var palette = new ScottPlot.Palettes.Category10();
         for (int c = 0; c < classes; c++)
         {
             double[] p = new double[steps];
             for (int s = 1; s <= steps; s++)
                 p[s - 1] = trace.StepProbabilities(s)[c];
             bool final = c == trace.Digit;
-            var line = plot.Add.ScatterLine(t, p, final ? Highlight : palette.GetColor(c).WithAlpha(0.55));
-            line.LineWidth = final ? 4 : 1.5f;
+            var line = plot.Add.ScatterLine(t, p, final ? Answer : ClassColours[c % ClassColours.Length]);
+            line.LineWidth = final ? 4.5f : 2f;
+            line.LinePattern = final || c < 5 ? LinePattern.Solid : LinePattern.Dashed;
             line.LegendText = final ? $"{c} (the answer)" : c.ToString(CultureInfo.InvariantCulture);
         }
+        // The label sits in a band above probability 1, where no line runs.
         plot.Add.VerticalLine(trace.DecidedAt, 1.5f, Colors.Black, LinePattern.Dashed);
-        var decided = plot.Add.Text($" decided at {StepName(trace.Sequence)} {trace.DecidedAt}", trace.DecidedAt, 0.5);
+        var decided = plot.Add.Text($" decided at {StepName(trace.Sequence)} {trace.DecidedAt} ", trace.DecidedAt, 1.1);
         decided.LabelFontSize = 14;
         decided.LabelAlignment = trace.DecidedAt > steps * 0.7 ? Alignment.MiddleRight : Alignment.MiddleLeft;
-        decided.LabelBackgroundColor = Colors.White.WithAlpha(0.8);
-        plot.Axes.SetLimits(0.5, steps + 0.5, -0.02, 1.02);
+        decided.LabelBackgroundColor = Colors.White;
+        decided.LabelFontName = FontFamily;
+        plot.Axes.SetLimits(0.5, steps + 0.5, trace.Pen is null ? -0.02 : -0.08, 1.16);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(0.2);
         plot.Title(title);
-        plot.XLabel($"timestep ({StepName(trace.Sequence)} read)");
+        plot.XLabel(trace.Pen is null ? $"timestep ({StepName(trace.Sequence)} read)" : "timestep (pen point read; colours as on the path)");
+        if (trace.Pen is not null)
+            AddStepStrip(plot, steps);
         plot.YLabel("probability if the reading stopped here");
         plot.ShowLegend(Edge.Right);
         return plot;
+    }
+
+    /// <summary>A strip under the lines in the path's step colours, so a step on the path can be found on the time axis.</summary>
+    private static void AddStepStrip(Plot plot, int steps)
+    {
+        var colormap = new ScottPlot.Colormaps.Viridis();
+        for (int s = 1; s <= steps; s++)
+        {
+            var cell = plot.Add.Rectangle(s - 0.5, s + 0.5, -0.07, -0.02);
+            cell.FillColor = colormap.GetColor(steps == 1 ? 0 : (s - 1.0) / (steps - 1));
+            cell.LineWidth = 0;
+        }
     }
 
     /// <summary>Rows and columns numbered 1..28 at their centres, as timesteps count rows.</summary>

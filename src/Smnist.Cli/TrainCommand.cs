@@ -48,7 +48,7 @@ internal sealed class TrainCommand
     private readonly Option<int?> _limitTrain = CliOptions.Number("--limit-train", "N", "Train on the first N examples only", TrainingLimits.Limit);
     private readonly Option<int?> _limitTest = CliOptions.Number("--limit-test", "N", "Evaluate on the first N test examples only", TrainingLimits.Limit);
     private readonly Option<SequenceView?> _sequence = CliOptions.Choice("--sequence",
-        $"How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, or 784 pixels in a fixed random order [{RecipeValues(o => SequenceLayout.NameOf(o.View))}]",
+        $"How an image becomes a sequence: 28 rows of 28 pixels, 784 pixels, 784 pixels in a fixed random order, or the path of a pen (strokes) [{RecipeValues(o => SequenceLayout.NameOf(o.View))}]",
         Enum.GetValues<SequenceView>().Where(v => v != SequenceView.Custom).ToDictionary(SequenceLayout.NameOf));
     private readonly Option<DatasetKind?> _dataset = DataLoading.DatasetOption();
     private readonly Option<string?> _dataDir = DataLoading.DataDirOption();

@@ -9,4 +9,5 @@ internal static class RandomStreams
     public const ulong Initialization = 0x696E697469616C31; // "initial1"
     public const ulong Validation = 0x76616C6964617431;     // "validat1": the training examples held out for validation
     public const ulong Synthetic = 0x73796E7468657431;      // "synthet1": made-up data for benchmarks and tests
+    public const ulong StrokeAugment = 0x7374726F6B657331;  // "strokes1"
 }

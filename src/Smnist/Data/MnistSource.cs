@@ -22,6 +22,8 @@ public sealed class MnistSource : ISequenceSource
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(layout);
         layout.RequireImages();
+        if (!layout.ReadsPixels)
+            throw new ArgumentException($"the {layout.Name} view is read by {nameof(ImageSequences)}.{nameof(ImageSequences.Source)}, not pixel by pixel", nameof(layout));
         if (set.Count == 0)
             throw new SmnistException("the image set is empty; there is nothing to batch");
         Set = set;
@@ -42,11 +44,11 @@ public sealed class MnistSource : ISequenceSource
     {
         train = limitTrain is int trainCount ? train.Take(Math.Min(trainCount, train.Count)) : train;
         test = limitTest is int testCount ? test.Take(Math.Min(testCount, test.Count)) : test;
-        ISequenceSource trainSource = new MnistSource(train, layout, augment, seed);
-        var testSource = new MnistSource(test, layout, augmentTest, seed);
+        ISequenceSource trainSource = ImageSequences.Source(train, layout, augment, seed);
+        ISequenceSource testSource = ImageSequences.Source(test, layout, augmentTest, seed);
         if (validation is not int held)
             return (trainSource, null, testSource);
-        var (rest, heldOut) = SubsetSource.HoldOut(trainSource, new MnistSource(train, layout, augmentTest, seed), held, seed);
+        var (rest, heldOut) = SubsetSource.HoldOut(trainSource, ImageSequences.Source(train, layout, augmentTest, seed), held, seed);
         return (rest, heldOut, testSource);
     }
 

@@ -14,6 +14,9 @@ public enum SequenceView
 
     /// <summary>Not images: a user's own sequences of any length and width (see <see cref="ISequenceSource"/>).</summary>
     Custom,
+
+    /// <summary>The path of a pen tracing the digit: one step per point (see <see cref="Strokes.StrokeEncoding"/>), of varying length.</summary>
+    Strokes,
 }
 
 /// <summary>
@@ -53,8 +56,11 @@ public sealed class SequenceLayout
     /// <summary>For <see cref="SequenceView.Permuted"/>: step t reads pixel Permutation[t]; null for the other views.</summary>
     public int[]? Permutation { get; }
 
-    /// <summary>The view's name: rows, pixels, permuted or custom.</summary>
+    /// <summary>The view's name: rows, pixels, permuted, custom or strokes.</summary>
     public string Name => NameOf(View);
+
+    /// <summary>Whether each step reads pixels (<see cref="PixelAt"/>): rows, pixels and permuted; strokes are read as a pen path.</summary>
+    public bool ReadsPixels => ReadsImages && View != SequenceView.Strokes;
 
     /// <summary>The image pixel (row-major index) that feeds sequence element <paramref name="element"/> = t * Features + f.</summary>
     public int PixelAt(int element) => _pixelOrder[element];
@@ -77,6 +83,8 @@ public sealed class SequenceLayout
     public void Pack(ReadOnlySpan<byte> images, int size, Span<float> inputs)
     {
         RequireImages();
+        if (!ReadsPixels)
+            throw new ArgumentException($"the {Name} view reads pen paths (Smnist.Data.Strokes), not pixels");
         if (images.Length != size * ImageSet.Pixels)
             throw new ArgumentException($"{size} image(s) have {size * ImageSet.Pixels} pixels, not {images.Length}", nameof(images));
         ArgumentOutOfRangeException.ThrowIfLessThan(inputs.Length, size * ImageSet.Pixels, nameof(inputs));
@@ -113,6 +121,7 @@ public sealed class SequenceLayout
         SequenceView.Rows => new SequenceLayout(view, ImageSet.Height, ImageSet.Width, null),
         SequenceView.Pixels => new SequenceLayout(view, ImageSet.Pixels, 1, null),
         SequenceView.Permuted => new SequenceLayout(view, ImageSet.Pixels, 1, DrawPermutation(permutationSeed)),
+        SequenceView.Strokes => new SequenceLayout(view, Strokes.StrokeEncoding.MaxSteps, Strokes.StrokeEncoding.Features, null, []),
         _ => throw new ArgumentOutOfRangeException(nameof(view), view, "not a view of images"),
     };
 
@@ -147,17 +156,19 @@ public sealed class SequenceLayout
         SequenceView.Pixels => "pixels",
         SequenceView.Permuted => "permuted",
         SequenceView.Custom => "custom",
+        SequenceView.Strokes => "strokes",
         _ => throw new ArgumentOutOfRangeException(nameof(view), view, "unknown sequence view"),
     };
 
-    /// <summary>Parses "rows", "pixels", "permuted" or "custom" (case-insensitive).</summary>
+    /// <summary>Parses "rows", "pixels", "permuted", "custom" or "strokes" (case-insensitive).</summary>
     public static SequenceView Parse(string name) => name?.Trim().ToLowerInvariant() switch
     {
         "rows" => SequenceView.Rows,
         "pixels" => SequenceView.Pixels,
         "permuted" => SequenceView.Permuted,
         "custom" => SequenceView.Custom,
-        _ => throw new SmnistException($"unknown sequence view '{name}'; expected rows, pixels or permuted"),
+        "strokes" => SequenceView.Strokes,
+        _ => throw new SmnistException($"unknown sequence view '{name}'; expected rows, pixels, permuted or strokes"),
     };
 
     private static int[] DrawPermutation(int seed)

@@ -47,7 +47,7 @@ public static class Evaluator
     /// <summary>Evaluates <paramref name="model"/> on <paramref name="set"/>, clean or with the training augmentation drawn from <paramref name="seed"/>.</summary>
     public static EvaluationResult Evaluate(SequenceClassifier<float> model, SequenceLayout sequence, ImageSet set,
         bool augment = false, ulong seed = 1, int threads = 0, int batchSize = BatchLoader.DefaultBatchSize) =>
-        Evaluate(model, new MnistSource(set, sequence, augment, seed), threads, batchSize);
+        Evaluate(model, ImageSequences.Source(set, sequence, augment, seed), threads, batchSize);
 
     internal static EvaluationResult Evaluate(BatchRunner runner, BatchLoader loader)
     {

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Smnist.Data;
+using Smnist.Data.Strokes;
 using Smnist.Nn;
 
 namespace Smnist.Training;
@@ -15,6 +16,8 @@ public static class Predictor
     {
         ArgumentNullException.ThrowIfNull(sequence);
         sequence.RequireImages();
+        if (sequence.View == SequenceView.Strokes)
+            return Probabilities(model, StrokeEncoding.Encode(StrokeTracer.Trace(image)));
         var workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1);
         sequence.Pack(image, size: 1, workspace.Inputs); // (T, 1, d)
         return Run(model, workspace);

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Smnist.Data;
+using Smnist.Data.Strokes;
 using Smnist.Nn;
 
 namespace Smnist.Training;
@@ -34,6 +35,7 @@ public sealed class ReadingTrace
         _model = model;
         _packed = packed;
         Sequence = sequence;
+        Steps = sequence.Steps;
         _workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1);
         _input = new float[ImageSet.Pixels];
         _stepProbabilities = new float[sequence.Steps * model.Config.Classes];
@@ -46,8 +48,11 @@ public sealed class ReadingTrace
     /// <summary>The view images are read in.</summary>
     public SequenceLayout Sequence { get; }
 
-    /// <summary>T, the number of timesteps.</summary>
-    public int Steps => Sequence.Steps;
+    /// <summary>T, the number of timesteps read: the view's, or for strokes the last image's path length.</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>For the strokes view, the pen path of the last image read (one step per point); null for the other views.</summary>
+    public PenTrace? Pen { get; private set; }
 
     /// <summary>The class the model gives at the last step.</summary>
     public int Digit { get; private set; }
@@ -67,7 +72,19 @@ public sealed class ReadingTrace
     /// <summary>Runs the model on one 28×28 image in MNIST's convention (white digit on black) and records the trace.</summary>
     public void Read(ReadOnlySpan<byte> image)
     {
-        Sequence.Pack(image, size: 1, _workspace.Inputs);
+        if (Sequence.ReadsPixels)
+        {
+            Sequence.Pack(image, size: 1, _workspace.Inputs);
+        }
+        else
+        {
+            // A path ends before the view's T_max: read only its own steps (those after it are zeros, never traced).
+            Pen = StrokeTracer.Trace(image);
+            Steps = StrokeEncoding.StepsOf(Pen);
+            Span<float> inputs = _workspace.Inputs.AsSpan(0, Sequence.Steps * Sequence.Features); // (T_max, 1, d)
+            inputs.Clear();
+            StrokeEncoding.Encode(Pen, inputs);
+        }
         for (int pixel = 0; pixel < ImageSet.Pixels; pixel++)
             _input[pixel] = image[pixel] / 255f;
         _model.Forward(_workspace, _length, ReadoutAt.EveryStep, _packed);

@@ -50,6 +50,20 @@ public sealed record Recipe(string Name, string Description, TrainingOptions Opt
     public static Recipe Permuted { get; } = new("permuted", "784 permuted pixels; Adam 1e-3, cosine, forget bias 1, clip 1, augmentation, 50 epochs",
         Pixels.Options with { View = SequenceView.Permuted, Epochs = 50, ForgetBias = 1f, InputBias = null, Augment = true }, NamesView: true);
 
+    /// <summary>
+    /// Pen paths (<see cref="SequenceView.Strokes"/>, tens of steps of dx, dy, end of stroke, end of digit): hidden 128,
+    /// Adam 2e-3 with cosine decay, forget-gate bias 1, gradient norm clipped to 1, 20 epochs, augmented by warping the
+    /// points and reordering and reversing strokes (<see cref="Data.Strokes.StrokeAugmentation"/>) — no pixels are read, so no image warp.
+    /// </summary>
+    public static Recipe Strokes { get; } = new("strokes", "pen paths; Adam 2e-3, cosine, forget bias 1, clip 1, stroke augmentation, 20 epochs", new TrainingOptions
+    {
+        View = SequenceView.Strokes,
+        Hidden = 128,
+        Epochs = 20,
+        ClipNorm = 1f,
+        Augment = true,
+    }, NamesView: true);
+
     /// <summary>Every recipe, <see cref="Best"/> first.</summary>
-    public static IReadOnlyList<Recipe> All { get; } = [Best, Notebook, Pixels, Permuted];
+    public static IReadOnlyList<Recipe> All { get; } = [Best, Notebook, Pixels, Permuted, Strokes];
 }
