@@ -96,6 +96,7 @@ public sealed class ExplainCommandTests : IDisposable
     [InlineData("mnist-rows", 0.99)]
     [InlineData("mnist-pixels", 0.98)]
     [InlineData("mnist-permuted", 0.93)]
+    [InlineData("mnist-strokes", 0.98)]
     public void EachShippedModelScoresOnTheCommittedTestSubset(string name, double atLeast)
     {
         var byName = CliHarness.Succeeds("eval", "--model", name, "--data-dir", CliHarness.DataDir, "--json");
