@@ -33,7 +33,7 @@ internal static class ExportCommand
                 return 0;
             }
             OnnxExport.Save(path, loaded.Model, sequence);
-            context.Output.WriteLine($"wrote {path}: input [batch, {sequence.Steps}, {sequence.Features}] ({(sequence.ReadsImages ? $"{sequence.Name}, pixels in [0, 1] in natural order" : "custom sequences")}), output logits [batch, {config.Classes}]");
+            context.Output.WriteLine($"wrote {path}: input [batch, {sequence.Steps}, {sequence.Features}] ({(sequence.ReadsPixels ? $"{sequence.Name}, pixels in [0, 1] in natural order" : sequence.ReadsImages ? $"{sequence.Name}: pen steps (dx, dy, end of stroke, end of digit)" : "custom sequences")}), output logits [batch, {config.Classes}]");
             return 0;
         });
         return command;

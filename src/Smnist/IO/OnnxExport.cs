@@ -115,7 +115,7 @@ public static class OnnxExport
             ProducerVersion = typeof(OnnxExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
             DocString = stateful
                 ? $"smnist LSTM classifier, {sequence.Name} view, stateful: input [batch, steps, {sequence.Features}] (up to {sequence.Steps} steps in all, in the order the network reads them), {InitialHiddenName} and {InitialCellName} [{config.Layers}, batch, {n}], {SequenceLengthsName} [batch] int32; outputs logits [batch, {config.Classes}] at each example's last step, {FinalHiddenName} and {FinalCellName} [{config.Layers}, batch, {n}]."
-                : $"smnist LSTM classifier, {sequence.Name} view: input [batch, {sequence.Steps}, {sequence.Features}] {(sequence.ReadsImages ? " of pixels in [0, 1] in natural order" : "")}, output logits [batch, {config.Classes}].",
+                : $"smnist LSTM classifier, {sequence.Name} view: input [batch, {sequence.Steps}, {sequence.Features}] {(sequence.ReadsPixels ? " of pixels in [0, 1] in natural order" : "")}, output logits [batch, {config.Classes}].",
             Graph = graph,
         };
         onnx.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
