@@ -23,7 +23,8 @@ internal static class FmaPeak
     /// <summary>Floating-point operations of one <see cref="Run"/> iteration: 2 per lane per multiply-add.</summary>
     public static double FlopsPerIteration => 2.0 * Chains * Lanes;
 
-    /// <summary>Runs <paramref name="iterations"/> rounds of the chains; the sum keeps the JIT from dropping them.</summary>
+    /// <summary>Runs <paramref name="iterations"/> rounds of the chains; the sum returned, from a call never inlined, keeps the JIT from dropping them.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static float Run(int iterations) =>
         Vector512.IsHardwareAccelerated ? Chains512(iterations)
         : Vector256.IsHardwareAccelerated && Fma.IsSupported ? Chains256(iterations)
