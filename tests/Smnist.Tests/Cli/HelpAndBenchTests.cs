@@ -17,11 +17,11 @@ public sealed class HelpAndBenchTests
         ];
         foreach (string option in options)
             Assert.Contains(option, outcome.Out);
-        Assert.Contains("<best|notebook|pixels|permuted>", outcome.Out);
-        Assert.Contains("<rows|pixels|permuted>", outcome.Out);
+        Assert.Contains("<best|notebook|pixels|permuted|strokes>", outcome.Out);
+        Assert.Contains("<rows|pixels|permuted|strokes>", outcome.Out);
         Assert.Contains("[1 to 65536; default: 32]", outcome.Out);
-        Assert.Contains("[1 to 10000; recipe: 15 best, 10 notebook, 14 pixels, 50 permuted]", outcome.Out);
-        Assert.Contains("[-100 to 100; recipe: none best, notebook and permuted, -5 pixels]", outcome.Out);
+        Assert.Contains("[1 to 10000; recipe: 15 best, 10 notebook, 14 pixels, 50 permuted, 20 strokes]", outcome.Out);
+        Assert.Contains("[-100 to 100; recipe: none best, notebook, permuted and strokes, -5 pixels]", outcome.Out);
     }
 
     [Fact]

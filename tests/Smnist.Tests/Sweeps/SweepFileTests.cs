@@ -77,7 +77,7 @@ public sealed class SweepFileTests : IDisposable
     [InlineData("""{"out": "o", "grid": {"hidden": [64, 0]}}""", "sweep.json: grid.hidden[1]: --hidden must be an integer between 1 and 4096 (got '0')")]
     [InlineData("""{"out": "o", "base": {"epochs": "5"}}""", "sweep.json: base.epochs: 'epochs' must be a number, not \"5\"")]
     [InlineData("""{"out": "o", "base": {"epochs": 2.5}}""", "sweep.json: base.epochs: --epochs must be an integer")]
-    [InlineData("""{"out": "o", "base": {"recipe": "bestest"}}""", "sweep.json: base.recipe: --recipe must be one of best, notebook, pixels, permuted (got 'bestest')")]
+    [InlineData("""{"out": "o", "base": {"recipe": "bestest"}}""", "sweep.json: base.recipe: --recipe must be one of best, notebook, pixels, permuted, strokes (got 'bestest')")]
     [InlineData("""{"out": "o", "base": {"forget_bias": null}}""", "sweep.json: base.forget_bias: 'forget_bias' must be a number, not null")]
     [InlineData("""{"out": "o", "base": {"augment": "yes"}}""", "sweep.json: base.augment: 'augment' must be true or false")]
     [InlineData("""{"out": "o", "base": {"out": "x"}}""", "sweep.json: base.out: 'out' is the sweep's own")]

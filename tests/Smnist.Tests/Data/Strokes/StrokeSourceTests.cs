@@ -5,6 +5,7 @@ using Smnist.Training;
 
 namespace Smnist.Tests.Data.Strokes;
 
+[Trait("Category", "unit")]
 public sealed class StrokeSourceTests
 {
     private static readonly Lazy<ImageSet> Subset = new(() => DataAcquisition.ReadDirectory(IdxBuilder.FixtureMnistDirectory).Test.Take(200));

@@ -6,6 +6,7 @@ using Xunit.Abstractions;
 
 namespace Smnist.Tests.Data.Strokes;
 
+[Trait("Category", "unit")]
 public sealed class StrokeTracerTests(ITestOutputHelper output)
 {
     private static readonly Lazy<ImageSet> Subset = new(() => DataAcquisition.ReadDirectory(IdxBuilder.FixtureMnistDirectory).Test);
