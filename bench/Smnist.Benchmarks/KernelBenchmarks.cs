@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -26,7 +25,7 @@ public class GemmKernelBenchmarks
     /// <summary>Floating-point operations of each category's benchmark: 2·m·n·k for a product, 2 per lane for each multiply-add of the peak.</summary>
     private static readonly Dictionary<string, double> FlopsByCategory = new()
     {
-        ["0 FMA peak"] = 2.0 * PeakChains * PeakIterations * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count),
+        ["0 FMA peak"] = FmaPeak.FlopsPerIteration * PeakIterations,
         ["1 input projection"] = 2.0 * Steps * Batch * Gates * Input,
         ["2 recurrent"] = 2.0 * Batch * Gates * Hidden,
         ["3 backward"] = 2.0 * Batch * Hidden * Gates,
@@ -75,7 +74,7 @@ public class GemmKernelBenchmarks
     /// </summary>
     private const int PixelChunkRows = 256;
 
-    private const int PeakChains = 12, PeakIterations = 100_000;
+    private const int PeakIterations = 100_000;
 
     private readonly float[] _weights = Filled(Gates * Ld, 1);             // (4n, n + d): columns 0..n-1 act on v, n.. on x
     private readonly float[] _x = Filled(Steps * Batch * Input, 2);         // (T·B, d)
@@ -117,41 +116,9 @@ public class GemmKernelBenchmarks
         Gemm.Pack(_pixelBackwardPacked, _pixelWeights, PixelColumns, transposeB: false);
     }
 
-    // 0. The ceiling: PeakChains independent multiply-add chains on registers, at the widest width the kernels use.
+    // 0. The ceiling: the library's probe, independent multiply-add chains on registers at the widest accelerated width.
     [Benchmark, BenchmarkCategory("0 FMA peak")]
-    public float FmaPeak() => Vector512.IsHardwareAccelerated ? FmaChains512() : FmaChains256();
-
-    private static float FmaChains512()
-    {
-        Vector512<float> x = Vector512.Create(1.0001f), y = Vector512.Create(0.9999f);
-        Vector512<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
-        for (int i = 0; i < PeakIterations; i++)
-        {
-            a0 = Vector512.FusedMultiplyAdd(a0, y, x); a1 = Vector512.FusedMultiplyAdd(a1, y, x);
-            a2 = Vector512.FusedMultiplyAdd(a2, y, x); a3 = Vector512.FusedMultiplyAdd(a3, y, x);
-            a4 = Vector512.FusedMultiplyAdd(a4, y, x); a5 = Vector512.FusedMultiplyAdd(a5, y, x);
-            a6 = Vector512.FusedMultiplyAdd(a6, y, x); a7 = Vector512.FusedMultiplyAdd(a7, y, x);
-            a8 = Vector512.FusedMultiplyAdd(a8, y, x); a9 = Vector512.FusedMultiplyAdd(a9, y, x);
-            a10 = Vector512.FusedMultiplyAdd(a10, y, x); a11 = Vector512.FusedMultiplyAdd(a11, y, x);
-        }
-        return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
-    }
-
-    private static float FmaChains256()
-    {
-        Vector256<float> x = Vector256.Create(1.0001f), y = Vector256.Create(0.9999f);
-        Vector256<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
-        for (int i = 0; i < PeakIterations; i++)
-        {
-            a0 = Vector256.FusedMultiplyAdd(a0, y, x); a1 = Vector256.FusedMultiplyAdd(a1, y, x);
-            a2 = Vector256.FusedMultiplyAdd(a2, y, x); a3 = Vector256.FusedMultiplyAdd(a3, y, x);
-            a4 = Vector256.FusedMultiplyAdd(a4, y, x); a5 = Vector256.FusedMultiplyAdd(a5, y, x);
-            a6 = Vector256.FusedMultiplyAdd(a6, y, x); a7 = Vector256.FusedMultiplyAdd(a7, y, x);
-            a8 = Vector256.FusedMultiplyAdd(a8, y, x); a9 = Vector256.FusedMultiplyAdd(a9, y, x);
-            a10 = Vector256.FusedMultiplyAdd(a10, y, x); a11 = Vector256.FusedMultiplyAdd(a11, y, x);
-        }
-        return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
-    }
+    public float FmaPeakChains() => FmaPeak.Run(PeakIterations);
 
     // 1. Input projection of all timesteps: (T·B, 4n) = X (T·B, d) · Wxᵀ.
     [Benchmark(Baseline = true), BenchmarkCategory("1 input projection")]

@@ -65,12 +65,17 @@ internal static class BenchCommand
                     ["hidden"] = result.Hidden,
                     ["steps"] = result.Steps,
                     ["threads"] = result.Threads,
+                    ["flops_per_sample"] = result.FlopsPerSample,
+                    ["gflops"] = result.Gflops,
+                    ["peak_gflops_per_core"] = result.PeakGflopsPerCore,
+                    ["fraction_of_peak"] = result.FractionOfPeak,
                 }.ToJsonString());
             }
             else
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{result.SamplesPerSecond:F0} samples/s, {result.MillisecondsPerStep:F2} ms/step ({SequenceLayout.NameOf(result.View)}, {result.Layers} layer(s), batch {result.BatchSize}, hidden {result.Hidden}, {result.Threads} threads, {result.Steps} timed steps)"));
+                    $"{result.SamplesPerSecond:F0} samples/s, {result.MillisecondsPerStep:F2} ms/step ({SequenceLayout.NameOf(result.View)}, {result.Layers} layer(s), batch {result.BatchSize}, hidden {result.Hidden}, {result.Threads} threads, {result.Steps} timed steps)\n" +
+                    $"{result.Gflops:F1} GFLOP/s at {result.FlopsPerSample / 1e6:F1} MFLOP/sample: {100 * result.FractionOfPeak:F1} % of peak ({result.Threads} × {result.PeakGflopsPerCore:F1} GFLOP/s per core, measured)"));
             }
             return 0;
         });

@@ -1,12 +1,25 @@
 using System.Diagnostics;
 using Smnist.Data;
+using Smnist.Kernels;
 using Smnist.Nn;
 using Smnist.Optim;
 
 namespace Smnist.Training;
 
-/// <summary>Measured speed of whole training steps.</summary>
-public sealed record BenchmarkResult(SequenceView View, int Layers, int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep);
+/// <summary>
+/// Measured speed of whole training steps, with the FLOP count of a sample's matrix products
+/// (<paramref name="FlopsPerSample"/>) and the fp32 multiply-add peak per core measured with <paramref name="Threads"/>
+/// cores running at once (<paramref name="PeakGflopsPerCore"/>).
+/// </summary>
+public sealed record BenchmarkResult(SequenceView View, int Layers, int BatchSize, int Hidden, int Steps, int Threads, double SamplesPerSecond, double MillisecondsPerStep,
+    double FlopsPerSample, double PeakGflopsPerCore)
+{
+    /// <summary>Matrix-product GFLOP/s of the training steps: samples/s × FLOP per sample.</summary>
+    public double Gflops => SamplesPerSecond * FlopsPerSample / 1e9;
+
+    /// <summary><see cref="Gflops"/> as a fraction of the ceiling, <see cref="Threads"/> × <see cref="PeakGflopsPerCore"/>.</summary>
+    public double FractionOfPeak => Gflops / (Threads * PeakGflopsPerCore);
+}
 
 /// <summary>
 /// Measured speed of a ragged batch against the same data padded to its longest length: the medians over the
@@ -30,8 +43,9 @@ public static class TrainingBenchmark
     /// Times whole training steps (forward, backward, Adam) on MNIST-shaped data already in memory (the images in
     /// the <paramref name="view"/> sequence view, as prepared batches), after untimed warm-up steps: at least
     /// <paramref name="warmupSteps"/> and <paramref name="warmupSeconds"/>, long enough for tiered compilation to
-    /// settle, so the figure is the steady speed a training run sees. <paramref name="progress"/>, when given, hears
-    /// of every step.
+    /// settle, so the figure is the steady speed a training run sees. Before the steps, a short probe measures the
+    /// cores' multiply-add peak (<see cref="FmaPeak"/>), on as many threads at once as the steps use.
+    /// <paramref name="progress"/>, when given, hears of every step.
     /// </summary>
     public static BenchmarkResult Run(int batchSize = 32, int hidden = 128, int steps = 200, int threads = 0, int warmupSteps = 20, double warmupSeconds = 1.5,
         SequenceView view = SequenceView.Rows, int layers = 1, IProgress<BenchmarkProgress>? progress = null)
@@ -52,9 +66,11 @@ public static class TrainingBenchmark
         foreach (Batch batch in loader.Epoch(0))
             batches.Add(Copy(batch, sequence));
 
-        var model = SequenceClassifier<float>.Initialize(new ModelConfig(sequence.Features, hidden, layers), seed: 1);
+        var config = new ModelConfig(sequence.Features, hidden, layers);
+        var model = SequenceClassifier<float>.Initialize(config, seed: 1);
         int workers = threads > 0 ? threads : Environment.ProcessorCount;
         using var runner = new BatchRunner(model, sequence.Steps, batchSize, workers);
+        double peakGflopsPerCore = FmaPeak.MeasureGflopsPerCore(runner.Workers);
         var adam = new Adam(model.Layout.Count);
         var clock = Stopwatch.StartNew();
         for (int k = 0; k < warmupSteps || clock.Elapsed.TotalSeconds < warmupSeconds; k++)
@@ -69,7 +85,8 @@ public static class TrainingBenchmark
             progress?.Report(new BenchmarkProgress(WarmingUp: false, k + 1, steps, steps, clock.Elapsed.TotalSeconds));
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        return new BenchmarkResult(view, layers, batchSize, hidden, steps, runner.Workers, steps * batchSize / seconds, seconds * 1000 / steps);
+        return new BenchmarkResult(view, layers, batchSize, hidden, steps, runner.Workers, steps * batchSize / seconds, seconds * 1000 / steps,
+            TrainingFlops.PerSample(config, sequence.Steps), peakGflopsPerCore);
     }
 
     /// <summary>

@@ -35,6 +35,23 @@ public sealed class HelpAndBenchTests
     }
 
     [Fact]
+    public void BenchJsonReportsTheFractionOfTheMeasuredPeak()
+    {
+        var outcome = CliHarness.Succeeds("bench", "--batch-size", "4", "--hidden", "8", "--steps", "3", "--threads", "2", "--json");
+        using JsonDocument json = JsonDocument.Parse(outcome.Out);
+        JsonElement root = json.RootElement;
+        double samplesPerSecond = root.GetProperty("samples_per_second").GetDouble();
+        double flopsPerSample = root.GetProperty("flops_per_sample").GetDouble();
+        double gflops = root.GetProperty("gflops").GetDouble();
+        double peak = root.GetProperty("peak_gflops_per_core").GetDouble();
+        double fraction = root.GetProperty("fraction_of_peak").GetDouble();
+        Assert.Equal(28.0 * (2 * 36 * 32 + 2 * 32 * 8 + 2 * 36 * 32) + 3 * 2 * 8 * 10, flopsPerSample);
+        Assert.True(double.IsFinite(peak) && peak > 0, $"peak {peak}");
+        Assert.Equal(samplesPerSecond * flopsPerSample / 1e9, gflops, 1e-9);
+        Assert.Equal(gflops / (2 * peak), fraction, 1e-12);
+    }
+
+    [Fact]
     public void BenchJsonNamesTheSequenceAndLayers()
     {
         var outcome = CliHarness.Succeeds("bench", "--sequence", "permuted", "--layers", "2", "--batch-size", "2", "--hidden", "4", "--steps", "2", "--threads", "2", "--json");
@@ -50,6 +67,7 @@ public sealed class HelpAndBenchTests
     {
         var outcome = CliHarness.Succeeds("bench", "--batch-size", "4", "--hidden", "8", "--steps", "3", "--threads", "1");
         Assert.Matches(@"^\d+ samples/s, \d+\.\d\d ms/step", outcome.Out);
+        Assert.Matches(@"\n\d+\.\d GFLOP/s at \d+\.\d MFLOP/sample: \d+\.\d % of peak \(1 × \d+\.\d GFLOP/s per core, measured\)", outcome.Out);
     }
 
     [Fact]
