@@ -95,14 +95,23 @@ internal sealed class BenchProgressLines : IProgress<BenchmarkProgress>, IDispos
     private readonly TextWriter _error;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _lock = new();
-    private readonly Timer _timer;
+    private readonly ManualResetEventSlim _stop = new();
+    private readonly Thread _printer;
     private BenchmarkProgress? _latest;
     private bool _done;
 
     public BenchProgressLines(TextWriter error, TimeSpan interval)
     {
         _error = error;
-        _timer = new Timer(_ => Print(), null, interval, interval);
+        // A thread of its own rather than a thread-pool timer: the benchmark's workers can keep the pool busy, and a
+        // starved timer would print nothing until the run had ended.
+        _printer = new Thread(() =>
+        {
+            while (!_stop.Wait(interval))
+                Print();
+        })
+        { IsBackground = true, Name = "bench progress" };
+        _printer.Start();
     }
 
     public void Report(BenchmarkProgress value)
@@ -114,10 +123,10 @@ internal sealed class BenchProgressLines : IProgress<BenchmarkProgress>, IDispos
     public void Dispose()
     {
         lock (_lock)
-        {
             _done = true;
-            _timer.Dispose();
-        }
+        _stop.Set();
+        _printer.Join();
+        _stop.Dispose();
     }
 
     /// <summary>The line for <paramref name="latest"/> (null before the first step ends), <paramref name="elapsed"/> into the run.</summary>
