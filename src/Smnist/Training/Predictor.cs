@@ -47,7 +47,7 @@ public static class Predictor
         model.Forward(workspace, [steps], ReadoutAt.EveryStep);
         var probabilities = new float[steps][];
         for (int t = 0; t < steps; t++)
-            probabilities[t] = ToProbabilities(workspace.StepLogits(t, example: 0).ToArray());
+            probabilities[t] = ToProbabilities(workspace.StepLogits(t, example: 0));
         return probabilities;
     }
 
@@ -70,19 +70,28 @@ public static class Predictor
     private static float[] Run(SequenceClassifier<float> model, Workspace<float> workspace)
     {
         model.Forward(workspace, batch: 1);
-        return ToProbabilities(workspace.Logits.AsSpan(0, model.Config.Classes).ToArray());
+        return ToProbabilities(workspace.Logits.AsSpan(0, model.Config.Classes));
     }
 
-    /// <summary>Turns <paramref name="probabilities"/>, holding one step's logits, into that step's probabilities in place.</summary>
-    private static float[] ToProbabilities(float[] probabilities)
+    /// <summary>
+    /// One step's class probabilities from its <paramref name="logits"/> (the two spans may be the same); logits that
+    /// overflowed are refused in one line rather than turned into NaN.
+    /// </summary>
+    internal static void ToProbabilities(ReadOnlySpan<float> logits, Span<float> probabilities)
     {
         // A loaded model's weights keep the logits finite for inputs in [−1, 1] (ModelCheckpoint.MaxRowMagnitude); far larger values can still overflow them.
-        foreach (float logit in probabilities)
+        foreach (float logit in logits)
         {
             if (!float.IsFinite(logit))
                 throw new SmnistException("the model's logits overflow on this sequence: its values are too large for the model's weights");
         }
-        Softmax.Apply(probabilities, probabilities);
+        Softmax.Apply(logits, probabilities);
+    }
+
+    private static float[] ToProbabilities(ReadOnlySpan<float> logits)
+    {
+        var probabilities = new float[logits.Length];
+        ToProbabilities(logits, probabilities);
         return probabilities;
     }
 }

@@ -55,7 +55,7 @@ public sealed class StreamingReader
         input.CopyTo(_workspace.Inputs);
         _model.ForwardStreamStep(_workspace, first: StepsRead == 0, _packed);
         StepsRead++;
-        Softmax.Apply(_workspace.Logits.AsSpan(0, Config.Classes), _probabilities);
+        Predictor.ToProbabilities(_workspace.Logits.AsSpan(0, Config.Classes), _probabilities);
         return _probabilities;
     }
 }

@@ -92,4 +92,18 @@ public class StreamingReaderTests
         Assert.Equal("a step has 3 values, not 2 (Parameter 'input')", Assert.Throws<ArgumentException>(() => reader.Step([1f, 2f])).Message);
         Assert.Throws<ArgumentException>(() => reader.Step([1f, float.NaN, 0f]));
     }
+
+    [Fact]
+    public void LogitsThatOverflowAreRefusedInOneLineAsThePredictorRefusesThem()
+    {
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(3, 12, Layers: 1, Classes: 4), seed: 8);
+        foreach (ref float p in model.Parameters.AsSpan())
+            p = 1e38f; // twelve outputs near 0.76 times 1e38, plus the bias, overflow every logit
+        float[] step = [1e6f, 1e6f, 1e6f];
+
+        var streamed = Assert.Throws<SmnistException>(() => new StreamingReader(model).Step(step).ToArray());
+        var predicted = Assert.Throws<SmnistException>(() => Predictor.Probabilities(model, step));
+        Assert.Equal(predicted.Message, streamed.Message);
+        Assert.DoesNotContain('\n', streamed.Message);
+    }
 }
