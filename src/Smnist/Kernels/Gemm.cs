@@ -168,8 +168,8 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// For each block of Mc rows, runs the tiles against every B panel. Transposed A is packed into (kc, Mr) panels
-    /// (a plain copy per depth step). Untransposed A is read in place, Mr rows at stride lda, which saves the
-    /// transposing copy; only a ragged last tile of fewer than Mr rows is packed, zero-padded.
+    /// (a plain copy per depth step). Untransposed A is read in place, its rows at stride lda, which saves the
+    /// transposing copy, a ragged last tile of fewer than Mr rows included.
     /// </summary>
     private static void RowBlocks<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA, PackingBuffers buffers,
                                            float* packedB, int panelStride, int m, int n, int pc, int kc, bool loadC)
@@ -183,14 +183,11 @@ internal static unsafe class Gemm
             int rows = Math.Min(mc, m - ic);
             if (transposeA)
             {
-                PackA<TKernel>(packedA, a, lda, true, ic, pc, rows, kc);
+                PackTransposedA<TKernel>(packedA, a, lda, ic, pc, rows, kc);
                 Tiles<TKernel>(c + ic * ldc, ldc, null, 0, packedA, packedB, panelStride, rows, n, kc, loadC, buffers.Tile.Pointer);
             }
             else
             {
-                int fullRows = rows - rows % mr;
-                if (fullRows < rows)
-                    PackA<TKernel>(packedA, a, lda, false, ic + fullRows, pc, rows - fullRows, kc);
                 Tiles<TKernel>(c + ic * ldc, ldc, a + ic * lda + pc, lda, packedA, packedB, panelStride, rows, n, kc, loadC,
                                buffers.Tile.Pointer);
             }
@@ -199,8 +196,10 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// All (Mr, Nr) tiles of a (m, n) block of C. Row tiles come from <paramref name="direct"/> (rows at stride
-    /// <paramref name="lda"/>) when it is given and the tile is full, otherwise from consecutive packed panels
-    /// starting at <paramref name="packedA"/> (for direct A, only the ragged last tile's panel).
+    /// <paramref name="lda"/>) when it is given, otherwise from consecutive packed panels starting at
+    /// <paramref name="packedA"/>. The columns go in groups of as many tiles as a last tile of fewer than Mr rows takes
+    /// at once (<see cref="IMicroKernel.PanelsAcross"/>): each group's full row tiles, then its last rows, while the
+    /// group's B panels are still in cache.
     /// </summary>
     private static void Tiles<TKernel>(float* c, nint ldc, float* direct, nint lda, float* packedA, float* packedB,
                                        int panelStride, int m, int n, int kc, bool loadC, float* tile)
@@ -208,36 +207,63 @@ internal static unsafe class Gemm
     {
         int mr = TKernel.Mr;
         int nr = TKernel.Nr;
-        for (int j = 0; j < n; j += nr)
+        nint rowStride = direct != null ? lda : 1;
+        nint depthStride = direct != null ? 1 : mr;
+        int lastRows = m % mr, fullRows = m - lastRows;
+        int across = lastRows > 0 ? TKernel.PanelsAcross(lastRows) : 1;
+        for (int group = 0; group < n; group += across * nr)
         {
-            float* bPanel = packedB + (j / nr) * panelStride;
-            int width = Math.Min(nr, n - j);
-            for (int i = 0; i < m; i += mr)
+            int groupEnd = Math.Min(n, group + across * nr);
+            for (int j = group; j < groupEnd; j += nr)
             {
-                int height = Math.Min(mr, m - i);
-                bool inPlace = direct != null && height == mr;
-                float* aTile = inPlace ? direct + i * lda : direct != null ? packedA : packedA + (i / mr) * kc * mr;
-                nint rowStride = inPlace ? lda : 1;
-                nint depthStride = inPlace ? 1 : mr;
-                float* cTile = c + i * ldc + j;
-                if (height == mr && width == nr)
-                {
-                    TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, cTile, ldc, loadC);
-                }
-                else
-                {
-                    // Edge tile: run the same multiply-add chains on a (Mr, Nr) scratch tile, so the arithmetic is
-                    // unchanged, and copy only the addressed part of C in and out; a tile of fewer rows computes
-                    // only those, so a few rows do not pay for a whole tile.
-                    if (loadC)
-                        CopyTile(tile, nr, cTile, ldc, height, width);
-                    if (height < mr)
-                        TKernel.RunRows(height, kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
-                    else
-                        TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
-                    CopyTile(cTile, ldc, tile, nr, height, width);
-                }
+                for (int i = 0; i < fullRows; i += mr)
+                    Tile<TKernel>(c + i * ldc + j, ldc, ATile<TKernel>(direct, lda, packedA, kc, i), rowStride, depthStride, packedB + (j / nr) * panelStride, mr, Math.Min(nr, n - j), kc, loadC, tile);
             }
+            if (lastRows == 0)
+                continue;
+            float* aTile = ATile<TKernel>(direct, lda, packedA, kc, fullRows);
+            if (groupEnd - group == across * nr && across > 1)
+            {
+                TKernel.RunRowsAcross(lastRows, kc, aTile, rowStride, depthStride, packedB + (group / nr) * panelStride, panelStride, c + fullRows * ldc + group, ldc, loadC);
+                continue;
+            }
+            for (int j = group; j < groupEnd; j += nr)
+                Tile<TKernel>(c + fullRows * ldc + j, ldc, aTile, rowStride, depthStride, packedB + (j / nr) * panelStride, lastRows, Math.Min(nr, n - j), kc, loadC, tile);
+        }
+    }
+
+    /// <summary>Where row tile <paramref name="i"/> of A starts: in place at stride lda, or its packed (kc, Mr) panel.</summary>
+    private static float* ATile<TKernel>(float* direct, nint lda, float* packedA, int kc, int i)
+        where TKernel : struct, IMicroKernel =>
+        direct != null ? direct + i * lda : packedA + (i / TKernel.Mr) * kc * TKernel.Mr;
+
+    /// <summary>One (height, width) tile of C, height ≤ Mr and width ≤ Nr.</summary>
+    private static void Tile<TKernel>(float* cTile, nint ldc, float* aTile, nint rowStride, nint depthStride, float* bPanel,
+                                      int height, int width, int kc, bool loadC, float* tile)
+        where TKernel : struct, IMicroKernel
+    {
+        int mr = TKernel.Mr;
+        int nr = TKernel.Nr;
+        if (height == mr && width == nr)
+        {
+            TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, cTile, ldc, loadC);
+        }
+        else if (width == nr)
+        {
+            // A tile of fewer rows computes and writes only those, so a few rows do not pay for a whole tile.
+            TKernel.RunRows(height, kc, aTile, rowStride, depthStride, bPanel, cTile, ldc, loadC);
+        }
+        else
+        {
+            // Edge tile of fewer columns: run the same multiply-add chains on a (Mr, Nr) scratch tile, so the
+            // arithmetic is unchanged, and copy only the addressed part of C in and out.
+            if (loadC)
+                CopyTile(tile, nr, cTile, ldc, height, width);
+            if (height < mr)
+                TKernel.RunRows(height, kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
+            else
+                TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
+            CopyTile(cTile, ldc, tile, nr, height, width);
         }
     }
 
@@ -248,10 +274,10 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// Packs rows [ic, ic + rows) and depth [pc, pc + kc) of op(A) into Mr-row panels, each (kc, Mr), zero-padding
-    /// the last panel's missing rows.
+    /// Packs rows [ic, ic + rows) and depth [pc, pc + kc) of op(A), A stored (k, m), into Mr-row panels, each (kc, Mr),
+    /// zero-padding the last panel's missing rows. Each depth step is a contiguous run of rows.
     /// </summary>
-    private static void PackA<TKernel>(float* destination, float* a, nint lda, bool transposeA, int ic, int pc, int rows, int kc)
+    private static void PackTransposedA<TKernel>(float* destination, float* a, nint lda, int ic, int pc, int rows, int kc)
         where TKernel : struct, IMicroKernel
     {
         int mr = TKernel.Mr;
@@ -259,31 +285,13 @@ internal static unsafe class Gemm
         {
             float* panel = destination + (i / mr) * kc * mr; // (kc, Mr)
             int height = Math.Min(mr, rows - i);
-            if (transposeA)
+            float* source = a + pc * lda + ic + i;
+            for (int p = 0; p < kc; p++)
             {
-                // A stored (k, m): each depth step is a contiguous run of rows.
-                float* source = a + pc * lda + ic + i;
-                for (int p = 0; p < kc; p++)
-                {
-                    float* row = panel + p * mr;
-                    Unsafe.CopyBlockUnaligned(row, source + p * lda, (uint)(height * sizeof(float)));
-                    for (int ii = height; ii < mr; ii++)
-                        row[ii] = 0f;
-                }
-            }
-            else
-            {
-                for (int ii = 0; ii < height; ii++)
-                {
-                    float* source = a + (ic + i + ii) * lda + pc;
-                    for (int p = 0; p < kc; p++)
-                        panel[p * mr + ii] = source[p];
-                }
+                float* row = panel + p * mr;
+                Unsafe.CopyBlockUnaligned(row, source + p * lda, (uint)(height * sizeof(float)));
                 for (int ii = height; ii < mr; ii++)
-                {
-                    for (int p = 0; p < kc; p++)
-                        panel[p * mr + ii] = 0f;
-                }
+                    row[ii] = 0f;
             }
         }
     }

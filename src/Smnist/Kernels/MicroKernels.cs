@@ -27,10 +27,22 @@ internal unsafe interface IMicroKernel
 
     /// <summary>
     /// As <see cref="Run"/> for the first <paramref name="rows"/> (1..Mr − 1) rows only, with the same multiply-add
-    /// chains, so the same results: an edge tile (a batch's last few rows, or the few sequences still running at a
-    /// step) costs about its rows rather than a whole tile. A tier may run the whole tile instead.
+    /// chains, so the same results. It reads and writes those rows alone, so an edge tile (a batch's last few rows, or
+    /// the few sequences still running at a step) is read in place and written straight into C, and costs about its
+    /// rows rather than a whole tile.
     /// </summary>
     static abstract void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC);
+
+    /// <summary>Column tiles <see cref="RunRowsAcross"/> takes at once for a tile of <paramref name="rows"/> (1..Mr − 1) rows.</summary>
+    static abstract int PanelsAcross(int rows);
+
+    /// <summary>
+    /// As <see cref="RunRows"/> over <see cref="PanelsAcross"/>(<paramref name="rows"/>) consecutive column tiles at
+    /// once: their B panels <paramref name="panelStride"/> floats apart from <paramref name="b"/>, their C tiles Nr
+    /// columns apart from <paramref name="c"/>. A few rows have too few independent multiply-add chains per tile to
+    /// keep the multiply-add units busy; several tiles together have enough. Same chains, so the same results.
+    /// </summary>
+    static abstract void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC);
 }
 
 /// <summary>8 × 32 tile in 16 Vector512 accumulators (AVX-512).</summary>
@@ -147,6 +159,100 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
         if (r > 5) { c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16); }
         if (r > 6) { c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16); }
     }
+
+    /// <summary>
+    /// Column tiles <see cref="RunRowsAcross"/> takes at once for <paramref name="rows"/> rows: a tile of one row has two
+    /// multiply-add chains, too few to hide the multiply-add latency, so one row takes four tiles and two or three rows two.
+    /// </summary>
+    public static int PanelsAcross(int rows) => rows == 1 ? 4 : rows <= 3 ? 2 : 1;
+
+    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC)
+    {
+        switch (rows)
+        {
+            case 1: RunRowsAcross<Rows1, Rows4>(kc, a, rowStride, depthStride, b, panelStride, c, ldc, loadC); break;
+            case 2: RunRowsAcross<Rows2, Rows2>(kc, a, rowStride, depthStride, b, panelStride, c, ldc, loadC); break;
+            case 3: RunRowsAcross<Rows3, Rows2>(kc, a, rowStride, depthStride, b, panelStride, c, ldc, loadC); break;
+            default: RunRows(rows, kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+        }
+    }
+
+    /// <summary>
+    /// The first <typeparamref name="TRows"/> rows (up to 3) of <typeparamref name="TPanels"/> (up to 4) consecutive tiles of
+    /// <see cref="Run"/>: compiled once per pair, the unused accumulators folded away.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRowsAcross<TRows, TPanels>(int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC)
+        where TRows : struct, IRowCount
+        where TPanels : struct, IRowCount
+    {
+        int r = TRows.Value, q = TPanels.Value;
+        Vector512<float> c000 = default, c001 = default, c010 = default, c011 = default, c020 = default, c021 = default, c030 = default, c031 = default, c100 = default, c101 = default, c110 = default, c111 = default;
+        Vector512<float> c120 = default, c121 = default, c130 = default, c131 = default, c200 = default, c201 = default, c210 = default, c211 = default, c220 = default, c221 = default, c230 = default, c231 = default;
+        float* b1 = b + panelStride, b2 = b + 2 * panelStride, b3 = b + 3 * panelStride;
+        if (loadC)
+        {
+            c000 = Vector512.Load(c); c001 = Vector512.Load(c + 16);
+            if (q > 1) { c010 = Vector512.Load(c + 32); c011 = Vector512.Load(c + 48); }
+            if (q > 2) { c020 = Vector512.Load(c + 64); c021 = Vector512.Load(c + 80); }
+            if (q > 3) { c030 = Vector512.Load(c + 96); c031 = Vector512.Load(c + 112); }
+            if (r > 1) { c100 = Vector512.Load(c + ldc); c101 = Vector512.Load(c + ldc + 16); }
+            if (r > 1 && q > 1) { c110 = Vector512.Load(c + ldc + 32); c111 = Vector512.Load(c + ldc + 48); }
+            if (r > 1 && q > 2) { c120 = Vector512.Load(c + ldc + 64); c121 = Vector512.Load(c + ldc + 80); }
+            if (r > 1 && q > 3) { c130 = Vector512.Load(c + ldc + 96); c131 = Vector512.Load(c + ldc + 112); }
+            if (r > 2) { c200 = Vector512.Load(c + 2 * ldc); c201 = Vector512.Load(c + 2 * ldc + 16); }
+            if (r > 2 && q > 1) { c210 = Vector512.Load(c + 2 * ldc + 32); c211 = Vector512.Load(c + 2 * ldc + 48); }
+            if (r > 2 && q > 2) { c220 = Vector512.Load(c + 2 * ldc + 64); c221 = Vector512.Load(c + 2 * ldc + 80); }
+            if (r > 2 && q > 3) { c230 = Vector512.Load(c + 2 * ldc + 96); c231 = Vector512.Load(c + 2 * ldc + 112); }
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            Vector512<float> a1 = r > 1 ? Vector512.Create(a[rowStride]) : default;
+            Vector512<float> a2 = r > 2 ? Vector512.Create(a[2 * rowStride]) : default;
+            {
+                Vector512<float> x0 = Vector512.Load(b), x1 = Vector512.Load(b + 16);
+                c000 = Vector512.FusedMultiplyAdd(a0, x0, c000); c001 = Vector512.FusedMultiplyAdd(a0, x1, c001);
+                if (r > 1) { c100 = Vector512.FusedMultiplyAdd(a1, x0, c100); c101 = Vector512.FusedMultiplyAdd(a1, x1, c101); }
+                if (r > 2) { c200 = Vector512.FusedMultiplyAdd(a2, x0, c200); c201 = Vector512.FusedMultiplyAdd(a2, x1, c201); }
+            }
+            if (q > 1)
+            {
+                Vector512<float> x0 = Vector512.Load(b1), x1 = Vector512.Load(b1 + 16);
+                c010 = Vector512.FusedMultiplyAdd(a0, x0, c010); c011 = Vector512.FusedMultiplyAdd(a0, x1, c011);
+                if (r > 1) { c110 = Vector512.FusedMultiplyAdd(a1, x0, c110); c111 = Vector512.FusedMultiplyAdd(a1, x1, c111); }
+                if (r > 2) { c210 = Vector512.FusedMultiplyAdd(a2, x0, c210); c211 = Vector512.FusedMultiplyAdd(a2, x1, c211); }
+            }
+            if (q > 2)
+            {
+                Vector512<float> x0 = Vector512.Load(b2), x1 = Vector512.Load(b2 + 16);
+                c020 = Vector512.FusedMultiplyAdd(a0, x0, c020); c021 = Vector512.FusedMultiplyAdd(a0, x1, c021);
+                if (r > 1) { c120 = Vector512.FusedMultiplyAdd(a1, x0, c120); c121 = Vector512.FusedMultiplyAdd(a1, x1, c121); }
+                if (r > 2) { c220 = Vector512.FusedMultiplyAdd(a2, x0, c220); c221 = Vector512.FusedMultiplyAdd(a2, x1, c221); }
+            }
+            if (q > 3)
+            {
+                Vector512<float> x0 = Vector512.Load(b3), x1 = Vector512.Load(b3 + 16);
+                c030 = Vector512.FusedMultiplyAdd(a0, x0, c030); c031 = Vector512.FusedMultiplyAdd(a0, x1, c031);
+                if (r > 1) { c130 = Vector512.FusedMultiplyAdd(a1, x0, c130); c131 = Vector512.FusedMultiplyAdd(a1, x1, c131); }
+                if (r > 2) { c230 = Vector512.FusedMultiplyAdd(a2, x0, c230); c231 = Vector512.FusedMultiplyAdd(a2, x1, c231); }
+            }
+            a += depthStride;
+            b += 32; b1 += 32; b2 += 32; b3 += 32;
+        }
+        c000.Store(c); c001.Store(c + 16);
+        if (q > 1) { c010.Store(c + 32); c011.Store(c + 48); }
+        if (q > 2) { c020.Store(c + 64); c021.Store(c + 80); }
+        if (q > 3) { c030.Store(c + 96); c031.Store(c + 112); }
+        if (r > 1) { c100.Store(c + ldc); c101.Store(c + ldc + 16); }
+        if (r > 1 && q > 1) { c110.Store(c + ldc + 32); c111.Store(c + ldc + 48); }
+        if (r > 1 && q > 2) { c120.Store(c + ldc + 64); c121.Store(c + ldc + 80); }
+        if (r > 1 && q > 3) { c130.Store(c + ldc + 96); c131.Store(c + ldc + 112); }
+        if (r > 2) { c200.Store(c + 2 * ldc); c201.Store(c + 2 * ldc + 16); }
+        if (r > 2 && q > 1) { c210.Store(c + 2 * ldc + 32); c211.Store(c + 2 * ldc + 48); }
+        if (r > 2 && q > 2) { c220.Store(c + 2 * ldc + 64); c221.Store(c + 2 * ldc + 80); }
+        if (r > 2 && q > 3) { c230.Store(c + 2 * ldc + 96); c231.Store(c + 2 * ldc + 112); }
+    }
 }
 
 /// <summary>6 × 16 tile in 12 Vector256 accumulators (AVX2 + FMA: 16 registers).</summary>
@@ -204,29 +310,39 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
     }
 
-    /// <summary>Three rows or fewer take the half-height tile, more the whole one.</summary>
+    /// <summary>This tier takes one column tile at a time.</summary>
+    public static int PanelsAcross(int rows) => 1;
+
+    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC) =>
+        RunRows(rows, kc, a, rowStride, depthStride, b, c, ldc, loadC);
+
     public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
     {
-        if (rows <= 3)
-            RunHalf(kc, a, rowStride, depthStride, b, c, ldc, loadC);
-        else
-            Run(kc, a, rowStride, depthStride, b, c, ldc, loadC);
+        switch (rows)
+        {
+            case 1: RunRows<Rows1>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 2: RunRows<Rows2>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 3: RunRows<Rows3>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 4: RunRows<Rows4>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            default: RunRows<Rows5>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+        }
     }
 
-    /// <summary>The first three rows of <see cref="Run"/>.</summary>
+    /// <summary>The first <typeparamref name="TRows"/> rows of <see cref="Run"/>: compiled once per count, the unused rows folded away.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunHalf(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    private static void RunRows<TRows>(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+        where TRows : struct, IRowCount
     {
-        Vector256<float> c00, c01, c10, c11, c20, c21;
+        int r = TRows.Value;
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default;
         if (loadC)
         {
             c00 = Vector256.Load(c); c01 = Vector256.Load(c + 8);
-            c10 = Vector256.Load(c + ldc); c11 = Vector256.Load(c + ldc + 8);
-            c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8);
-        }
-        else
-        {
-            c00 = c01 = c10 = c11 = c20 = c21 = Vector256<float>.Zero;
+            if (r > 1) { c10 = Vector256.Load(c + ldc); c11 = Vector256.Load(c + ldc + 8); }
+            if (r > 2) { c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + 8); }
+            if (r > 3) { c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + 8); }
+            if (r > 4) { c40 = Vector256.Load(c + 4 * ldc); c41 = Vector256.Load(c + 4 * ldc + 8); }
         }
         for (int p = 0; p < kc; p++)
         {
@@ -234,16 +350,18 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
             Vector256<float> b1 = Vector256.Load(b + 8);
             Vector256<float> ai = Vector256.Create(a[0]);
             c00 = MulAdd(ai, b0, c00); c01 = MulAdd(ai, b1, c01);
-            ai = Vector256.Create(a[rowStride]);
-            c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11);
-            ai = Vector256.Create(a[2 * rowStride]);
-            c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21);
+            if (r > 1) { ai = Vector256.Create(a[rowStride]); c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11); }
+            if (r > 2) { ai = Vector256.Create(a[2 * rowStride]); c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21); }
+            if (r > 3) { ai = Vector256.Create(a[3 * rowStride]); c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31); }
+            if (r > 4) { ai = Vector256.Create(a[4 * rowStride]); c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41); }
             a += depthStride;
             b += 16;
         }
         c00.Store(c); c01.Store(c + 8);
-        c10.Store(c + ldc); c11.Store(c + ldc + 8);
-        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        if (r > 1) { c10.Store(c + ldc); c11.Store(c + ldc + 8); }
+        if (r > 2) { c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8); }
+        if (r > 3) { c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8); }
+        if (r > 4) { c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8); }
     }
 }
 
@@ -302,9 +420,59 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 4);
     }
 
-    /// <summary>This fallback tier runs edge tiles whole.</summary>
-    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC) =>
-        Run(kc, a, rowStride, depthStride, b, c, ldc, loadC);
+    /// <summary>This tier takes one column tile at a time.</summary>
+    public static int PanelsAcross(int rows) => 1;
+
+    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC) =>
+        RunRows(rows, kc, a, rowStride, depthStride, b, c, ldc, loadC);
+
+    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    {
+        switch (rows)
+        {
+            case 1: RunRows<Rows1>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 2: RunRows<Rows2>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 3: RunRows<Rows3>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 4: RunRows<Rows4>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            default: RunRows<Rows5>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+        }
+    }
+
+    /// <summary>The first <typeparamref name="TRows"/> rows of <see cref="Run"/>: compiled once per count, the unused rows folded away.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunRows<TRows>(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+        where TRows : struct, IRowCount
+    {
+        int r = TRows.Value;
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector128<float> c30 = default, c31 = default, c40 = default, c41 = default;
+        if (loadC)
+        {
+            c00 = Vector128.Load(c); c01 = Vector128.Load(c + 4);
+            if (r > 1) { c10 = Vector128.Load(c + ldc); c11 = Vector128.Load(c + ldc + 4); }
+            if (r > 2) { c20 = Vector128.Load(c + 2 * ldc); c21 = Vector128.Load(c + 2 * ldc + 4); }
+            if (r > 3) { c30 = Vector128.Load(c + 3 * ldc); c31 = Vector128.Load(c + 3 * ldc + 4); }
+            if (r > 4) { c40 = Vector128.Load(c + 4 * ldc); c41 = Vector128.Load(c + 4 * ldc + 4); }
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<float> b0 = Vector128.Load(b);
+            Vector128<float> b1 = Vector128.Load(b + 4);
+            Vector128<float> ai = Vector128.Create(a[0]);
+            c00 = MulAdd(ai, b0, c00); c01 = MulAdd(ai, b1, c01);
+            if (r > 1) { ai = Vector128.Create(a[rowStride]); c10 = MulAdd(ai, b0, c10); c11 = MulAdd(ai, b1, c11); }
+            if (r > 2) { ai = Vector128.Create(a[2 * rowStride]); c20 = MulAdd(ai, b0, c20); c21 = MulAdd(ai, b1, c21); }
+            if (r > 3) { ai = Vector128.Create(a[3 * rowStride]); c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31); }
+            if (r > 4) { ai = Vector128.Create(a[4 * rowStride]); c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41); }
+            a += depthStride;
+            b += 8;
+        }
+        c00.Store(c); c01.Store(c + 4);
+        if (r > 1) { c10.Store(c + ldc); c11.Store(c + ldc + 4); }
+        if (r > 2) { c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 4); }
+        if (r > 3) { c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 4); }
+        if (r > 4) { c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 4); }
+    }
 }
 
 /// <summary>4 × 4 tile in scalar registers, for machines without hardware vectors.</summary>
@@ -313,17 +481,26 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
     public static int Mr => 4;
     public static int Nr => 4;
 
-    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC) =>
+        RunRows(4, kc, a, rowStride, depthStride, b, c, ldc, loadC);
+
+    /// <summary>This tier takes one column tile at a time.</summary>
+    public static int PanelsAcross(int rows) => 1;
+
+    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC) =>
+        RunRows(rows, kc, a, rowStride, depthStride, b, c, ldc, loadC);
+
+    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
     {
-        float* tile = stackalloc float[16]; // (4, 4)
-        for (int i = 0; i < 4; i++)
+        float* tile = stackalloc float[16]; // (rows, 4)
+        for (int i = 0; i < rows; i++)
         {
             for (int j = 0; j < 4; j++)
                 tile[i * 4 + j] = loadC ? c[i * ldc + j] : 0f;
         }
         for (int p = 0; p < kc; p++)
         {
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < rows; i++)
             {
                 float ai = a[i * rowStride];
                 tile[i * 4] += ai * b[0];
@@ -334,16 +511,12 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
             a += depthStride;
             b += 4;
         }
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < rows; i++)
         {
             for (int j = 0; j < 4; j++)
                 c[i * ldc + j] = tile[i * 4 + j];
         }
     }
-
-    /// <summary>This fallback tier runs edge tiles whole.</summary>
-    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC) =>
-        Run(kc, a, rowStride, depthStride, b, c, ldc, loadC);
 }
 
 /// <summary>A row count known when a kernel is compiled, so that the rows beyond it cost nothing.</summary>

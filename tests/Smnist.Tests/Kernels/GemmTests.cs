@@ -180,6 +180,47 @@ public sealed class GemmTests(ITestOutputHelper output)
         test.Check(packed, test.Run(fast: false));
     }
 
+    /// <summary>
+    /// A last tile of fewer rows than the micro-kernel's (read in place, several column tiles at once for one to
+    /// three rows) gives each of its rows the same bits as the same row inside a product of whole tiles, since each
+    /// element is one multiply-add chain in depth order; and it writes nothing beyond its rows.
+    /// </summary>
+    [Trait("Category", "unit")]
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void FewLastRowsGiveTheBitsOfWholeTiles(bool transposeA, bool accumulate)
+    {
+        const int wholeRows = 24; // whole tiles on every tier (8, 6 and 4 rows)
+        var random = new Random(transposeA ? 31 : 37);
+        foreach (int k in (int[])[1, 29, 136, 300])
+        {
+            foreach (int n in (int[])[8, 40, 64, 100, 128, 160, 512])
+            {
+                int lda = transposeA ? wholeRows : k;
+                float[] a = RandomValues(random, wholeRows * k);  // (24, k), or (k, 24) transposed
+                float[] b = RandomValues(random, k * n);          // (n, k): op(B) transposed, as the gate weight
+                float[] c0 = RandomValues(random, wholeRows * n); // (24, n)
+                var packed = new PackedMatrix(k, n);
+                Gemm.Pack(packed, b, k, transposeB: true);
+                float[] whole = (float[])c0.Clone();
+                Gemm.Multiply(whole, n, a, lda, transposeA, packed, wholeRows, accumulate);
+                for (int m = 1; m < wholeRows; m++)
+                {
+                    float[] few = (float[])c0.Clone();
+                    Gemm.Multiply(few, n, a, lda, transposeA, packed, m, accumulate);
+                    Assert.True(few.AsSpan(0, m * n).SequenceEqual(whole.AsSpan(0, m * n)), $"m={m} n={n} k={k}: rows differ from whole tiles");
+                    Assert.True(few.AsSpan(m * n).SequenceEqual(c0.AsSpan(m * n)), $"m={m} n={n} k={k}: wrote below its rows");
+                }
+            }
+        }
+    }
+
+    private static float[] RandomValues(Random random, int count) =>
+        Enumerable.Range(0, count).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+
     [Trait("Category", "unit")]
     [Fact]
     public void ResultsDoNotDependOnAlignment()
