@@ -9,9 +9,9 @@ namespace Smnist.Training;
 /// Runs a model over batches with the batch split between worker threads (data parallel): each worker owns a
 /// workspace and a gradient buffer for its rows, and the gradients are summed in worker order afterwards, so a
 /// given thread count always gives the same bits. A batch of equal lengths is cut into runs of consecutive rows; a
-/// batch of different lengths (sorted longest first) is dealt out row by row, so that each worker gets about the
-/// same number of real steps and its rows stay sorted. A worker takes its rows in passes of at most
-/// <see cref="RowsPerPass"/>, so that a large batch's activations stay in cache.
+/// batch of different lengths (sorted longest first) is dealt out row by row (<see cref="ShareRow"/>), so that each
+/// worker gets about the same number of real steps and its rows stay sorted. A worker takes its rows in passes of at
+/// most <see cref="RowsPerPass"/>, so that a large batch's activations stay in cache.
 /// </summary>
 internal sealed class BatchRunner : IWorkerJob, IDisposable
 {
@@ -26,6 +26,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     private readonly WorkerPool _pool;
     private readonly PackedGateWeights _packed;
     private readonly int[][] _passLengths;       // per worker (rows of one pass) the lengths of its rows
+    private readonly int[][] _shares;            // per worker (its rows) the batch rows it takes, in order
     private Batch? _batch;
     private bool _withGradient;
     private int _scored;
@@ -40,6 +41,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         _chunkGradients = new float[workers][];
         _confusions = new int[workers][];
         _passLengths = new int[workers][];
+        _shares = new int[workers][];
         _losses = new double[workers];
         for (int w = 0; w < workers; w++)
         {
@@ -48,6 +50,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
             _chunkGradients[w] = rowsPerWorker > RowsPerPass ? new float[model.Layout.Count] : [];
             _confusions[w] = new int[model.Config.Classes * model.Config.Classes];
             _passLengths[w] = new int[RowsPerPass];
+            _shares[w] = new int[rowsPerWorker];
         }
         _packed = new PackedGateWeights(model.Config);
         _pool = new WorkerPool(workers);
@@ -87,7 +90,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         float[] total = _gradients[0];
         for (int w = 1; w < Workers; w++)
         {
-            if (Rows(w, batch).Count > 0)
+            if (ShareSize(w, batch) > 0)
                 TensorPrimitives.Add(total, _gradients[w], total);
         }
         return scored == 0 ? 0 : SumLosses() / scored;
@@ -114,21 +117,23 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     public void Execute(int worker)
     {
         Batch batch = _batch!;
-        (int start, int count, int stride) = Rows(worker, batch);
+        Span<int> share = _shares[worker].AsSpan(0, ShareSize(worker, batch));
+        for (int k = 0; k < share.Length; k++)
+            share[k] = ShareRow(worker, k, batch);
         _losses[worker] = 0;
-        for (int done = 0; done < count; done += RowsPerPass)
-            RunPass(worker, batch, start + done * stride, Math.Min(RowsPerPass, count - done), stride, firstPass: done == 0);
+        for (int done = 0; done < share.Length; done += RowsPerPass)
+            RunPass(worker, batch, share.Slice(done, Math.Min(RowsPerPass, share.Length - done)), firstPass: done == 0);
     }
 
-    /// <summary>Forward (and backward) over the batch rows first, first + stride, … (<paramref name="rows"/> of them) on <paramref name="worker"/>'s buffers.</summary>
-    private void RunPass(int worker, Batch batch, int first, int rows, int stride, bool firstPass)
+    /// <summary>Forward (and backward) over the batch rows <paramref name="batchRows"/> on <paramref name="worker"/>'s buffers.</summary>
+    private void RunPass(int worker, Batch batch, ReadOnlySpan<int> batchRows, bool firstPass)
     {
         Workspace<float> workspace = _workspaces[worker];
         PackedSteps steps = workspace.Steps;
-        int features = batch.Features;
+        int features = batch.Features, rows = batchRows.Length;
         Span<int> lengths = _passLengths[worker].AsSpan(0, rows);
         for (int b = 0; b < rows; b++)
-            lengths[b] = batch.Lengths[first + b * stride];
+            lengths[b] = batch.Lengths[batchRows[b]];
         steps.Set(lengths);
         // The pass's running rows of each timestep, gathered into the worker's own packed (rows, d) input (and labels).
         for (int t = 0; t < steps.Steps; t++)
@@ -136,7 +141,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
             int row = steps.Offset(t);
             for (int b = 0; b < steps.Rows(t); b++)
             {
-                int source = t * batch.Size + first + b * stride;
+                int source = t * batch.Size + batchRows[b];
                 batch.Inputs.AsSpan(source * features, features).CopyTo(workspace.Inputs.AsSpan((row + b) * features));
                 if (batch.LabelsPerStep)
                     workspace.StepLabels[row + b] = batch.Labels[source];
@@ -151,7 +156,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         {
             Span<int> passLabels = workspace.StepLabels.AsSpan(0, rows);
             for (int b = 0; b < rows; b++)
-                passLabels[b] = batch.Labels[first + b * stride];
+                passLabels[b] = batch.Labels[batchRows[b]];
             labels = passLabels;
         }
         Model.Forward(workspace, lengths, batch.LabelsPerStep ? ReadoutAt.EveryStep : ReadoutAt.LastStep, _packed);
@@ -200,17 +205,31 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         return sum;
     }
 
-    /// <summary>
-    /// The rows of <paramref name="worker"/>: start, start + stride, … (count of them). Equal lengths: a run of
-    /// consecutive rows; different lengths: every Workers-th row, which spreads the long and the short evenly.
-    /// </summary>
-    private (int Start, int Count, int Stride) Rows(int worker, Batch batch)
+    /// <summary>How many of the batch's rows <paramref name="worker"/> takes (<see cref="ShareRow"/>).</summary>
+    private int ShareSize(int worker, Batch batch)
     {
         int size = batch.Size;
-        if (batch.Lengths[size - 1] != batch.Lengths[0])
-            return (worker, worker < size ? (size - worker + Workers - 1) / Workers : 0, Workers);
-        int perWorker = (size + Workers - 1) / Workers;
-        int start = Math.Min(worker * perWorker, size);
-        return (start, Math.Min(perWorker, size - start), 1);
+        if (batch.Lengths[size - 1] == batch.Lengths[0])
+            return Math.Clamp(size - worker * ((size + Workers - 1) / Workers), 0, (size + Workers - 1) / Workers);
+        int rounds = size / Workers;
+        return rounds + (Seat(worker, rounds) < size - rounds * Workers ? 1 : 0);
     }
+
+    /// <summary>
+    /// The batch row that is the <paramref name="k"/>-th of <paramref name="worker"/>'s share. Equal lengths: a run of
+    /// consecutive rows. Different lengths: the rows go out in rounds of one per worker, in worker order in even rounds
+    /// and in reverse in odd ones (0, 1, 1, 0, 0, 1, … for two workers), so that at every step each worker has the
+    /// same number of running rows give or take one, and about the same real steps; in worker order every round,
+    /// the first worker would take the longest row of each.
+    /// </summary>
+    private int ShareRow(int worker, int k, Batch batch)
+    {
+        int size = batch.Size;
+        if (batch.Lengths[size - 1] == batch.Lengths[0])
+            return worker * ((size + Workers - 1) / Workers) + k;
+        return k * Workers + Seat(worker, k);
+    }
+
+    /// <summary>Where <paramref name="worker"/> stands in round <paramref name="round"/> of the deal: its index, or from the end in odd rounds.</summary>
+    private int Seat(int worker, int round) => round % 2 == 0 ? worker : Workers - 1 - worker;
 }

@@ -77,6 +77,47 @@ public class RaggedSequenceTests
         Assert.Equal(gradient, runner.Gradient);
     }
 
+    /// <summary>
+    /// A ragged batch goes out in rounds of one row per worker that turn back every other round (0, 1, 1, 0, 0, 1, 1
+    /// for two workers): the runner's gradient is, to the bit, the sum in worker order of each share's gradient run
+    /// alone. Dealt in the same order every round, the first worker would take the longest row of each.
+    /// </summary>
+    [Theory]
+    [InlineData(2, new[] { 0, 3, 4 }, new[] { 1, 2, 5, 6 })]
+    [InlineData(3, new[] { 0, 5, 6 }, new[] { 1, 4 }, new[] { 2, 3 })]
+    public void ARaggedBatchIsDealtInRoundsThatTurnBack(int threads, params int[][] shares)
+    {
+        const int batchSize = 7;
+        var source = new RaggedSource(batchSize, maxSteps: 9, features: 3, classes: 4, labelsPerStep: false, seed: 4, minLength: 2);
+        using var loader = new BatchLoader(source, batchSize, shuffle: false, seed: 1);
+        Batch batch = Copy(loader.Epoch(0).First());
+        Assert.NotEqual(batch.Lengths[0], batch.Lengths[batchSize - 1]);
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(3, 6, Classes: 4), seed: 3);
+        model.Kernels = KernelSet.Reference;
+
+        var expected = new float[model.Layout.Count];
+        var part = new float[model.Layout.Count];
+        foreach (int[] share in shares)
+        {
+            var workspace = new Workspace<float>(model.Config, batch.Steps, share.Length);
+            int[] lengths = share.Select(row => batch.Lengths[row]).ToArray();
+            workspace.Steps.Set(lengths);
+            for (int t = 0; t < workspace.Steps.Steps; t++)
+            {
+                for (int b = 0; b < workspace.Steps.Rows(t); b++)
+                    batch.Inputs.AsSpan((t * batchSize + share[b]) * 3, 3).CopyTo(workspace.Inputs.AsSpan((workspace.Steps.Offset(t) + b) * 3));
+            }
+            int[] labels = share.Select(row => batch.Labels[row]).ToArray();
+            model.Forward(workspace, lengths, ReadoutAt.LastStep);
+            model.Backward(workspace, labels, 1f / batchSize, part);
+            TensorPrimitives.Add(expected, part, expected);
+        }
+
+        using var runner = new BatchRunner(model, source.Steps, batchSize, threads);
+        runner.TrainStep(batch);
+        Assert.Equal(expected, runner.Gradient);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
