@@ -10,6 +10,7 @@ const inputContext = inputCanvas.getContext('2d');
 const prediction = $('prediction');
 const STROKE_WIDTH = 20;        // on the 280-pixel pad: about two MNIST pixels once the digit is fitted into 20×20
 const READING_MS = 1400;        // how long the playback of one reading takes, whatever the number of steps
+const UNSURE_BELOW = 0.8;       // a reading whose answer has less than this probability is flagged unsure (docs/teaching.md)
 const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 const maps = [
   { canvas: $('map-forget'), key: 'forget', diverging: false },
@@ -288,28 +289,27 @@ function drawInput(values, step) {
   }
 }
 
-const bars = [];
-function buildBars(classes) {
+/** Fills the container with one bar per class. */
+function buildBars(container, classes) {
   for (let digit = 0; digit < classes; digit++) {
     const bar = document.createElement('div');
     bar.className = 'bar';
     bar.innerHTML = '<span class="value"></span><div class="fill"></div><span class="label"></span>';
     bar.querySelector('.label').textContent = String(digit);
-    $('bars').appendChild(bar);
-    bars.push(bar);
+    container.appendChild(bar);
   }
 }
 
-function drawBars(probabilities) {
+function drawBars(probabilities, container = $('bars')) {
   let top = 0;
   for (let digit = 1; digit < probabilities.length; digit++) if (probabilities[digit] > probabilities[top]) top = digit;
   probabilities.forEach((p, digit) => {
-    const bar = bars[digit];
+    const bar = container.children[digit];
     bar.querySelector('.fill').style.height = `${(p * 85).toFixed(1)}%`;
     bar.querySelector('.value').textContent = p >= 0.005 ? `${Math.round(p * 100)}%` : '';
     bar.classList.toggle('top', p > 0 && digit === top);
   });
-  $('bars').setAttribute('aria-label', `Probabilities: ${probabilities.map((p, d) => `${d}: ${Math.round(p * 100)}%`).join(', ')}`);
+  container.setAttribute('aria-label', `Probabilities: ${probabilities.map((p, d) => `${d}: ${Math.round(p * 100)}%`).join(', ')}`);
 }
 
 function prepareMap(map, reading) {
@@ -380,7 +380,7 @@ async function start() {
   small = document.createElement('canvas');
   small.width = model.image_width;
   small.height = model.image_height;
-  buildBars(model.classes);
+  buildBars($('bars'), model.classes);
   showIdle();
   const pixels = model.image_width * model.image_height;
   readAt = new Array(pixels);
@@ -393,10 +393,12 @@ async function start() {
   $('model-line').textContent = `Model ${model.name}: ${model.layers} LSTM layer${model.layers > 1 ? 's' : ''} of ${model.hidden_size} units ` +
     `reading ${reads}; ${model.parameters.toLocaleString('en')} parameters.`;
   $('units').textContent = String(model.hidden_size);
+  startLive(model.live);
   if (model.test_images === 0) {
     $('sample').disabled = true;
     $('sample').title = 'The server has no test images.';
   }
 }
 
-start();
+// After every deferred script has run: start() hands the model to live.js.
+document.addEventListener('DOMContentLoaded', start);
