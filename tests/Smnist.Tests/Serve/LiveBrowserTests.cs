@@ -71,7 +71,6 @@ public sealed class LiveBrowserTests(BrowserFixture fixture, ITestOutputHelper o
         int scrollWidth = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
         Assert.True(scrollWidth <= 375, $"the page is {scrollWidth} pixels wide on a 375-pixel screen");
         // A finger's stroke, through the browser's own touch input: the page gets pointer events of type touch.
-        await page.Locator("#live-pad").ScrollIntoViewIfNeededAsync();
         Func<(double X, double Y), (float X, float Y)> onPad = await PadPoints(page);
         ICDPSession touch = await page.Context.NewCDPSessionAsync(page);
         (double X, double Y)[] stroke = HandwrittenDigits.Strokes(1).Single();
@@ -108,7 +107,9 @@ public sealed class LiveBrowserTests(BrowserFixture fixture, ITestOutputHelper o
     /// <summary>Where a point of the 28×28 grid lies on the screen, on the live pad.</summary>
     private static async Task<Func<(double X, double Y), (float X, float Y)>> PadPoints(IPage page)
     {
-        LocatorBoundingBoxResult box = (await page.Locator("#live-pad").BoundingBoxAsync())!;
+        ILocator pad = page.Locator("#live-pad");
+        await pad.ScrollIntoViewIfNeededAsync();
+        LocatorBoundingBoxResult box = (await pad.BoundingBoxAsync())!;
         double scale = box.Width / 28;
         return point => ((float)(box.X + point.X * scale), (float)(box.Y + point.Y * scale));
     }

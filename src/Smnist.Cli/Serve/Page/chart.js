@@ -7,8 +7,8 @@ const MARKER_COLOUR = '#d95f02';
 
 /**
  * Draws rows (one array of K probabilities per step read) on the canvas. The x axis runs from step 1 to
- * max(rows.length, options.steps); options.marker (a step) draws the current step's line; options.stepName names
- * the axis ("row", "pen step"...).
+ * max(rows.length, options.steps); options.marker (a step) draws a line at that step, labelled options.markerLabel
+ * if given; options.stepName names the axis ("row", "pen step"...).
  */
 function drawProbabilityChart(canvas, rows, options) {
   const ratio = window.devicePixelRatio || 1;
@@ -55,6 +55,12 @@ function drawProbabilityChart(canvas, rows, options) {
     context.moveTo(x(options.marker), top);
     context.lineTo(x(options.marker), height - bottom);
     context.stroke();
+    if (options.markerLabel) {
+      context.fillStyle = MARKER_COLOUR;
+      context.textAlign = x(options.marker) > width / 2 ? 'right' : 'left';
+      context.textBaseline = 'top';
+      context.fillText(` ${options.markerLabel} `, x(options.marker), top);
+    }
   }
   if (rows.length === 0) return;
 
