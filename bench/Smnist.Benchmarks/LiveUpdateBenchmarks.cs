@@ -75,7 +75,7 @@ public class LiveUpdateBenchmarks
         ValueWebSocketReceiveResult result;
         do
         {
-            result = _socket.ReceiveAsync(_received.AsMemory(length), CancellationToken.None).GetAwaiter().GetResult();
+            result = _socket.ReceiveAsync(_received.AsMemory(length), CancellationToken.None).AsTask().GetAwaiter().GetResult();
             length += result.Count;
         }
         while (!result.EndOfMessage);

@@ -92,6 +92,18 @@ function drawProbabilityChart(canvas, rows, options) {
   }
 }
 
+/** The key of every chart: each digit's line, and the answer's. */
+for (const legend of document.querySelectorAll('.legend')) {
+  const entries = CLASS_COLOURS.map((colour, digit) => [colour, String(digit), digit >= 5]).concat([['#000', 'the current answer', false]]);
+  for (const [colour, text, dashed] of entries) {
+    const entry = document.createElement('span');
+    const line = document.createElement('i');
+    line.style.borderTop = `${text.length > 1 ? 3 : 2}px ${dashed ? 'dashed' : 'solid'} ${colour}`;
+    entry.append(line, text);
+    legend.append(entry);
+  }
+}
+
 /** A round number of steps between labels, so that about `count` labels fit. */
 function niceStep(steps, count) {
   for (const step of [1, 2, 5, 10, 20, 50, 100, 200]) if (steps / step <= count) return step;

@@ -226,7 +226,7 @@ function showLiveReading() {
     $('live-confidence').classList.toggle('unsure', last[digit] < UNSURE_BELOW);
     drawBars(last, $('live-bars'));
   }
-  $('live-steps').textContent = `${rows.length} step${rows.length === 1 ? '' : 's'} read of at most ${live.maxSteps}`;
+  $('live-steps').textContent = `${rows.length} step${rows.length === 1 ? '' : 's'} read (at most ${live.maxSteps})`;
   drawProbabilityChart($('live-chart'), rows, { steps: 40, marker: rows.length || null, stepName: 'pen step' });
   drawLivePath();
 }
