@@ -76,6 +76,9 @@ internal sealed class ReadingServer : IAsyncDisposable
     /// <summary>Where the server listens, with the port it was given when asked for port 0.</summary>
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The model the live pad reads with (its file name, or the shipped model's name).</summary>
+    public string LiveModelName => Path.GetFileName(_live.Choice.Name);
+
     /// <summary>Bytes held now by request bodies and answers (a test's window on the budget).</summary>
     internal long BufferedBytes => _buffers.Held;
 
