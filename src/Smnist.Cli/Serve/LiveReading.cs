@@ -71,7 +71,7 @@ internal sealed class LiveReading
         }
         catch (JsonException e)
         {
-            problem = $"the frame is not valid JSON (byte {e.BytePositionInLine + 1}); {FrameForm}";
+            problem = $"the frame is not valid JSON (byte {(e.BytePositionInLine ?? 0) + 1}); {FrameForm}";
         }
         if (problem is not null)
             _writer.WriteString("error", problem);
