@@ -85,6 +85,7 @@ public sealed class LiveBrowserTests(BrowserFixture fixture, ITestOutputHelper o
         }
         await touch.SendAsync("Input.dispatchTouchEvent", new Dictionary<string, object> { ["type"] = "touchEnd", ["touchPoints"] = Array.Empty<object>() });
         Assert.Equal("1", await LiveDigit(page));
+        await Pages.Screenshot(fixture, output, page, "live-phone.png");
     }
 
     private static async Task Draw(IPage page, IEnumerable<(double X, double Y)[]> strokes)
