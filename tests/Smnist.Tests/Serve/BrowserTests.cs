@@ -255,6 +255,32 @@ public sealed class PixelsPageTests(PixelsBrowserFixture fixture, ITestOutputHel
     }
 }
 
+/// <summary>The page with the pen-stroke model on the image pad as well as on the live pad.</summary>
+[Trait("Category", "browser")]
+public sealed class StrokesPageTests(StrokesBrowserFixture fixture) : IClassFixture<StrokesBrowserFixture>
+{
+    [SkippableFact]
+    public async Task TheSampleButtonReadsTheTracedPath()
+    {
+        IPage page = await Pages.Open(fixture);
+        Assert.Contains("the pen path traced from the image", await page.Locator("#model-line").TextContentAsync());
+        await page.Locator("#sample").ClickAsync();
+        string digit = await Pages.FinishedDigit(page);
+        string index = (await page.Locator("#prediction").GetAttributeAsync("data-index"))!;
+        using var client = new HttpClient { BaseAddress = fixture.Server.Address };
+        JsonNode api = JsonNode.Parse(await client.GetStringAsync($"api/sample?index={index}"))!;
+        Assert.Equal((int)api["digit"]!, int.Parse(digit));
+        Assert.Equal($"Read all {api["steps"]!.AsArray().Count} pen steps.", (await page.Locator("#step").TextContentAsync())!.Trim());
+        Assert.Equal("mnist-strokes", (string)JsonNode.Parse(await client.GetStringAsync("api/model"))!["live"]!["name"]!);
+    }
+}
+
+/// <summary>The browser fixture with the shipped mnist-strokes model.</summary>
+public sealed class StrokesBrowserFixture : BrowserFixture
+{
+    protected override string? Model => "mnist-strokes";
+}
+
 /// <summary>The browser fixture with the shipped mnist-pixels model.</summary>
 public sealed class PixelsBrowserFixture : BrowserFixture
 {

@@ -449,10 +449,13 @@ async function start() {
   readAt = new Array(pixels);
   for (let element = 0; element < pixels; element++) {
     const pixel = model.permutation ? model.permutation[element] : element;
-    readAt[pixel] = Math.floor(element / model.features) + 1;
+    // A pen path is traced from the whole image before its first step: every pixel counts as read from the start.
+    readAt[pixel] = model.sequence === 'strokes' ? 0 : Math.floor(element / model.features) + 1;
   }
   const reads = model.sequence === 'rows' ? `${model.steps} rows of ${model.features} pixels, one row per step`
-    : model.sequence === 'pixels' ? `${model.steps} pixels, one per step` : `${model.steps} pixels, one per step, in a fixed shuffled order`;
+    : model.sequence === 'pixels' ? `${model.steps} pixels, one per step`
+    : model.sequence === 'strokes' ? `the pen path traced from the image, one point per step (at most ${model.steps})`
+    : `${model.steps} pixels, one per step, in a fixed shuffled order`;
   $('model-line').textContent = `Model ${model.name}: ${model.layers} LSTM layer${model.layers > 1 ? 's' : ''} of ${model.hidden_size} units ` +
     `reading ${reads}; ${model.parameters.toLocaleString('en')} parameters.`;
   $('units').textContent = String(model.hidden_size);
