@@ -30,9 +30,12 @@ public class BrowserFixture : IAsyncLifetime
     /// <summary>The shipped model the server reads with; null for the default.</summary>
     protected virtual string? Model => null;
 
+    /// <summary>The server's limits; null for serve's own.</summary>
+    internal virtual ServerLimits? Limits => null;
+
     public async Task InitializeAsync()
     {
-        Server = await ReadingServer.StartAsync(ShippedModels.Load(Model), DataAcquisition.ReadDirectory(CliHarness.DataDir).Test, IPAddress.Loopback, port: 0);
+        Server = await ReadingServer.StartAsync(ShippedModels.Load(Model), DataAcquisition.ReadDirectory(CliHarness.DataDir).Test, IPAddress.Loopback, port: 0, Limits);
         if (!File.Exists(Chromium))
         {
             if (Environment.GetEnvironmentVariable("CI") == "true")

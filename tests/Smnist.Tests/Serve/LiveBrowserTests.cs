@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Smnist.Cli.Serve;
 using Xunit.Abstractions;
 
 namespace Smnist.Tests.Serve;
@@ -88,7 +89,7 @@ public sealed class LiveBrowserTests(BrowserFixture fixture, ITestOutputHelper o
         await Pages.Screenshot(fixture, output, page, "live-phone.png");
     }
 
-    private static async Task Draw(IPage page, IEnumerable<(double X, double Y)[]> strokes)
+    internal static async Task Draw(IPage page, IEnumerable<(double X, double Y)[]> strokes)
     {
         Func<(double X, double Y), (float X, float Y)> onPad = await PadPoints(page);
         foreach ((double X, double Y)[] stroke in strokes)
@@ -123,7 +124,7 @@ public sealed class LiveBrowserTests(BrowserFixture fixture, ITestOutputHelper o
         }
         """, null, new PageWaitForFunctionOptions { Timeout = 30_000 });
 
-    private static async Task<string> LiveDigit(IPage page)
+    internal static async Task<string> LiveDigit(IPage page)
     {
         await AllRead(page);
         return (await page.Locator("#live-prediction").GetAttributeAsync("data-digit"))!;
@@ -133,7 +134,7 @@ public sealed class LiveBrowserTests(BrowserFixture fixture, ITestOutputHelper o
     /// Each digit as a person writes it: its strokes in order, each a list of points along the pen's path (grid
     /// pixels, x to the right, y down), filling MNIST's 20-pixel-high box.
     /// </summary>
-    private static class HandwrittenDigits
+    internal static class HandwrittenDigits
     {
         public static (double X, double Y)[][] Strokes(int digit) => digit switch
         {
@@ -185,4 +186,31 @@ public sealed class LiveBrowserTests(BrowserFixture fixture, ITestOutputHelper o
         private static (double X, double Y)[] Join(params (double X, double Y)[][] parts) =>
             parts[0].Concat(parts.Skip(1).SelectMany(part => part.Skip(1))).ToArray();
     }
+}
+
+/// <summary>The live pad when the server closes an idle connection: the next stroke reconnects and sends the drawing again.</summary>
+[Trait("Category", "browser")]
+public sealed class LiveReconnectTests(LiveIdleBrowserFixture fixture) : IClassFixture<LiveIdleBrowserFixture>
+{
+    [SkippableFact]
+    public async Task AfterAnIdleCloseTheNextStrokeSendsTheWholeDrawingAgain()
+    {
+        IPage page = await Pages.Open(fixture);
+        (double X, double Y)[][] four = LiveBrowserTests.HandwrittenDigits.Strokes(4);
+        await LiveBrowserTests.Draw(page, [four[0]]);
+        await LiveBrowserTests.LiveDigit(page);
+        string first = (await page.Locator("#live-prediction").GetAttributeAsync("data-steps"))!;
+        await page.Locator("#live-status", new PageLocatorOptions { HasTextString = "closed the connection (no frame for 1 s)" }).WaitForAsync();
+        await LiveBrowserTests.Draw(page, [four[1]]);
+        Assert.Equal("4", await LiveBrowserTests.LiveDigit(page));
+        int steps = int.Parse((await page.Locator("#live-prediction").GetAttributeAsync("data-steps"))!);
+        Assert.True(steps > int.Parse(first), $"{steps} steps read after the second stroke, {first} after the first");
+        Assert.Equal((await page.Locator("#live-pad").GetAttributeAsync("data-sent"))!, steps.ToString());
+    }
+}
+
+/// <summary>The browser fixture with live connections closed after 1 s without a frame.</summary>
+public sealed class LiveIdleBrowserFixture : BrowserFixture
+{
+    internal override ServerLimits? Limits => new() { LiveIdleTime = TimeSpan.FromSeconds(1) };
 }
