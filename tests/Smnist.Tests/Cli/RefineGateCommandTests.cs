@@ -52,6 +52,15 @@ public sealed class RefineGateCommandTests : IDisposable
         Assert.False(File.Exists(onnx));
     }
 
+    [Fact]
+    public void BenchTimesTheRefineGate()
+    {
+        var outcome = CliHarness.Succeeds("bench", "--refine-gate", "--batch-size", "4", "--hidden", "8", "--steps", "3", "--threads", "1", "--json");
+        using JsonDocument json = JsonDocument.Parse(outcome.Out);
+        Assert.True(json.RootElement.GetProperty("refine_gate").GetBoolean());
+        Assert.True(json.RootElement.GetProperty("samples_per_second").GetDouble() > 0);
+    }
+
     [Theory]
     [InlineData("--gate-init chrono draws the forget and input biases; --forget-bias and --input-bias go with --gate-init constant", "--gate-init", "chrono", "--forget-bias", "1")]
     [InlineData("--gate-init uniform draws the forget and input biases", "--gate-init", "uniform", "--input-bias", "-1")]
