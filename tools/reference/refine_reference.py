@@ -1,5 +1,6 @@
 """Writes the refine gate's and the gate initialisations' PyTorch parity fixtures:
-tests/Smnist.Tests/Fixtures/engine/{refine_uniform,refine_chrono,refine_constant,lstm_uniform,lstm_chrono}.json.
+tests/Smnist.Tests/Fixtures/engine/{refine_uniform,refine_chrono,refine_constant,lstm_uniform,lstm_chrono,
+ragged_refine_last,ragged_refine_steps}.json.
 
 The UR-LSTM cell of Gu et al. 2020 ("Improving the Gating Mechanism of Recurrent Neural Networks", Algorithm 1),
 written here from the paper's equations: per layer four nn.Linear(n + d, n) over z = [v_{t-1}, x_t], named
@@ -20,6 +21,7 @@ lstm_reference.py's form, with "refine_gate" and "gate_init" in its config.
 import json, math, os
 import torch, torch.nn as nn, torch.nn.functional as F
 from seed_model import SeedNet
+import ragged_reference as ragged
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "Smnist.Tests", "Fixtures", "engine")
 REFINE_GATES = ("forget", "refine", "output", "candidate")
@@ -104,6 +106,9 @@ def write(name, refine, gate_init, d, n, layers, classes, steps, batch, seed, lr
     print(f"{name}: loss {float(loss):.6f}")
 
 
+if __name__ != "__main__":
+    raise ImportError("refine_reference.py writes fixtures; run it, do not import it")
+
 torch.set_num_threads(1)
 # n = 17: one full 8- or 16-lane vector and a scalar tail in the engine's element-wise passes.
 write("refine_uniform", True, "uniform", d=3, n=17, layers=2, classes=4, steps=9, batch=3, seed=11, lr=1e-2)
@@ -111,3 +116,8 @@ write("refine_chrono", True, "chrono", d=28, n=16, layers=1, classes=10, steps=2
 write("refine_constant", True, "constant", d=2, n=6, layers=1, classes=10, steps=5, batch=5, seed=13, lr=5e-3)
 write("lstm_uniform", False, "uniform", d=3, n=17, layers=2, classes=4, steps=9, batch=3, seed=14, lr=1e-2)
 write("lstm_chrono", False, "chrono", d=28, n=16, layers=1, classes=10, steps=28, batch=4, seed=15, lr=1e-3)
+# Ragged batches through ragged_reference.py's per-sequence loop, the refine cell and uniform biases in place of the seed's.
+ragged.write("ragged_refine_last", d=3, n=5, layers=2, classes=4, lengths=[3, 7, 1, 5, 7, 2], seed=16, per_step=False,
+             net_class=RefineNet, init=lambda net: init_gates(net, "uniform", 5, 7))
+ragged.write("ragged_refine_steps", d=2, n=9, layers=2, classes=3, lengths=[6, 2, 4, 1, 6], seed=17, per_step=True,
+             net_class=RefineNet, init=lambda net: init_gates(net, "uniform", 9, 6))

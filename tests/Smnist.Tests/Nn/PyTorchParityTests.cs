@@ -93,8 +93,8 @@ public class PyTorchParityTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A ragged batch against tools/reference/ragged_reference.py, where the notebook's cell runs each sequence alone at
-    /// its own length: logits (each sequence's last step, or every step), the mean loss (over the sequences, or the
+    /// A ragged batch against tools/reference/ragged_reference.py (ragged_refine_*: the UR-LSTM cell of
+    /// refine_reference.py), where the cell runs each sequence alone at its own length: logits (each sequence's last step, or every step), the mean loss (over the sequences, or the
     /// labelled steps) and every gradient.
     /// </summary>
     [Theory]
@@ -104,13 +104,20 @@ public class PyTorchParityTests(ITestOutputHelper output)
     [InlineData("ragged_steps", "fast")]
     [InlineData("ragged_steps", "packed")]
     [InlineData("ragged_steps", "reference")]
+    [InlineData("ragged_refine_last", "fast")]
+    [InlineData("ragged_refine_last", "packed")]
+    [InlineData("ragged_refine_steps", "fast")]
+    [InlineData("ragged_refine_steps", "reference")]
     public void RaggedBatchesMatchPyTorch(string name, string kernels)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
         JsonElement root = document.RootElement;
         JsonElement configJson = root.GetProperty("config");
         var config = new ModelConfig(configJson.GetProperty("input_size").GetInt32(), configJson.GetProperty("hidden_size").GetInt32(),
-            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32());
+            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32())
+        {
+            RefineGate = configJson.TryGetProperty("refine_gate", out JsonElement refine) && refine.GetBoolean(),
+        };
         int steps = configJson.GetProperty("steps").GetInt32(), batch = configJson.GetProperty("batch").GetInt32(), classes = config.Classes;
         int[] lengths = root.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         int[] order = RaggedPacking.Order(lengths);
