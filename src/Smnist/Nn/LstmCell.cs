@@ -8,7 +8,7 @@ namespace Smnist.Nn;
 /// <summary>One layer's activations over a batch, packed as <see cref="PackedSteps"/> lays them out.</summary>
 internal readonly ref struct LayerActivations<T>(Span<T> gates, Span<T> cells, Span<T> tanhCells, Span<T> outputs)
 {
-    /// <summary>(rows, 4n) activated f, i, o, c̃ per row.</summary>
+    /// <summary>(rows, 4n) activated f, i (r with the refine gate), o, c̃ per row.</summary>
     public Span<T> Gates { get; } = gates;
 
     /// <summary>(B + rows, n) c_0 of every example, then c_t of every real step.</summary>
