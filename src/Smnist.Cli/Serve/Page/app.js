@@ -390,7 +390,12 @@ async function start() {
   }
   const reads = model.sequence === 'rows' ? `${model.steps} rows of ${model.features} pixels, one row per step`
     : model.sequence === 'pixels' ? `${model.steps} pixels, one per step` : `${model.steps} pixels, one per step, in a fixed shuffled order`;
-  $('model-line').textContent = `Model ${model.name}: ${model.layers} LSTM layer${model.layers > 1 ? 's' : ''} of ${model.hidden_size} units ` +
+  if (model.refine_gate) {
+    // A UR-LSTM's gates maps: what its cells keep (g) and write (1 - g), as api/read gives them.
+    $('map-forget').nextElementSibling.textContent = 'effective forget gate g — how much memory is kept';
+    $('map-input').nextElementSibling.textContent = '1 − g — how much is written';
+  }
+  $('model-line').textContent = `Model ${model.name}: ${model.layers} ${model.refine_gate ? 'UR-LSTM' : 'LSTM'} layer${model.layers > 1 ? 's' : ''} of ${model.hidden_size} units ` +
     `reading ${reads}; ${model.parameters.toLocaleString('en')} parameters.`;
   $('units').textContent = String(model.hidden_size);
   if (model.test_images === 0) {
