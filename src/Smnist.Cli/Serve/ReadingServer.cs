@@ -384,6 +384,7 @@ internal sealed class ReadingServer : IAsyncDisposable
             writer.WriteNumber("input_size", config.InputSize);
             writer.WriteNumber("hidden_size", config.HiddenSize);
             writer.WriteNumber("layers", config.Layers);
+            writer.WriteBoolean("refine_gate", config.RefineGate);
             writer.WriteNumber("classes", config.Classes);
             writer.WriteNumber("parameters", _model.Loaded.Model.Layout.Count);
             writer.WriteNumber("test_images", _testImages?.Count ?? 0);

@@ -28,6 +28,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal("rows", (string?)model["sequence"]);
         Assert.Equal(28, (int)model["steps"]!);
         Assert.Equal(128, (int)model["hidden_size"]!);
+        Assert.False((bool)model["refine_gate"]!);
         Assert.Equal(fixture.TestImages.Count, (int)model["test_images"]!);
     }
 

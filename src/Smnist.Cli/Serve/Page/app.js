@@ -456,7 +456,14 @@ async function start() {
     : model.sequence === 'pixels' ? `${model.steps} pixels, one per step`
     : model.sequence === 'strokes' ? `the pen path traced from the image, one point per step (at most ${model.steps})`
     : `${model.steps} pixels, one per step, in a fixed shuffled order`;
-  $('model-line').textContent = `Model ${model.name}: ${model.layers} LSTM layer${model.layers > 1 ? 's' : ''} of ${model.hidden_size} units ` +
+  if (model.refine_gate) {
+    // A UR-LSTM's gate maps: what its cells keep (g) and write (1 - g), as api/read gives them.
+    $('map-forget').closest('figure').querySelector('figcaption').innerHTML =
+      '<b>effective forget gate g</b>: how much memory is kept. Look for dark patches: there units erase what they held.';
+    $('map-input').closest('figure').querySelector('figcaption').innerHTML =
+      '<b>1 − g</b>: how much is written, the share the kept memory gives up.';
+  }
+  $('model-line').textContent = `Model ${model.name}: ${model.layers} ${model.refine_gate ? 'UR-LSTM' : 'LSTM'} layer${model.layers > 1 ? 's' : ''} of ${model.hidden_size} units ` +
     `reading ${reads}; ${model.parameters.toLocaleString('en')} parameters.`;
   $('units').textContent = String(model.hidden_size);
   for (const span of document.querySelectorAll('.step-name')) span.textContent = unitName();
