@@ -10,11 +10,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 short_run=(--data-dir "$data" --epochs 1 --max-steps 10 --hidden 32 --limit-test 200 --threads 2)
 
-dotnet pack smnist.slnx -c Release --no-build -o "$work/packages"
+dotnet pack src/Smnist -c Release --no-build -o "$work/packages"
+# Not --no-build: the per-platform tool packages each build the tool for their runtime identifier.
+dotnet pack src/Smnist.Cli -c Release -o "$work/packages"
 ls -l "$work/packages"
 
 # A package cache of its own, so that an smnist of the same version installed earlier cannot stand in for this one.
 (cd "$work" && NUGET_PACKAGES="$work/nuget" dotnet tool install smnist --tool-path "$work/tool" --add-source "$work/packages")
+# The install fetched this platform's package only: one SkiaSharp library, not every platform's.
+skia=$(find "$work/tool" -name 'libSkiaSharp*' | wc -l)
+[ "$skia" = 1 ] || { echo "ship-check: the installed tool holds $skia SkiaSharp libraries, not this platform's one" >&2; exit 1; }
+du -sb "$work/tool"
 cd "$work"
 "$work/tool/smnist" --help
 "$work/tool/smnist" train "${short_run[@]}" --out "$work/tool-run"

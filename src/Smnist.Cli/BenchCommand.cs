@@ -20,9 +20,10 @@ internal static class BenchCommand
             Enum.GetValues<SequenceView>().Where(v => v is not (SequenceView.Custom or SequenceView.Strokes)).ToDictionary(SequenceLayout.NameOf));
         var layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", 1, 16, "default: 1");
         var json = CliOptions.Flag("--json", "Print one JSON object (samples_per_second, ms_per_step, ...) and nothing else on stdout");
+        var refineGate = CliOptions.Flag("--refine-gate", "Time UR-LSTM layers (train --refine-gate) instead of plain LSTM ones");
         var ragged = CliOptions.Number("--ragged", "T", "Instead, compare sequences of lengths uniform in [T/4, T] with the same sequences padded to T (8 features; --steps timed steps a round, 5 alternating rounds)", 4, 100_000, "off");
 
-        var command = new Command("bench", "Time training steps (forward, backward, Adam) on in-memory MNIST-shaped batches") { batchSize, hidden, steps, threads, sequence, layers, json, ragged };
+        var command = new Command("bench", "Time training steps (forward, backward, Adam) on in-memory MNIST-shaped batches") { batchSize, hidden, steps, threads, sequence, layers, json, ragged, refineGate };
         command.SetAction(parsed =>
         {
             if (parsed.GetValue(ragged) is int maxLength)
@@ -51,7 +52,7 @@ internal static class BenchCommand
             {
                 result = TrainingBenchmark.Run(
                     parsed.GetValue(batchSize) ?? 32, parsed.GetValue(hidden) ?? 128, parsed.GetValue(steps) ?? 200, parsed.GetValue(threads) ?? 0,
-                    view: parsed.GetValue(sequence) ?? SequenceView.Rows, layers: parsed.GetValue(layers) ?? 1, progress: progress);
+                    view: parsed.GetValue(sequence) ?? SequenceView.Rows, layers: parsed.GetValue(layers) ?? 1, progress: progress, refineGate: parsed.GetValue(refineGate));
             }
             if (parsed.GetValue(json))
             {
@@ -59,6 +60,7 @@ internal static class BenchCommand
                 {
                     ["sequence"] = SequenceLayout.NameOf(result.View),
                     ["layers"] = result.Layers,
+                    ["refine_gate"] = parsed.GetValue(refineGate),
                     ["samples_per_second"] = result.SamplesPerSecond,
                     ["ms_per_step"] = result.MillisecondsPerStep,
                     ["batch_size"] = result.BatchSize,
@@ -74,7 +76,7 @@ internal static class BenchCommand
             else
             {
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{result.SamplesPerSecond:F0} samples/s, {result.MillisecondsPerStep:F2} ms/step ({SequenceLayout.NameOf(result.View)}, {result.Layers} layer(s), batch {result.BatchSize}, hidden {result.Hidden}, {result.Threads} threads, {result.Steps} timed steps)\n" +
+                    $"{result.SamplesPerSecond:F0} samples/s, {result.MillisecondsPerStep:F2} ms/step ({SequenceLayout.NameOf(result.View)}, {result.Layers} layer(s){(parsed.GetValue(refineGate) ? " with the refine gate" : "")}, batch {result.BatchSize}, hidden {result.Hidden}, {result.Threads} threads, {result.Steps} timed steps)\n" +
                     $"{result.Gflops:F1} GFLOP/s at {result.FlopsPerSample / 1e6:F1} MFLOP/sample: {100 * result.FractionOfPeak:F1} % of peak ({result.Threads} × {result.PeakGflopsPerCore:F1} GFLOP/s per core, measured)"));
             }
             return 0;

@@ -83,8 +83,13 @@ internal static class ExplainFigure
         int last = trace.Config.Layers - 1;
         (string Name, Func<int, ReadOnlySpan<float>> Values, bool Diverging)[] maps =
         [
-            ("forget gate f", t => trace.Gate(last, ParameterLayout.Forget, t), false),
-            ("input gate i", t => trace.Gate(last, ParameterLayout.Input, t), false),
+            // A UR-LSTM's cells keep g of their memory, which its refine gate r shapes from the forget gate.
+            trace.Config.RefineGate
+                ? ("effective forget gate g", t => trace.EffectiveForgetGate(last, t), false)
+                : ("forget gate f", t => trace.Gate(last, ParameterLayout.Forget, t), false),
+            trace.Config.RefineGate
+                ? ("refine gate r", t => trace.Gate(last, ParameterLayout.Refine, t), false)
+                : ("input gate i", t => trace.Gate(last, ParameterLayout.Input, t), false),
             ("output gate o", t => trace.Gate(last, ParameterLayout.Output, t), false),
             ("cell state c", t => trace.Cell(last, t), true),
         ];

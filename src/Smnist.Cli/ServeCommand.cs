@@ -52,7 +52,7 @@ internal static class ServeCommand
                 string open = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
                     ? $"listening on every network interface at port {server.Address.Port}; on this machine open http://127.0.0.1:{server.Address.Port}/"
                     : $"open {server.Address}";
-                context.Output.WriteLine($"serving {choice.Name} ({choice.Loaded.Sequence.Name}): {open}  (Ctrl+C stops)");
+                context.Output.WriteLine($"serving {choice.Name} ({choice.Loaded.Sequence.Name}), and {server.LiveModelName} on the live pad: {open}  (Ctrl+C stops)");
                 context.Output.Flush();
                 // Ctrl+C comes through the command's token; SIGTERM (a service manager, docker stop) stops the host itself.
                 WaitHandle.WaitAny([context.Cancel.WaitHandle, server.Stopping.WaitHandle]);

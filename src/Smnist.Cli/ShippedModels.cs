@@ -16,6 +16,9 @@ internal static class ShippedModels
 {
     public const string DefaultName = "mnist-rows";
 
+    /// <summary>The shipped strokes model: serve's live pad reads with it unless --model is a strokes model itself.</summary>
+    public const string StrokesName = "mnist-strokes";
+
     private const string ResourcePrefix = "models/", ResourceExtension = ".safetensors";
 
     /// <summary>The embedded models' names, in order.</summary>

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Smnist.Data;
 using Smnist.IO;
+using Smnist.Nn;
 using Smnist.Optim;
 using Smnist.Training;
 using Spectre.Console;
@@ -36,6 +37,15 @@ internal sealed class TrainCommand
         "Initial forget-gate bias; without it the gates keep nn.Linear's uniform init", TrainingLimits.ForgetBias, RecipeValues(o => o.ForgetBias));
     private readonly Option<float?> _inputBias = CliOptions.Number("--input-bias", "B",
         "Initial input-gate bias; without it the gates keep nn.Linear's uniform init", TrainingLimits.InputBias, RecipeValues(o => o.InputBias));
+    private readonly Option<GateInit?> _gateInit = CliOptions.Choice("--gate-init",
+        "How the forget-gate biases start: constant (--forget-bias and --input-bias), chrono (b_f = log u, u ~ U(1, T_max - 1), " +
+        "T_max the longest training sequence) or uniform (b_f = logit u, u ~ U(1/n, 1 - 1/n)); chrono and uniform give the input " +
+        $"or refine gate -b_f (docs/engine.md) [{RecipeValues(o => TrainingOptions.GateInitName(o.GateInit))}]",
+        Enum.GetValues<GateInit>().ToDictionary(TrainingOptions.GateInitName));
+    private readonly Option<bool> _refineGate = CliOptions.Flag("--refine-gate",
+        "UR-LSTM cells (Gu et al. 2020): a refine gate in the input gate's place adjusts the forget gate, and the cell writes what it does not keep; " +
+        $"as many parameters as the LSTM (docs/engine.md) [{RecipeValues(o => o.RefineGate ? "on" : "off")}]");
+    private readonly Option<bool> _noRefineGate = CliOptions.Flag("--no-refine-gate", "Plain LSTM cells, whatever the recipe says");
     private readonly Option<float?> _clip = CliOptions.Number("--clip", "N", "Clip the global gradient norm to N", TrainingLimits.ClipNorm, RecipeValues(o => o.ClipNorm));
     private readonly Option<float?> _weightDecay = CliOptions.Number("--weight-decay", "W", "Decoupled (AdamW) weight decay", TrainingLimits.WeightDecay, RecipeValues(o => o.WeightDecay));
     private readonly Option<ulong?> _seed = CliOptions.Number("--seed", "N", "Seeds the weights, shuffling, augmentation and permutation", 0UL, ulong.MaxValue, RecipeValues(o => o.Seed));
@@ -106,7 +116,7 @@ internal sealed class TrainCommand
         Option[] all =
         [
             train._recipe, train._epochs, train._batchSize, train._hidden, train._layers, train._lr, train._schedule,
-            train._forgetBias, train._inputBias, train._clip, train._weightDecay, train._seed, train._threads, train._augment, train._noAugment,
+            train._forgetBias, train._inputBias, train._gateInit, train._refineGate, train._noRefineGate, train._clip, train._weightDecay, train._seed, train._threads, train._augment, train._noAugment,
             train._augmentTest, train._noShuffle, train._maxSteps, train._limitTrain, train._limitTest, train._sequence,
             train._dataset, train._dataDir, train._init, train._resume, train._checkpointEvery, train._out, train._force,
             train._validation, train._patience, train._data, train._test, train._classes,
@@ -123,6 +133,14 @@ internal sealed class TrainCommand
     private void Validate(CommandResult result)
     {
         bool Given(Option option) => result.GetResult(option) is { Implicit: false };
+        // Read off the token: a name the option refuses has no value to read.
+        if (result.GetResult(_gateInit)?.Tokens is [{ Value: var gateInit }] && !gateInit.Equals(TrainingOptions.GateInitName(GateInit.Constant), StringComparison.OrdinalIgnoreCase)
+            && (Given(_forgetBias) || Given(_inputBias)))
+        {
+            result.AddError($"--gate-init {gateInit.ToLowerInvariant()} draws the forget and input biases; --forget-bias and --input-bias go with --gate-init constant");
+        }
+        if (Given(_refineGate) && Given(_noRefineGate))
+            result.AddError("--refine-gate and --no-refine-gate contradict each other");
         if (Given(_augment) && Given(_noAugment))
             result.AddError("--augment and --no-augment contradict each other");
         if (Given(_data) != Given(_test))
@@ -261,6 +279,8 @@ internal sealed class TrainCommand
             Schedule = parsed.GetValue(_schedule),
             ForgetBias = parsed.GetValue(_forgetBias),
             InputBias = parsed.GetValue(_inputBias),
+            GateInit = parsed.GetValue(_gateInit),
+            RefineGate = parsed.GetValue(_refineGate) ? true : parsed.GetValue(_noRefineGate) ? false : null,
             ClipNorm = parsed.GetValue(_clip),
             WeightDecay = parsed.GetValue(_weightDecay),
             Seed = parsed.GetValue(_seed),

@@ -10,4 +10,5 @@ internal static class RandomStreams
     public const ulong Validation = 0x76616C6964617431;     // "validat1": the training examples held out for validation
     public const ulong Synthetic = 0x73796E7468657431;      // "synthet1": made-up data for benchmarks and tests
     public const ulong StrokeAugment = 0x7374726F6B657331;  // "strokes1"
+    public const ulong GateInitialization = 0x67617465696E6931; // "gateini1": chrono and uniform gate biases
 }

@@ -39,9 +39,12 @@ def step_outputs(net, x):
     return x[0]
 
 
-def write(name, d, n, layers, classes, lengths, seed, per_step):
+def write(name, d, n, layers, classes, lengths, seed, per_step, net_class=SeedNet, init=None):
+    """init, when given, changes the fresh net's parameters in place before anything is drawn from it."""
     torch.manual_seed(seed)
-    net = SeedNet(d, n, layers, classes)
+    net = net_class(d, n, layers, classes)
+    if init is not None:
+        init(net)
     steps, batch = max(lengths), len(lengths)
     x = torch.rand(batch, steps, d)
     for b, length in enumerate(lengths):
@@ -70,7 +73,8 @@ def write(name, d, n, layers, classes, lengths, seed, per_step):
     loss.backward()
 
     fixture = {
-        "config": {"input_size": d, "hidden_size": n, "layers": layers, "classes": classes, "steps": steps, "batch": batch},
+        "config": {"input_size": d, "hidden_size": n, "layers": layers, "classes": classes, "steps": steps, "batch": batch,
+                   **({} if net_class is SeedNet else {"refine_gate": True})},
         "parameters": params,
         "inputs": flat(x.transpose(0, 1)),  # (T_max, B, d), smnist's time-major layout
         "lengths": lengths,
@@ -85,6 +89,7 @@ def write(name, d, n, layers, classes, lengths, seed, per_step):
     print(f"{name}: loss {float(loss):.6f}")
 
 
-torch.set_num_threads(1)
-write("ragged_last", d=3, n=5, layers=2, classes=4, lengths=[3, 7, 1, 5, 7, 2], seed=4, per_step=False)
-write("ragged_steps", d=2, n=4, layers=2, classes=3, lengths=[6, 2, 4, 1, 6], seed=5, per_step=True)
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    write("ragged_last", d=3, n=5, layers=2, classes=4, lengths=[3, 7, 1, 5, 7, 2], seed=4, per_step=False)
+    write("ragged_steps", d=2, n=4, layers=2, classes=3, lengths=[6, 2, 4, 1, 6], seed=5, per_step=True)

@@ -10,6 +10,8 @@ internal sealed class PageAsset(byte[] content, string contentType)
     {
         ["/"] = Load("index.html", "text/html; charset=utf-8"),
         ["/app.js"] = Load("app.js", "text/javascript; charset=utf-8"),
+        ["/chart.js"] = Load("chart.js", "text/javascript; charset=utf-8"),
+        ["/live.js"] = Load("live.js", "text/javascript; charset=utf-8"),
         ["/app.css"] = Load("app.css", "text/css; charset=utf-8"),
         ["/favicon.svg"] = Load("favicon.svg", "image/svg+xml"),
     };

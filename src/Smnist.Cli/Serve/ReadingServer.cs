@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.WebSockets;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -42,6 +43,8 @@ internal sealed class ReadingServer : IAsyncDisposable
     private readonly SemaphoreSlim _turns;
     private readonly BufferBudget _buffers;
     private readonly Dictionary<string, Route> _routes;
+    private readonly LiveModel _live;
+    private int _liveConnections;
 
     private ReadingServer(WebApplication app, ModelChoice model, ImageSet? testImages, ServerLimits limits, TextWriter log, IPAddress address)
     {
@@ -57,11 +60,13 @@ internal sealed class ReadingServer : IAsyncDisposable
         _traces.Add(NewTrace());
         _turns = new SemaphoreSlim(limits.ReadsAtOnce, limits.ReadsAtOnce);
         _buffers = new BufferBudget(limits.BufferBytes);
+        _live = new LiveModel(model.Loaded.Sequence.View == SequenceView.Strokes ? model : ShippedModels.Load(ShippedModels.StrokesName));
         _routes = new Dictionary<string, Route>(StringComparer.OrdinalIgnoreCase)
         {
             ["/api/read"] = new(Post: Read),
             ["/api/model"] = new(Get: Describe),
             ["/api/sample"] = new(Get: Sample),
+            ["/api/live"] = new(Get: Live),
             ["/healthz"] = new(Get: http => Json(http, StatusCodes.Status200OK, writer => writer.WriteString("status", "ok"))),
         };
         foreach ((string path, PageAsset asset) in PageAsset.All)
@@ -70,6 +75,9 @@ internal sealed class ReadingServer : IAsyncDisposable
 
     /// <summary>Where the server listens, with the port it was given when asked for port 0.</summary>
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>The model the live pad reads with (its file name, or the shipped model's name).</summary>
+    public string LiveModelName => Path.GetFileName(_live.Choice.Name);
 
     /// <summary>Bytes held now by request bodies and answers (a test's window on the budget).</summary>
     internal long BufferedBytes => _buffers.Held;
@@ -107,6 +115,7 @@ internal sealed class ReadingServer : IAsyncDisposable
             await app.DisposeAsync();
             throw new SmnistException($"{model.Name}: {e.Message}; serve shows images", e);
         }
+        app.UseWebSockets();
         app.Run(server.Handle);
         try
         {
@@ -375,9 +384,16 @@ internal sealed class ReadingServer : IAsyncDisposable
             writer.WriteNumber("input_size", config.InputSize);
             writer.WriteNumber("hidden_size", config.HiddenSize);
             writer.WriteNumber("layers", config.Layers);
+            writer.WriteBoolean("refine_gate", config.RefineGate);
             writer.WriteNumber("classes", config.Classes);
             writer.WriteNumber("parameters", _model.Loaded.Model.Layout.Count);
             writer.WriteNumber("test_images", _testImages?.Count ?? 0);
+            writer.WriteStartObject("live");
+            writer.WriteString("name", Path.GetFileName(_live.Choice.Name));
+            writer.WriteNumber("max_steps", _live.MaxSteps);
+            writer.WriteNumber("features", _live.Features);
+            writer.WriteNumber("hidden_size", _live.Choice.Loaded.Model.Config.HiddenSize);
+            writer.WriteEndObject();
             if (sequence.Permutation is int[] permutation)
             {
                 writer.WriteStartArray("permutation");
@@ -386,6 +402,50 @@ internal sealed class ReadingServer : IAsyncDisposable
                 writer.WriteEndArray();
             }
         });
+    }
+
+    /// <summary>
+    /// <c>/api/live</c>: the live pad's WebSocket, read by its own <see cref="LiveSocket"/> while it is open. At most
+    /// <see cref="ServerLimits.LiveConnections"/> at once; a page of another site may not open one.
+    /// </summary>
+    private async Task Live(HttpContext http)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Error(http, StatusCodes.Status426UpgradeRequired, "/api/live is a WebSocket: open ws://this server/api/live (docs/server.md)");
+            return;
+        }
+        if (!SameOrigin(http.Request))
+        {
+            await Error(http, StatusCodes.Status403Forbidden, "a page of another site may not open the live pad's WebSocket");
+            return;
+        }
+        if (Interlocked.Increment(ref _liveConnections) > _limits.LiveConnections)
+        {
+            Interlocked.Decrement(ref _liveConnections);
+            await Busy(http, $"all {_limits.LiveConnections} live connections are open");
+            return;
+        }
+        try
+        {
+            using WebSocket socket = await http.WebSockets.AcceptWebSocketAsync();
+            await LiveSocket.RunAsync(socket, _live, _limits, _log, http.RequestAborted);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _liveConnections);
+        }
+    }
+
+    /// <summary>
+    /// Whether a WebSocket request comes from this server's own page, or from no page at all. Browsers keep no
+    /// origins apart for WebSockets: any site's page may open one to 127.0.0.1, and only its Origin header tells.
+    /// </summary>
+    internal static bool SameOrigin(HttpRequest request)
+    {
+        string? origin = request.Headers.Origin;
+        return string.IsNullOrEmpty(origin)
+            || (Uri.TryCreate(origin, UriKind.Absolute, out Uri? uri) && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
     }
 
     private ReadingTrace NewTrace() => new(_model.Loaded.Model, _model.Loaded.Sequence, _packed);

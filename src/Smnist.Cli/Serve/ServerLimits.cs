@@ -45,4 +45,13 @@ internal sealed record ServerLimits
 
     /// <summary>The Retry-After of a 503, in seconds.</summary>
     public int RetryAfterSeconds { get; init; } = 1;
+
+    /// <summary>Live pad connections (WebSockets at /api/live) open at once; one more gets 503 with Retry-After.</summary>
+    public int LiveConnections { get; init; } = 64;
+
+    /// <summary>The largest frame (one whole message) a live connection takes; a larger one gets an error and the connection is closed.</summary>
+    public int LiveFrameBytes { get; init; } = 16 << 10;
+
+    /// <summary>A live connection that sends no frame for this long, or does not take an answer within it, is closed.</summary>
+    public TimeSpan LiveIdleTime { get; init; } = TimeSpan.FromMinutes(5);
 }

@@ -37,20 +37,23 @@ internal static class TraceJson
         if (!gates)
             return;
         int last = trace.Config.Layers - 1;
-        WriteGate(writer, "forget", trace, last, ParameterLayout.Forget);
-        WriteGate(writer, "input_gate", trace, last, ParameterLayout.Input);
-        WriteGate(writer, "output", trace, last, ParameterLayout.Output);
+        // The fractions of memory kept and written: a UR-LSTM's g and 1 − g, with its refine gate beside them.
+        WriteSteps(writer, "forget", trace, t => trace.EffectiveForgetGate(last, t));
+        WriteSteps(writer, "input_gate", trace, t => trace.EffectiveInputGate(last, t));
+        if (trace.Config.RefineGate)
+            WriteSteps(writer, "refine", trace, t => trace.Gate(last, ParameterLayout.Refine, t));
+        WriteSteps(writer, "output", trace, t => trace.Gate(last, ParameterLayout.Output, t));
         writer.WriteStartArray("cell");
         for (int t = 1; t <= trace.Steps; t++)
             WriteRounded(writer, trace.Cell(last, t));
         writer.WriteEndArray();
     }
 
-    private static void WriteGate(Utf8JsonWriter writer, string name, ReadingTrace trace, int layer, int gate)
+    private static void WriteSteps(Utf8JsonWriter writer, string name, ReadingTrace trace, Func<int, ReadOnlySpan<float>> values)
     {
         writer.WriteStartArray(name);
         for (int t = 1; t <= trace.Steps; t++)
-            WriteRounded(writer, trace.Gate(layer, gate, t));
+            WriteRounded(writer, values(t));
         writer.WriteEndArray();
     }
 

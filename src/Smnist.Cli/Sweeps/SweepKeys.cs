@@ -29,6 +29,8 @@ internal static class SweepKeys
         ["schedule"] = Kind.Text,
         ["forget_bias"] = Kind.Number,
         ["input_bias"] = Kind.Number,
+        ["gate_init"] = Kind.Text,
+        ["refine_gate"] = Kind.Switch,
         ["clip"] = Kind.Number,
         ["weight_decay"] = Kind.Number,
         [Seed] = Kind.Number,
@@ -97,6 +99,7 @@ internal static class SweepKeys
             "augment" => [on ? "--augment" : "--no-augment"],
             "augment_test" => on ? ["--augment-test"] : [],
             "shuffle" => on ? [] : ["--no-shuffle"],
+            "refine_gate" => [on ? "--refine-gate" : "--no-refine-gate"],
             _ => throw new ArgumentException($"no flag for {key}", nameof(key)),
         };
     }

@@ -31,6 +31,9 @@ public static class ModelCheckpoint
     /// </summary>
     internal const double MaxRowMagnitude = float.MaxValue / 4.0;
 
+    /// <summary>Metadata key: "true" when every layer has the refine gate (<see cref="ModelConfig.RefineGate"/>); absent for the plain LSTM.</summary>
+    public const string RefineGateKey = "refine_gate";
+
     /// <summary>Metadata key: the training step the weights are from (absent in files not written by a run).</summary>
     public const string StepKey = "step";
 
@@ -61,6 +64,9 @@ public static class ModelCheckpoint
         };
         if (sequence.Permutation is int[] permutation)
             metadata["permutation"] = string.Join(',', permutation);
+        // Written only for the UR-LSTM, so a plain model's file stays as before.
+        if (config.RefineGate)
+            metadata[RefineGateKey] = "true";
         return metadata;
     }
 
@@ -120,7 +126,7 @@ public static class ModelCheckpoint
             ReadOnlySpan<float> weights = parameters.Slice(layout.GateWeightOffset(layer), 4 * n * columns); // (4n, n+d)
             ReadOnlySpan<float> biases = parameters.Slice(layout.GateBiasOffset(layer), 4 * n);              // (4n)
             for (int row = 0; row < 4 * n; row++)
-                RequireBoundedRow(path, $"lstm.{layer}.{ParameterLayout.GateNames[row / n]}", row % n, weights.Slice(row * columns, columns), biases[row]);
+                RequireBoundedRow(path, $"lstm.{layer}.{layout.Gates[row / n]}", row % n, weights.Slice(row * columns, columns), biases[row]);
         }
         ReadOnlySpan<float> readout = parameters.Slice(layout.ReadoutWeightOffset, config.Classes * n); // (K, n)
         for (int k = 0; k < config.Classes; k++)
@@ -162,7 +168,16 @@ public static class ModelCheckpoint
 
     private static ModelConfig ConfigFromMetadata(SafeTensorsFile file)
     {
-        var config = new ModelConfig(MetadataInt(file, "input_size"), MetadataInt(file, "hidden_size"), MetadataInt(file, "layers"), MetadataInt(file, "classes"));
+        bool refineGate = file.Metadata.GetValueOrDefault(RefineGateKey) switch
+        {
+            null or "false" => false,
+            "true" => true,
+            string other => throw new SmnistException($"{file.Path}: metadata '{RefineGateKey}' must be true or false, not '{other}'"),
+        };
+        var config = new ModelConfig(MetadataInt(file, "input_size"), MetadataInt(file, "hidden_size"), MetadataInt(file, "layers"), MetadataInt(file, "classes"))
+        {
+            RefineGate = refineGate,
+        };
         return Validated(file, config);
     }
 
@@ -176,7 +191,9 @@ public static class ModelCheckpoint
         int layers = 0;
         while (file.TryGet($"lstm.{layers}.forget.weight", out _))
             layers++;
-        return Validated(file, new ModelConfig(forget[1] - forget[0], forget[0], layers, readout[0]));
+        // A UR-LSTM's file names its second gate block "refine" (ParameterLayout.RefineGateNames).
+        bool refineGate = file.TryGet($"lstm.0.{ParameterLayout.RefineGateNames[ParameterLayout.Refine]}.weight", out _);
+        return Validated(file, new ModelConfig(forget[1] - forget[0], forget[0], layers, readout[0]) { RefineGate = refineGate });
     }
 
     private static ModelConfig Validated(SafeTensorsFile file, ModelConfig config)

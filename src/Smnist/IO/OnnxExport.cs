@@ -7,7 +7,7 @@ using Smnist.Nn;
 namespace Smnist.IO;
 
 /// <summary>
-/// Writes a model as a standard ONNX graph (opset 17) that ONNX Runtime, ML.NET or onnxruntime-web run as is:
+/// Writes a plain LSTM model (not one with <see cref="ModelConfig.RefineGate"/>, which it refuses) as a standard ONNX graph (opset 17) that ONNX Runtime, ML.NET or onnxruntime-web run as is:
 /// input <c>input</c> [batch, T, d] float32 — pixels in [0, 1], in their natural order for every view —,
 /// output <c>logits</c> [batch, classes]. Each layer is one ONNX <c>LSTM</c> operator; the readout is a <c>Gemm</c>
 /// on the last layer's final output; the permuted view's pixel order is a <c>Gather</c> in front.
@@ -61,6 +61,8 @@ public static class OnnxExport
         ModelConfig config = model.Config;
         if (sequence.Features != config.InputSize)
             throw new ArgumentException($"the {sequence.Name} view feeds {sequence.Features} features, the model reads {config.InputSize}");
+        if (config.RefineGate)
+            throw new SmnistException("onnx export writes ONNX's LSTM operator, which has no refine gate; this model was trained with --refine-gate");
         int n = config.HiddenSize;
         var graph = new GraphProto { Name = "smnist" };
         // The stateful form reads pieces of any length, so its time axis is named rather than fixed.

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Smnist.Kernels;
 
 namespace Smnist.Nn;
@@ -7,7 +8,7 @@ namespace Smnist.Nn;
 /// <summary>One layer's activations over a batch, packed as <see cref="PackedSteps"/> lays them out.</summary>
 internal readonly ref struct LayerActivations<T>(Span<T> gates, Span<T> cells, Span<T> tanhCells, Span<T> outputs)
 {
-    /// <summary>(rows, 4n) activated f, i, o, c̃ per row.</summary>
+    /// <summary>(rows, 4n) activated f, i (r with the refine gate), o, c̃ per row.</summary>
     public Span<T> Gates { get; } = gates;
 
     /// <summary>(B + rows, n) c_0 of every example, then c_t of every real step.</summary>
@@ -57,6 +58,11 @@ internal readonly ref struct LayerGradients<T>(Span<T> weight, Span<T> bias, Spa
 /// z_t = [v_{t-1}; x_t]        f, i, o = σ(W_{f,i,o} z_t + b)     c̃_t = tanh(W_c z_t + b_c)
 /// c_t = f ⊙ c_{t-1} + i ⊙ c̃_t  v_t = o ⊙ tanh(c_t)
 /// </code>
+/// With the refine gate (<see cref="ModelConfig.RefineGate"/>, the UR-LSTM of Gu et al. 2020) the input gate's block
+/// holds a refine gate r = σ(W_r z_t + b_r), and the input gate is tied to the effective forget gate g:
+/// <code>
+/// g = r ⊙ (1 − (1 − f)²) + (1 − r) ⊙ f² = f ⊙ (f + 2r ⊙ (1 − f))     c_t = g ⊙ c_{t-1} + (1 − g) ⊙ c̃_t
+/// </code>
 /// The weight is the (4n, n+d) stack of the four gate matrices (see <see cref="ParameterLayout"/>): each timestep's
 /// pre-activations are one matrix product over z_t, with the weight packed once for all timesteps when the caller
 /// provides it. Backpropagation takes the timesteps in chunks (<see cref="ChunkSteps"/>) and turns each chunk's
@@ -78,7 +84,7 @@ internal static class LstmCell
         ReadOnlySpan<T> inputs, // (rows, d)
         ReadOnlySpan<T> weight, // (4n, n+d)
         ReadOnlySpan<T> bias,   // (4n)
-        PackedSteps steps, int inputSize, int hiddenSize,
+        PackedSteps steps, int inputSize, int hiddenSize, bool refineGate,
         PackedMatrix? weightTransposed = null) // W transposed, (n+d, 4n), packed; float only
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -103,11 +109,15 @@ internal static class LstmCell
                 TensorPrimitives.Add(gateRow, bias, gateRow);
                 kernels.Sigmoid(gateRow[..(3 * n)], gateRow[..(3 * n)]);
                 kernels.Tanh(gateRow[(3 * n)..], gateRow[(3 * n)..]);
-                UpdateState(kernels,
-                    cells.Slice((next + b) * n, n),
-                    tanhCells.Slice((row + b) * n, n),
-                    outputs.Slice((next + b) * n, n),
-                    gateRow, cells.Slice((previous + b) * n, n), n);
+                Span<T> cell = cells.Slice((next + b) * n, n);
+                ReadOnlySpan<T> previousCell = cells.Slice((previous + b) * n, n);
+                if (refineGate)
+                    RefinedCell(cell, gateRow, previousCell, n);
+                else
+                    Cell(cell, gateRow, previousCell, n);
+                Span<T> tanhCell = tanhCells.Slice((row + b) * n, n);
+                kernels.Tanh(cell, tanhCell);
+                TensorPrimitives.Multiply(gateRow.Slice(2 * n, n), tanhCell, outputs.Slice((next + b) * n, n));
             }
         }
     }
@@ -120,7 +130,7 @@ internal static class LstmCell
         LayerActivations<T> activations, // from Forward
         ReadOnlySpan<T> inputs,           // (rows, d)
         ReadOnlySpan<T> weight,           // (4n, n+d)
-        PackedSteps steps, int inputSize, int hiddenSize,
+        PackedSteps steps, int inputSize, int hiddenSize, bool refineGate,
         PackedMatrix? recurrent = null)   // W's first n columns, (4n, n), packed; float only
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -148,14 +158,13 @@ internal static class LstmCell
                 Span<T> stepGrad = preActivationGrad.Slice((row - firstRow) * g, rows * g); // (rows, 4n)
                 for (int b = 0; b < rows; b++)
                 {
-                    BackwardState(
-                        stepGrad.Slice(b * g, g),
-                        cellGrad.Slice(b * n, n),
-                        outputGrad.Slice((row + b) * n, n),
-                        recurrentGrad.Slice(b * n, n),
-                        gates.Slice((row + b) * g, g),
-                        tanhCells.Slice((row + b) * n, n),
-                        cells.Slice((previous + b) * n, n), n);
+                    Span<T> rowGrad = stepGrad.Slice(b * g, g), rowCellGrad = cellGrad.Slice(b * n, n);
+                    ReadOnlySpan<T> rowOutputGrad = outputGrad.Slice((row + b) * n, n), rowRecurrentGrad = recurrentGrad.Slice(b * n, n);
+                    ReadOnlySpan<T> rowGates = gates.Slice((row + b) * g, g), tanhCell = tanhCells.Slice((row + b) * n, n), previousCell = cells.Slice((previous + b) * n, n);
+                    if (refineGate)
+                        BackwardRefinedState(rowGrad, rowCellGrad, rowOutputGrad, rowRecurrentGrad, rowGates, tanhCell, previousCell, n);
+                    else
+                        BackwardState(rowGrad, rowCellGrad, rowOutputGrad, rowRecurrentGrad, rowGates, tanhCell, previousCell, n);
                 }
                 if (t > 0)
                     kernels.LinearInputGradient(recurrentGrad, n, stepGrad, g, weight, columns, rows: rows, inFeatures: n, outFeatures: g, recurrent); // (rows, n) = (rows, 4n) · (4n, n)
@@ -198,16 +207,47 @@ internal static class LstmCell
     /// <summary>Rows of the largest chunk for any batch of 1 to <paramref name="maxBatch"/> rows: what the gradient scratch needs.</summary>
     internal static int MaxChunkRows(int steps, int maxBatch) => (int)Math.Min((long)steps * maxBatch, Math.Max(BackwardChunkRows, maxBatch));
 
-    /// <summary>c_t, tanh(c_t) and v_t of one batch row from its activated gates and c_{t-1}.</summary>
-    private static void UpdateState<T>(KernelSet kernels, Span<T> cell, Span<T> tanhCell, Span<T> output, ReadOnlySpan<T> gates, ReadOnlySpan<T> previousCell, int n)
+    /// <summary>c_t = f ⊙ c_{t-1} + i ⊙ c̃_t of one batch row from its activated gates (f, i, o, c̃) and c_{t-1}.</summary>
+    private static void Cell<T>(Span<T> cell, ReadOnlySpan<T> gates, ReadOnlySpan<T> previousCell, int n)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ReadOnlySpan<T> forget = gates[..n], input = gates.Slice(n, n), candidate = gates.Slice(3 * n, n);
-        TensorPrimitives.Multiply(forget, previousCell, cell);
-        TensorPrimitives.FusedMultiplyAdd(input, candidate, cell, cell);
-        kernels.Tanh(cell, tanhCell);
-        TensorPrimitives.Multiply(gates.Slice(2 * n, n), tanhCell, output);
+        TensorPrimitives.Multiply(gates[..n], previousCell, cell);
+        TensorPrimitives.FusedMultiplyAdd(gates.Slice(n, n), gates.Slice(3 * n, n), cell, cell);
     }
+
+    /// <summary>c_t = c̃_t + g ⊙ (c_{t-1} − c̃_t) of one batch row from its activated gates (f, r, o, c̃) and c_{t-1}.</summary>
+    private static void RefinedCell<T>(Span<T> cell, ReadOnlySpan<T> gates, ReadOnlySpan<T> previousCell, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ReadOnlySpan<T> f = gates[..n], r = gates.Slice(n, n), c = gates.Slice(3 * n, n);
+        int k = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            for (; k <= n - Vector<T>.Count; k += Vector<T>.Count)
+            {
+                var vc = new Vector<T>(c[k..]);
+                (vc + EffectiveGate(new Vector<T>(f[k..]), new Vector<T>(r[k..])) * (new Vector<T>(previousCell[k..]) - vc)).CopyTo(cell[k..]);
+            }
+        }
+        for (; k < n; k++)
+            cell[k] = c[k] + EffectiveGate(f[k], r[k]) * (previousCell[k] - c[k]);
+    }
+
+    /// <summary>(n) the effective forget gate g = f ⊙ (f + 2r ⊙ (1 − f)) of a UR-LSTM step from its forget and refine gates.</summary>
+    internal static void EffectiveGate(ReadOnlySpan<float> forget, ReadOnlySpan<float> refine, Span<float> effective)
+    {
+        for (int k = 0; k < effective.Length; k++)
+            effective[k] = EffectiveGate(forget[k], refine[k]);
+    }
+
+    /// <summary>g = r(1 − (1 − f)²) + (1 − r)f², as f(f + 2r(1 − f)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T EffectiveGate<T>(T f, T r) where T : unmanaged, IFloatingPointIeee754<T> =>
+        f * (f + (r + r) * (T.One - f));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> EffectiveGate<T>(Vector<T> f, Vector<T> r) where T : unmanaged, IFloatingPointIeee754<T> =>
+        f * (f + (r + r) * (Vector<T>.One - f));
 
     /// <summary>
     /// One batch row of one timestep backwards: from dL/dv_t (from above plus through time) and dL/dc_t through
@@ -249,6 +289,56 @@ internal static class LstmCell
             dO[k] = dv * th * o[k] * (T.One - o[k]);
             dc[k] = dCell * i[k] * (T.One - c[k] * c[k]);
             cellGrad[k] = dCell * f[k];
+        }
+    }
+
+    /// <summary>
+    /// <see cref="BackwardState"/> for a UR-LSTM step, gates (f, r, o, c̃). With d = dL/dc_t and g as in the forward pass:
+    /// dL/dg = d ⊙ (c_{t-1} − c̃), ∂g/∂f = 2(r + f − 2rf), ∂g/∂r = 2f(1 − f), dL/dc̃ = d ⊙ (1 − g), dL/dc_{t-1} = d ⊙ g;
+    /// each gate's pre-activation gradient then takes its activation's derivative, σ' = σ(1 − σ), tanh' = 1 − tanh².
+    /// </summary>
+    private static void BackwardRefinedState<T>(
+        Span<T> preActivationGrad, Span<T> cellGrad,
+        ReadOnlySpan<T> outputGrad, ReadOnlySpan<T> recurrentGrad,
+        ReadOnlySpan<T> gates, ReadOnlySpan<T> tanhCell, ReadOnlySpan<T> previousCell, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ReadOnlySpan<T> f = gates[..n], r = gates.Slice(n, n), o = gates.Slice(2 * n, n), c = gates.Slice(3 * n, n);
+        Span<T> df = preActivationGrad[..n], dr = preActivationGrad.Slice(n, n), dO = preActivationGrad.Slice(2 * n, n), dc = preActivationGrad.Slice(3 * n, n);
+        int k = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var one = Vector<T>.One;
+            for (; k <= n - Vector<T>.Count; k += Vector<T>.Count)
+            {
+                var dv = new Vector<T>(outputGrad[k..]) + new Vector<T>(recurrentGrad[k..]);
+                var vf = new Vector<T>(f[k..]); var vr = new Vector<T>(r[k..]);
+                var vo = new Vector<T>(o[k..]); var vc = new Vector<T>(c[k..]);
+                var th = new Vector<T>(tanhCell[k..]);
+                var dCell = new Vector<T>(cellGrad[k..]) + dv * vo * (one - th * th);
+                var gate = EffectiveGate(vf, vr);
+                var dGate = dCell * (new Vector<T>(previousCell[k..]) - vc);
+                var forgetSlope = vf * (one - vf);
+                (dGate * (vr + vf - (vr + vr) * vf) * (forgetSlope + forgetSlope)).CopyTo(df[k..]);
+                (dGate * (forgetSlope + forgetSlope) * vr * (one - vr)).CopyTo(dr[k..]);
+                (dv * th * vo * (one - vo)).CopyTo(dO[k..]);
+                (dCell * (one - gate) * (one - vc * vc)).CopyTo(dc[k..]);
+                (dCell * gate).CopyTo(cellGrad[k..]);
+            }
+        }
+        for (; k < n; k++)
+        {
+            T dv = outputGrad[k] + recurrentGrad[k];
+            T th = tanhCell[k];
+            T dCell = cellGrad[k] + dv * o[k] * (T.One - th * th);
+            T gate = EffectiveGate(f[k], r[k]);
+            T dGate = dCell * (previousCell[k] - c[k]);
+            T forgetSlope = f[k] * (T.One - f[k]);
+            df[k] = dGate * (r[k] + f[k] - (r[k] + r[k]) * f[k]) * (forgetSlope + forgetSlope);
+            dr[k] = dGate * (forgetSlope + forgetSlope) * r[k] * (T.One - r[k]);
+            dO[k] = dv * th * o[k] * (T.One - o[k]);
+            dc[k] = dCell * (T.One - gate) * (T.One - c[k] * c[k]);
+            cellGrad[k] = dCell * gate;
         }
     }
 }

@@ -6,6 +6,13 @@ namespace Smnist.Nn;
 /// </summary>
 public sealed record ModelConfig(int InputSize, int HiddenSize, int Layers = 1, int Classes = 10)
 {
+    /// <summary>
+    /// Every layer is a UR-LSTM cell (Gu et al. 2020): the input gate's place holds a refine gate r, the cell keeps
+    /// g = r(1 − (1 − f)²) + (1 − r)f² of c_{t−1} and writes 1 − g of c̃ (see <see cref="LstmCell"/>). Same
+    /// parameter count and layout as the plain LSTM; only block 1 of each layer's gates means r instead of i.
+    /// </summary>
+    public bool RefineGate { get; init; }
+
     /// <summary>Throws <see cref="SmnistException"/> naming the first size out of range.</summary>
     public void Validate()
     {

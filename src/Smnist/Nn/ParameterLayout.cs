@@ -8,15 +8,22 @@ public sealed record ParameterTensor(string Name, int[] Shape, int Offset, int L
 /// Where each parameter lives in the model's single flat buffer. Per layer l the four gate weights are one
 /// (4n, n+d) matrix whose row blocks are forget, input, output, candidate, so every gate's (n, n+d) weight is a
 /// contiguous slice and all four gates come out of one matrix product; the four biases likewise form one (4n)
-/// vector. Columns 0..n-1 act on v_{t-1}, columns n.. on x_t, matching z_t = [v_{t-1}; x_t].
+/// vector. Columns 0..n-1 act on v_{t-1}, columns n.. on x_t, matching z_t = [v_{t-1}; x_t]. With
+/// <see cref="ModelConfig.RefineGate"/>, block 1 is the refine gate (named "refine") instead of the input gate.
 /// </summary>
 public sealed class ParameterLayout
 {
     /// <summary>The gate names in their row-block order; checkpoint tensors are named lstm.{l}.{gate}.weight/bias.</summary>
     public static readonly string[] GateNames = ["forget", "input", "output", "candidate"];
 
+    /// <summary>The gate names of a UR-LSTM layer (<see cref="ModelConfig.RefineGate"/>): the refine gate in the input gate's place.</summary>
+    public static readonly string[] RefineGateNames = ["forget", "refine", "output", "candidate"];
+
     /// <summary>Gate indices in the order the layout stores them.</summary>
     public const int Forget = 0, Input = 1, Output = 2, Candidate = 3;
+
+    /// <summary>Index of the refine gate in a UR-LSTM layer: the input gate's block.</summary>
+    public const int Refine = Input;
 
     private readonly int[] _weightOffsets;
     private readonly int[] _biasOffsets;
@@ -27,6 +34,7 @@ public sealed class ParameterLayout
         config.Validate();
         Config = config;
         int n = config.HiddenSize;
+        Gates = config.RefineGate ? RefineGateNames : GateNames;
         var tensors = new List<ParameterTensor>();
         _weightOffsets = new int[config.Layers];
         _biasOffsets = new int[config.Layers];
@@ -35,13 +43,13 @@ public sealed class ParameterLayout
         {
             int columns = n + config.LayerInputSize(layer);
             _weightOffsets[layer] = checked((int)offset);
-            foreach (string gate in GateNames)
+            foreach (string gate in Gates)
             {
                 tensors.Add(new ParameterTensor($"lstm.{layer}.{gate}.weight", [n, columns], checked((int)offset), n * columns, columns));
                 offset += (long)n * columns;
             }
             _biasOffsets[layer] = checked((int)offset);
-            foreach (string gate in GateNames)
+            foreach (string gate in Gates)
             {
                 tensors.Add(new ParameterTensor($"lstm.{layer}.{gate}.bias", [n], checked((int)offset), n, columns));
                 offset += n;
@@ -59,6 +67,9 @@ public sealed class ParameterLayout
 
     /// <summary>The model's sizes.</summary>
     public ModelConfig Config { get; }
+
+    /// <summary>This model's gate names in their row-block order: <see cref="GateNames"/> or <see cref="RefineGateNames"/>.</summary>
+    public IReadOnlyList<string> Gates { get; }
 
     /// <summary>Total number of parameters.</summary>
     public int Count { get; }

@@ -39,9 +39,13 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     /// nn.Linear's default initialisation, as the seed uses: every weight and bias uniform in ±1/√fan_in (fan_in
     /// n + d for the gates, n for the readout), drawn tensor by tensor in layout order from one seed. With
     /// <paramref name="forgetBias"/>, the forget-gate biases start at that constant instead, and with
-    /// <paramref name="inputBias"/> the input-gate biases; the draws are the same either way.
+    /// <paramref name="inputBias"/> the input-gate biases (the refine gate's, with <see cref="ModelConfig.RefineGate"/>);
+    /// the draws are the same either way. <paramref name="gateInit"/> <see cref="GateInit.Chrono"/> or
+    /// <see cref="GateInit.Uniform"/> then draws the forget biases from a stream of their own, b_f per unit and −b_f
+    /// for the input (or refine) gate, in place of those constants; chrono's T_max is <paramref name="sequenceSteps"/>.
     /// </summary>
-    public static SequenceClassifier<T> Initialize(ModelConfig config, ulong seed, double? forgetBias = null, double? inputBias = null)
+    public static SequenceClassifier<T> Initialize(ModelConfig config, ulong seed, double? forgetBias = null, double? inputBias = null,
+        GateInit gateInit = GateInit.Constant, int sequenceSteps = 0)
     {
         var model = new SequenceClassifier<T>(config);
         var random = DeterministicRandom.For(seed, RandomStreams.Initialization, 0);
@@ -53,11 +57,42 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
                 values[k] = T.CreateTruncating((float)((random.NextDouble() * 2 - 1) * bound));
             if (forgetBias is double forget && tensor.Name.EndsWith(".forget.bias", StringComparison.Ordinal))
                 values.Fill(T.CreateTruncating((float)forget));
-            if (inputBias is double input && tensor.Name.EndsWith(".input.bias", StringComparison.Ordinal))
+            if (inputBias is double input && tensor.Name.EndsWith($".{model.Layout.Gates[ParameterLayout.Input]}.bias", StringComparison.Ordinal))
                 values.Fill(T.CreateTruncating((float)input));
         }
+        if (gateInit != GateInit.Constant)
+            model.DrawGateBiases(gateInit, seed, sequenceSteps);
         return model;
     }
+
+    /// <summary>Per layer and unit: b_f from <paramref name="gateInit"/>'s distribution, and −b_f for the input (or refine) gate.</summary>
+    private void DrawGateBiases(GateInit gateInit, ulong seed, int sequenceSteps)
+    {
+        if (gateInit == GateInit.Chrono && sequenceSteps < 2)
+            throw new SmnistException($"chrono initialisation draws from U(1, T_max - 1); it needs sequences of at least 2 steps, not {sequenceSteps}");
+        int n = Config.HiddenSize;
+        // U(1/n, 1 − 1/n) is the point 1/2 for n ≤ 2.
+        double low = Math.Min(1.0 / n, 0.5), high = Math.Max(1 - 1.0 / n, 0.5);
+        var random = DeterministicRandom.For(seed, RandomStreams.GateInitialization, 0);
+        for (int layer = 0; layer < Config.Layers; layer++)
+        {
+            Span<T> bias = Parameters.AsSpan(Layout.GateBiasOffset(layer), 4 * n); // (4n) f, i or r, o, c̃
+            for (int k = 0; k < n; k++)
+            {
+                double forget = gateInit switch
+                {
+                    GateInit.Chrono => Math.Log(random.NextDouble(1, sequenceSteps - 1)),
+                    GateInit.Uniform => Logit(random.NextDouble(low, high)),
+                    _ => throw new ArgumentOutOfRangeException(nameof(gateInit), gateInit, null),
+                };
+                bias[ParameterLayout.Forget * n + k] = T.CreateTruncating((float)forget);
+                bias[ParameterLayout.Input * n + k] = T.CreateTruncating((float)-forget);
+            }
+        }
+    }
+
+    /// <summary>σ⁻¹(u) = log(u / (1 − u)).</summary>
+    private static double Logit(double u) => Math.Log(u / (1 - u));
 
     /// <summary>The kernels every pass of this model computes with, on whichever thread it runs.</summary>
     internal KernelSet Kernels { get; set; } = KernelSet.Fast;
@@ -164,7 +199,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
             var gradients = new LayerGradients<T>(
                 gradient.Slice(Layout.GateWeightOffset(layer), 4 * n * (n + d)), gradient.Slice(Layout.GateBiasOffset(layer), 4 * n), layer > 0 ? lowerGrad : []);
             LstmCell.Backward<T>(Kernels, gradients, workspace.Scratch, outputGrad, workspace.Activations(layer),
-                LayerInputs(workspace, layer), GateWeight(layer), steps, d, n, packed?.Backward(layer));
+                LayerInputs(workspace, layer), GateWeight(layer), steps, d, n, config.RefineGate, packed?.Backward(layer));
             Span<T> swap = outputGrad;
             outputGrad = lowerGrad;
             lowerGrad = swap;
@@ -193,7 +228,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         for (int layer = 0; layer < config.Layers; layer++)
         {
             LstmCell.Forward<T>(Kernels, workspace.Activations(layer), workspace.ChunkInputs, LayerInputs(workspace, layer),
-                GateWeight(layer), GateBias(layer), steps, config.LayerInputSize(layer), n, packed?.Forward(layer));
+                GateWeight(layer), GateBias(layer), steps, config.LayerInputSize(layer), n, config.RefineGate, packed?.Forward(layer));
         }
         workspace.Readout = readout;
         if (readout == ReadoutAt.EveryStep)

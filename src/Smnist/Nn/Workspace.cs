@@ -136,7 +136,7 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
         return Outputs[layer].AsSpan(Steps.Batch * n, Steps.TotalRows * n);
     }
 
-    /// <summary>(4n) activated gates f, i, o, c̃ of <paramref name="layer"/> at step <paramref name="t"/> (0-based) of example <paramref name="example"/>.</summary>
+    /// <summary>(4n) activated gates f, i (r with the refine gate), o, c̃ of <paramref name="layer"/> at step <paramref name="t"/> (0-based) of example <paramref name="example"/>.</summary>
     internal ReadOnlySpan<T> GatesAt(int layer, int t, int example) =>
         Gates[layer].AsSpan(RowOf(t, example) * 4 * Config.HiddenSize, 4 * Config.HiddenSize);
 

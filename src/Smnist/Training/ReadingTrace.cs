@@ -7,7 +7,7 @@ namespace Smnist.Training;
 
 /// <summary>
 /// How a model reads one image, step by step: after <see cref="Read"/>, for every timestep t = 1..T and every
-/// layer, the activated gates f, i, o, c̃, the cell state c_t and the output v_t of every unit, and the ten class
+/// layer, the activated gates f, i (r for a UR-LSTM), o, c̃, the fractions of memory kept and written, the cell state c_t and the output v_t of every unit, and the ten class
 /// probabilities softmax(R v_t + r) the readout would give if the sequence stopped at t. One forward pass that
 /// reads out every step; all buffers are allocated once, so one instance reads image after image without
 /// allocating. Not thread-safe: one instance per concurrent reader (the model itself is shared read-only).
@@ -20,6 +20,8 @@ public sealed class ReadingTrace
     private readonly float[] _input;             // (784) the image in 0..1, row-major
     private readonly float[] _stepProbabilities; // (T, K)
     private readonly int[] _length;              // (1) the one sequence's length, T
+    private readonly float[] _effectiveForget;   // (L, T, n) g_t of a UR-LSTM; empty for the LSTM
+    private readonly float[] _effectiveInput;    // (L, T, n) 1 − g_t of a UR-LSTM; empty for the LSTM
 
     /// <summary>A trace of <paramref name="model"/> reading images in the <paramref name="sequence"/> view.</summary>
     /// <param name="model">The model; shared read-only.</param>
@@ -40,6 +42,9 @@ public sealed class ReadingTrace
         _input = new float[ImageSet.Pixels];
         _stepProbabilities = new float[sequence.Steps * model.Config.Classes];
         _length = [sequence.Steps];
+        int effectiveValues = model.Config.RefineGate ? model.Config.Layers * sequence.Steps * model.Config.HiddenSize : 0;
+        _effectiveForget = new float[effectiveValues];
+        _effectiveInput = new float[effectiveValues];
     }
 
     /// <summary>The traced model's sizes.</summary>
@@ -96,6 +101,8 @@ public sealed class ReadingTrace
             Softmax.Apply(row, row);
         }
 
+        if (Config.RefineGate)
+            ComputeEffectiveGates();
         Digit = TensorPrimitives.IndexOfMax(Probabilities);
         int decided = Steps;
         while (decided > 1 && TensorPrimitives.IndexOfMax(StepProbabilities(decided - 1)) == Digit)
@@ -112,8 +119,8 @@ public sealed class ReadingTrace
     }
 
     /// <summary>
-    /// (n) the activated gate <paramref name="gate"/> (<see cref="ParameterLayout.Forget"/>, Input, Output or
-    /// Candidate) of <paramref name="layer"/> at timestep <paramref name="t"/> (1..T).
+    /// (n) the activated gate <paramref name="gate"/> (<see cref="ParameterLayout.Forget"/>, Input (or
+    /// <see cref="ParameterLayout.Refine"/> of a UR-LSTM), Output or Candidate) of <paramref name="layer"/> at timestep <paramref name="t"/> (1..T).
     /// </summary>
     public ReadOnlySpan<float> Gate(int layer, int gate, int t)
     {
@@ -122,6 +129,20 @@ public sealed class ReadingTrace
         int n = Config.HiddenSize;
         return _workspace.GatesAt(CheckLayer(layer), t - 1, example: 0).Slice(gate * n, n);
     }
+
+    /// <summary>
+    /// (n) the fraction of c_{t−1} that <paramref name="layer"/>'s cells keep at timestep <paramref name="t"/> (1..T):
+    /// the forget gate f_t of an LSTM, the effective forget gate g_t of a UR-LSTM (<see cref="ModelConfig.RefineGate"/>).
+    /// </summary>
+    public ReadOnlySpan<float> EffectiveForgetGate(int layer, int t) =>
+        Config.RefineGate ? EffectiveSlice(_effectiveForget, layer, t) : Gate(layer, ParameterLayout.Forget, t);
+
+    /// <summary>
+    /// (n) the fraction of c̃_t that <paramref name="layer"/>'s cells write at timestep <paramref name="t"/> (1..T):
+    /// the input gate i_t of an LSTM, 1 − g_t of a UR-LSTM.
+    /// </summary>
+    public ReadOnlySpan<float> EffectiveInputGate(int layer, int t) =>
+        Config.RefineGate ? EffectiveSlice(_effectiveInput, layer, t) : Gate(layer, ParameterLayout.Input, t);
 
     /// <summary>(n) the cell state c_t of <paramref name="layer"/> (t in 1..T).</summary>
     public ReadOnlySpan<float> Cell(int layer, int t)
@@ -135,6 +156,29 @@ public sealed class ReadingTrace
     {
         CheckStep(t);
         return _workspace.OutputAt(CheckLayer(layer), t - 1, example: 0);
+    }
+
+    /// <summary>g_t and 1 − g_t of every layer and step read, from the forget and refine gates.</summary>
+    private void ComputeEffectiveGates()
+    {
+        int n = Config.HiddenSize;
+        for (int layer = 0; layer < Config.Layers; layer++)
+        {
+            for (int t = 1; t <= Steps; t++)
+            {
+                int offset = (layer * Sequence.Steps + t - 1) * n;
+                Span<float> kept = _effectiveForget.AsSpan(offset, n), written = _effectiveInput.AsSpan(offset, n);
+                LstmCell.EffectiveGate(Gate(layer, ParameterLayout.Forget, t), Gate(layer, ParameterLayout.Refine, t), kept);
+                TensorPrimitives.Subtract(1f, kept, written);
+            }
+        }
+    }
+
+    private ReadOnlySpan<float> EffectiveSlice(float[] values, int layer, int t)
+    {
+        CheckStep(t);
+        int n = Config.HiddenSize;
+        return values.AsSpan((CheckLayer(layer) * Sequence.Steps + t - 1) * n, n);
     }
 
     private void CheckStep(int t)

@@ -92,7 +92,7 @@ public sealed class Trainer : IDisposable
         ISequenceSource train = sources.Train;
         if (options.Patience is not null && sources.Validation is null)
             throw new SmnistException("patience counts epochs without a better validation loss; it needs a validation set");
-        var config = new ModelConfig(train.Features, options.Hidden, options.Layers, train.Classes);
+        var config = new ModelConfig(train.Features, options.Hidden, options.Layers, train.Classes) { RefineGate = options.RefineGate };
         if (initialWeights is not null && initialWeights.Model.Config != config)
         {
             ModelConfig given = initialWeights.Model.Config;
@@ -105,7 +105,7 @@ public sealed class Trainer : IDisposable
         MemoryBudget.Require(weightCopies * sizeof(float) * config.ParameterCount + BatchRunner.EstimateBytes(config, train.Steps, batchRows, options.Threads),
             $"training {Describe(config)} in batches of {batchRows} on {options.Threads} threads");
         config.Validate();
-        Model = initialWeights?.Model ?? SequenceClassifier<float>.Initialize(config, options.Seed, options.ForgetBias, options.InputBias);
+        Model = initialWeights?.Model ?? SequenceClassifier<float>.Initialize(config, options.Seed, options.ForgetBias, options.InputBias, options.GateInit, train.Steps);
 
         _test = sources.Test;
         _validation = sources.Validation;
@@ -432,5 +432,5 @@ public sealed class Trainer : IDisposable
     }
 
     private static string Describe(ModelConfig config) =>
-        $"{config.Layers} layer(s) of {config.HiddenSize} units on {config.InputSize} inputs";
+        $"{config.Layers} layer(s) of {config.HiddenSize} units on {config.InputSize} inputs{(config.RefineGate ? " with the refine gate" : "")}";
 }

@@ -45,10 +45,11 @@ public static class TrainingBenchmark
     /// <paramref name="warmupSteps"/> and <paramref name="warmupSeconds"/>, long enough for tiered compilation to
     /// settle, so the figure is the steady speed a training run sees. Before the steps, a short probe measures the
     /// cores' multiply-add peak (<see cref="FmaPeak"/>), on as many threads at once as the steps use.
-    /// <paramref name="progress"/>, when given, hears of every step.
+    /// <paramref name="progress"/>, when given, hears of every step. <paramref name="refineGate"/> times UR-LSTM layers
+    /// (<see cref="ModelConfig.RefineGate"/>).
     /// </summary>
     public static BenchmarkResult Run(int batchSize = 32, int hidden = 128, int steps = 200, int threads = 0, int warmupSteps = 20, double warmupSeconds = 1.5,
-        SequenceView view = SequenceView.Rows, int layers = 1, IProgress<BenchmarkProgress>? progress = null)
+        SequenceView view = SequenceView.Rows, int layers = 1, IProgress<BenchmarkProgress>? progress = null, bool refineGate = false)
     {
         if (batchSize < 1 || hidden < 1 || steps < 1 || threads < 0 || warmupSteps < 0 || warmupSeconds < 0 || layers < 1)
             throw new SmnistException("bench needs a positive batch size, hidden size, layer count and step count, and threads ≥ 0");
@@ -66,7 +67,7 @@ public static class TrainingBenchmark
         foreach (Batch batch in loader.Epoch(0))
             batches.Add(Copy(batch, sequence));
 
-        var config = new ModelConfig(sequence.Features, hidden, layers);
+        var config = new ModelConfig(sequence.Features, hidden, layers) { RefineGate = refineGate };
         var model = SequenceClassifier<float>.Initialize(config, seed: 1);
         int workers = threads > 0 ? threads : Environment.ProcessorCount;
         using var runner = new BatchRunner(model, sequence.Steps, batchSize, workers);

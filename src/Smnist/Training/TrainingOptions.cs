@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Smnist.Data;
+using Smnist.Nn;
 using Smnist.Optim;
 
 namespace Smnist.Training;
@@ -35,6 +36,15 @@ public sealed record TrainingOptions
     /// steps back still reaches the last step (what the 784-step views need).
     /// </summary>
     public float? InputBias { get; init; }
+
+    /// <summary>
+    /// How the forget-gate biases start: <see cref="GateInit.Constant"/> keeps <see cref="ForgetBias"/> and
+    /// <see cref="InputBias"/>; chrono and uniform draw them in their place (chrono's T_max: the longest training sequence).
+    /// </summary>
+    public GateInit GateInit { get; init; }
+
+    /// <summary>Every layer a UR-LSTM cell: a refine gate in the input gate's place (<see cref="ModelConfig.RefineGate"/>).</summary>
+    public bool RefineGate { get; init; }
 
     /// <summary>Global gradient-norm bound; null for no clipping.</summary>
     public float? ClipNorm { get; init; }
@@ -119,6 +129,8 @@ public sealed record TrainingOptions
         ["schedule"] = Schedule.ToString().ToLowerInvariant(),
         ["forget_bias"] = ForgetBias,
         ["input_bias"] = InputBias,
+        ["gate_init"] = GateInitName(GateInit),
+        ["refine_gate"] = RefineGate,
         ["clip"] = ClipNorm,
         ["weight_decay"] = WeightDecay,
         ["seed"] = Seed,
@@ -146,6 +158,9 @@ public sealed record TrainingOptions
         Schedule = Name(json, where, "schedule", Enum.GetValues<LearningRateSchedule>(), s => s.ToString().ToLowerInvariant()),
         ForgetBias = Optional<float>(json, where, "forget_bias"),
         InputBias = Optional<float>(json, where, "input_bias"),
+        // Absent from runs recorded before the gate options existed, which had neither.
+        GateInit = json.ContainsKey("gate_init") ? Name(json, where, "gate_init", Enum.GetValues<GateInit>(), GateInitName) : GateInit.Constant,
+        RefineGate = json.ContainsKey("refine_gate") && Value<bool>(json, where, "refine_gate"),
         ClipNorm = Optional<float>(json, where, "clip"),
         WeightDecay = Value<float>(json, where, "weight_decay"),
         Seed = Value<ulong>(json, where, "seed"),
@@ -162,6 +177,9 @@ public sealed record TrainingOptions
         Validation = json.ContainsKey("validation") ? Optional<int>(json, where, "validation") : null,
         Patience = json.ContainsKey("patience") ? Optional<int>(json, where, "patience") : null,
     };
+
+    /// <summary>The name of a gate initialisation as the command line and config.json spell it: constant, chrono, uniform.</summary>
+    public static string GateInitName(GateInit gateInit) => gateInit.ToString().ToLowerInvariant();
 
     private static T Value<T>(JsonObject json, string where, string key) where T : struct =>
         Optional<T>(json, where, key) ?? throw new SmnistException($"{where}: '{key}' is missing");

@@ -1,5 +1,6 @@
 using Smnist.Data;
 using Smnist.IO;
+using Smnist.Nn;
 using Smnist.Optim;
 
 namespace Smnist.Training;
@@ -27,6 +28,10 @@ public sealed record TrainingOverrides
     public float? ForgetBias { get; init; }
     /// <summary><see cref="TrainingOptions.InputBias"/>.</summary>
     public float? InputBias { get; init; }
+    /// <summary><see cref="TrainingOptions.GateInit"/>.</summary>
+    public GateInit? GateInit { get; init; }
+    /// <summary><see cref="TrainingOptions.RefineGate"/>.</summary>
+    public bool? RefineGate { get; init; }
     /// <summary><see cref="TrainingOptions.ClipNorm"/>.</summary>
     public float? ClipNorm { get; init; }
     /// <summary><see cref="TrainingOptions.WeightDecay"/>.</summary>
@@ -124,6 +129,8 @@ public sealed record TrainingOverrides
         Schedule = Schedule ?? baseline.Schedule,
         ForgetBias = ForgetBias ?? baseline.ForgetBias,
         InputBias = InputBias ?? baseline.InputBias,
+        GateInit = GateInit ?? baseline.GateInit,
+        RefineGate = RefineGate ?? initialWeights?.Model.Config.RefineGate ?? baseline.RefineGate,
         ClipNorm = ClipNorm ?? baseline.ClipNorm,
         WeightDecay = WeightDecay ?? baseline.WeightDecay,
         Seed = Seed ?? baseline.Seed,

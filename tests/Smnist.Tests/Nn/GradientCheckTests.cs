@@ -1,11 +1,12 @@
 using Smnist.Data;
 using Smnist.Nn;
+using Xunit.Abstractions;
 
 namespace Smnist.Tests.Nn;
 
 /// <summary>Backpropagation through time against central finite differences, in double precision.</summary>
 [Trait("Category", "unit")]
-public class GradientCheckTests
+public class GradientCheckTests(ITestOutputHelper output)
 {
     public static TheoryData<int, int, int, int, int> Shapes()
     {
@@ -103,10 +104,71 @@ public class GradientCheckTests
         AssertMatchesFiniteDifferences(model, analytic, MeanLoss);
     }
 
-    private static void AssertMatchesFiniteDifferences(SequenceClassifier<double> model, double[] analytic, Func<double> meanLoss)
+    public static TheoryData<bool, GateInit, int, string, bool> GateShapes() => new()
+    {
+        { true, GateInit.Constant, 1, "3,3,3", false },
+        { true, GateInit.Constant, 2, "4,1,3,4,2", false },
+        { true, GateInit.Uniform, 2, "4,1,3,4,2", true },
+        { true, GateInit.Chrono, 1, "5,2,5", false },
+        { true, GateInit.Uniform, 1, "2*130", false },
+        { false, GateInit.Uniform, 1, "3,3", false },
+        { false, GateInit.Chrono, 2, "4,2,3", true },
+    };
+
+    /// <summary>
+    /// The refine gate (UR-LSTM) and the chrono and uniform gate biases: full and ragged batches, one label per
+    /// sequence or per step, and for the refine gate 130 sequences of 2 steps ("length*count") that the backward pass takes in
+    /// two chunks.
+    /// The gate biases keep the initialisation's draw (the chrono ones saturate the gates most); every other
+    /// parameter is drawn wider, as above. Five units: a vector of doubles and a scalar tail.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(GateShapes))]
+    public void GateVariantsMatchFiniteDifferences(bool refineGate, GateInit gateInit, int layers, string lengthList, bool labelsPerStep)
+    {
+        int[] lengths = RaggedPacking.SortedLengths(lengthList.Split(',')
+            .SelectMany(part => part.Split('*') is [string length, string count] ? Enumerable.Repeat(int.Parse(length), int.Parse(count)) : [int.Parse(part)])
+            .ToArray());
+        int batch = lengths.Length, steps = lengths[0];
+        var config = new ModelConfig(InputSize: 2, HiddenSize: 5, layers, Classes: 3) { RefineGate = refineGate };
+        var model = SequenceClassifier<double>.Initialize(config, seed: 10, forgetBias: 1, gateInit: gateInit, sequenceSteps: 40);
+        var random = DeterministicRandom.For(44, RandomStreams.Synthetic, 0);
+        foreach (ParameterTensor tensor in model.Layout.Tensors)
+        {
+            bool drawnBias = gateInit != GateInit.Constant
+                && (tensor.Name.EndsWith(".forget.bias", StringComparison.Ordinal) || tensor.Name.EndsWith($".{model.Layout.Gates[ParameterLayout.Input]}.bias", StringComparison.Ordinal));
+            for (int k = 0; k < tensor.Length && !drawnBias; k++)
+                model.Parameters[tensor.Offset + k] = random.NextDouble() * 3 - 1.5;
+        }
+        var workspace = new Workspace<double>(config, steps, batch);
+        int rows = lengths.Sum();
+        for (int k = 0; k < rows * config.InputSize; k++)
+            workspace.Inputs[k] = random.NextDouble() * 2 - 1;
+        int[] labels = labelsPerStep
+            ? Enumerable.Range(0, rows).Select(r => r % 3 == 1 ? SequenceLabels.None : (r * 5 + 2) % config.Classes).ToArray()
+            : Enumerable.Range(0, batch).Select(b => (b * 7 + 1) % config.Classes).ToArray();
+        int scored = RaggedPacking.Labelled(labels);
+        ReadoutAt readout = labelsPerStep ? ReadoutAt.EveryStep : ReadoutAt.LastStep;
+
+        double MeanLoss()
+        {
+            model.Forward(workspace, lengths, readout);
+            return model.Loss(workspace, labels) / scored;
+        }
+
+        MeanLoss();
+        var analytic = new double[model.Parameters.Length];
+        model.Backward(workspace, labels, 1.0 / scored, analytic);
+        double error = AssertMatchesFiniteDifferences(model, analytic, MeanLoss);
+        output.WriteLine($"largest relative error of a tensor's gradient: {error:E2}");
+    }
+
+    /// <summary>Every tensor's gradient within 1e-6 relative error of five-point differences; returns the largest error.</summary>
+    private static double AssertMatchesFiniteDifferences(SequenceClassifier<double> model, double[] analytic, Func<double> meanLoss)
     {
         // Five-point central differences: truncation error O(h⁴), so a large step keeps rounding error small too.
         const double h = 1e-3;
+        double largest = 0;
         foreach (ParameterTensor tensor in model.Layout.Tensors)
         {
             var numeric = new double[tensor.Length];
@@ -124,7 +186,9 @@ public class GradientCheckTests
             }
             double error = RelativeError(analytic.AsSpan(tensor.Offset, tensor.Length), numeric);
             Assert.True(error < 1e-6, $"{tensor.Name}: relative error {error:E2}");
+            largest = Math.Max(largest, error);
         }
+        return largest;
     }
 
     /// <summary>‖a − b‖ / max(‖a‖, ‖b‖), with a floor so that an all-but-zero gradient compares absolutely.</summary>

@@ -22,18 +22,34 @@ public class PyTorchParityTests(ITestOutputHelper output)
     [InlineData("stacked", "packed")]
     [InlineData("stacked", "reference")]
     [InlineData("adamw_clip", "fast")]
+    [InlineData("refine_uniform", "fast")]
+    [InlineData("refine_uniform", "packed")]
+    [InlineData("refine_uniform", "reference")]
+    [InlineData("refine_chrono", "fast")]
+    [InlineData("refine_chrono", "packed")]
+    [InlineData("refine_constant", "fast")]
+    [InlineData("lstm_uniform", "fast")]
+    [InlineData("lstm_uniform", "packed")]
+    [InlineData("lstm_chrono", "fast")]
     public void ForwardBackwardAndAdamMatchPyTorch(string name, string kernels)
     {
         CheckAgainstPyTorch(name, packRecurrentWeights: kernels == "packed", kernels == "reference" ? KernelSet.Reference : KernelSet.Fast);
     }
 
-    private static void CheckAgainstPyTorch(string name, bool packRecurrentWeights, KernelSet kernels)
+    /// <summary>
+    /// The fixtures of tools/reference/refine_reference.py (UR-LSTM layers, and biases from the chrono and uniform
+    /// initialisations) carry "refine_gate" in their config; lstm_reference.py's are plain LSTMs.
+    /// </summary>
+    private void CheckAgainstPyTorch(string name, bool packRecurrentWeights, KernelSet kernels)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
         JsonElement root = document.RootElement;
         JsonElement configJson = root.GetProperty("config");
         var config = new ModelConfig(configJson.GetProperty("input_size").GetInt32(), configJson.GetProperty("hidden_size").GetInt32(),
-            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32());
+            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32())
+        {
+            RefineGate = configJson.TryGetProperty("refine_gate", out JsonElement refine) && refine.GetBoolean(),
+        };
         int steps = configJson.GetProperty("steps").GetInt32(), batch = configJson.GetProperty("batch").GetInt32();
 
         var model = new SequenceClassifier<float>(config) { Kernels = kernels };
@@ -45,15 +61,17 @@ public class PyTorchParityTests(ITestOutputHelper output)
         int[] labels = root.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
         model.Forward(workspace, batch, packed);
-        AssertClose(Floats(root.GetProperty("logits")), workspace.Logits.AsSpan(0, batch * config.Classes), 2e-5f, "logits");
+        float logitsError = AssertClose(Floats(root.GetProperty("logits")), workspace.Logits.AsSpan(0, batch * config.Classes), 2e-5f, "logits");
         Assert.Equal(root.GetProperty("loss").GetDouble(), model.Loss(workspace, labels) / batch, 5e-6);
 
         var gradient = new float[model.Layout.Count];
         model.Backward(workspace, labels, 1f / batch, gradient, packed);
         var expectedGradient = new float[model.Layout.Count];
         Load(root.GetProperty("gradients"), model.Layout, expectedGradient);
+        float gradientError = 0;
         foreach (ParameterTensor tensor in model.Layout.Tensors)
-            AssertClose(expectedGradient.AsSpan(tensor.Offset, tensor.Length), gradient.AsSpan(tensor.Offset, tensor.Length), 1e-5f, tensor.Name);
+            gradientError = MathF.Max(gradientError, AssertClose(expectedGradient.AsSpan(tensor.Offset, tensor.Length), gradient.AsSpan(tensor.Offset, tensor.Length), 1e-5f, tensor.Name));
+        output.WriteLine($"{name}: logits {logitsError:E1}, gradients {gradientError:E1} (largest error relative to each tensor's scale)");
 
         JsonElement optimizer = root.GetProperty("optimizer");
         float rate = optimizer.GetProperty("lr").GetSingle();
@@ -75,8 +93,8 @@ public class PyTorchParityTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A ragged batch against tools/reference/ragged_reference.py, where the notebook's cell runs each sequence alone at
-    /// its own length: logits (each sequence's last step, or every step), the mean loss (over the sequences, or the
+    /// A ragged batch against tools/reference/ragged_reference.py (ragged_refine_*: the UR-LSTM cell of
+    /// refine_reference.py), where the cell runs each sequence alone at its own length: logits (each sequence's last step, or every step), the mean loss (over the sequences, or the
     /// labelled steps) and every gradient.
     /// </summary>
     [Theory]
@@ -86,13 +104,20 @@ public class PyTorchParityTests(ITestOutputHelper output)
     [InlineData("ragged_steps", "fast")]
     [InlineData("ragged_steps", "packed")]
     [InlineData("ragged_steps", "reference")]
+    [InlineData("ragged_refine_last", "fast")]
+    [InlineData("ragged_refine_last", "packed")]
+    [InlineData("ragged_refine_steps", "fast")]
+    [InlineData("ragged_refine_steps", "reference")]
     public void RaggedBatchesMatchPyTorch(string name, string kernels)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
         JsonElement root = document.RootElement;
         JsonElement configJson = root.GetProperty("config");
         var config = new ModelConfig(configJson.GetProperty("input_size").GetInt32(), configJson.GetProperty("hidden_size").GetInt32(),
-            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32());
+            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32())
+        {
+            RefineGate = configJson.TryGetProperty("refine_gate", out JsonElement refine) && refine.GetBoolean(),
+        };
         int steps = configJson.GetProperty("steps").GetInt32(), batch = configJson.GetProperty("batch").GetInt32(), classes = config.Classes;
         int[] lengths = root.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         int[] order = RaggedPacking.Order(lengths);

@@ -28,6 +28,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal("rows", (string?)model["sequence"]);
         Assert.Equal(28, (int)model["steps"]!);
         Assert.Equal(128, (int)model["hidden_size"]!);
+        Assert.False((bool)model["refine_gate"]!);
         Assert.Equal(fixture.TestImages.Count, (int)model["test_images"]!);
     }
 
@@ -186,7 +187,7 @@ public sealed class ApiTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         foreach (string id in new[] { "id=\"pad\"", "id=\"clear\"", "id=\"sample\"", "id=\"upload\"", "id=\"prediction\"" })
             Assert.Contains(id, page);
         Assert.DoesNotContain("https://", page);
-        foreach (string asset in new[] { "app.js", "app.css", "favicon.svg" })
+        foreach (string asset in new[] { "app.js", "chart.js", "live.js", "app.css", "favicon.svg" })
         {
             HttpResponseMessage response = await Client.GetAsync(asset);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

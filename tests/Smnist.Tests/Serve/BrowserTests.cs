@@ -30,9 +30,12 @@ public class BrowserFixture : IAsyncLifetime
     /// <summary>The shipped model the server reads with; null for the default.</summary>
     protected virtual string? Model => null;
 
+    /// <summary>The server's limits; null for serve's own.</summary>
+    internal virtual ServerLimits? Limits => null;
+
     public async Task InitializeAsync()
     {
-        Server = await ReadingServer.StartAsync(ShippedModels.Load(Model), DataAcquisition.ReadDirectory(CliHarness.DataDir).Test, IPAddress.Loopback, port: 0);
+        Server = await ReadingServer.StartAsync(ShippedModels.Load(Model), DataAcquisition.ReadDirectory(CliHarness.DataDir).Test, IPAddress.Loopback, port: 0, Limits);
         if (!File.Exists(Chromium))
         {
             if (Environment.GetEnvironmentVariable("CI") == "true")
@@ -141,6 +144,65 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
     }
 
     [SkippableFact]
+    public async Task OnAPhoneTheAnswerIsOnScreenWhileTheUserLooksAtThePad()
+    {
+        IPage page = await Pages.Open(fixture, new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 375, Height = 740 }, HasTouch = true, IsMobile = true });
+        ILocator pad = page.Locator("#pad");
+        await pad.ScrollIntoViewIfNeededAsync();
+        LocatorBoundingBoxResult box = (await pad.BoundingBoxAsync())!;
+        double scale = box.Width / 280;
+        await page.Mouse.MoveAsync((float)(box.X + 140 * scale), (float)(box.Y + 40 * scale));
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync((float)(box.X + 140 * scale), (float)(box.Y + 240 * scale), new MouseMoveOptions { Steps = 20 });
+        await page.Mouse.UpAsync();
+        Assert.Equal("1", await Pages.FinishedDigit(page));
+        await Pages.Screenshot(fixture, output, page, "phone-answer.png");
+        // Both the pad and the answer are inside the 375 × 740 screen, without scrolling.
+        foreach (string id in new[] { "#pad", "#prediction", "#confidence" })
+        {
+            LocatorBoundingBoxResult at = (await page.Locator(id).BoundingBoxAsync())!;
+            Assert.True(at.Y >= 0 && at.Y + at.Height <= 740 && at.X >= 0 && at.X + at.Width <= 375, $"{id} is at ({at.X}, {at.Y}), {at.Width} × {at.Height}: off the 375 × 740 screen");
+        }
+    }
+
+    [SkippableFact]
+    public async Task TheReadingExplainsItsTermsAndDrawsItsChartAndAxes()
+    {
+        IPage page = await Pages.Open(fixture);
+        await page.Locator("#sample").ClickAsync();
+        await Pages.FinishedDigit(page);
+        string terms = System.Text.RegularExpressions.Regex.Replace((await page.Locator(".terms").TextContentAsync())!, @"\s+", " ");
+        Assert.Contains("% sure", terms);
+        Assert.Contains("decided at row N", terms);
+        Assert.Contains("Confidence is not correctness", terms);
+        Assert.Equal(new[] { "1", "5", "10", "15", "20", "25" }, await page.Locator("#map-cell").Locator("xpath=../../div[@class='axis']/span").AllTextContentsAsync());
+        // The chart has been drawn on: some pixels are not blank.
+        Assert.True(await page.EvaluateAsync<bool>("""
+            () => { const c = document.getElementById('chart'); return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some(v => v !== 0); }
+            """));
+        await Pages.Screenshot(fixture, output, page, "teaching.png", fullPage: true);
+    }
+
+    [SkippableFact]
+    public async Task AnUnsureReadingIsFlaggedByTheRuleThePageStates()
+    {
+        IPage page = await Pages.Open(fixture);
+        // A reading whose answer has 55 %: under the page's 80 %.
+        await page.RouteAsync("**/api/sample*", async route =>
+        {
+            IAPIResponse real = await route.FetchAsync();
+            JsonNode reading = JsonNode.Parse(await real.TextAsync())!;
+            reading["probabilities"] = new JsonArray(0.55, 0.45, 0, 0, 0, 0, 0, 0, 0, 0);
+            reading["digit"] = 0;
+            await route.FulfillAsync(new RouteFulfillOptions { Response = real, Body = reading.ToJsonString() });
+        });
+        await page.Locator("#sample").ClickAsync();
+        await Pages.FinishedDigit(page);
+        Assert.Equal("55.0 % sure: unsure (under 80 %)", await page.Locator("#confidence").TextContentAsync());
+        Assert.Contains("unsure", await page.Locator("#confidence").GetAttributeAsync("class"));
+    }
+
+    [SkippableFact]
     public async Task AnErrorThatIsNotJsonIsReportedWithItsStatus()
     {
         // As a proxy in front of the server might answer.
@@ -194,6 +256,32 @@ public sealed class PixelsPageTests(PixelsBrowserFixture fixture, ITestOutputHel
         Assert.Equal($"decided at pixel {(int)api["decided_at"]!} of 784", (await page.Locator("#decided").TextContentAsync())!.Trim());
         await Pages.Screenshot(fixture, output, page, "pixels-sample.png");
     }
+}
+
+/// <summary>The page with the pen-stroke model on the image pad as well as on the live pad.</summary>
+[Trait("Category", "browser")]
+public sealed class StrokesPageTests(StrokesBrowserFixture fixture) : IClassFixture<StrokesBrowserFixture>
+{
+    [SkippableFact]
+    public async Task TheSampleButtonReadsTheTracedPath()
+    {
+        IPage page = await Pages.Open(fixture);
+        Assert.Contains("the pen path traced from the image", await page.Locator("#model-line").TextContentAsync());
+        await page.Locator("#sample").ClickAsync();
+        string digit = await Pages.FinishedDigit(page);
+        string index = (await page.Locator("#prediction").GetAttributeAsync("data-index"))!;
+        using var client = new HttpClient { BaseAddress = fixture.Server.Address };
+        JsonNode api = JsonNode.Parse(await client.GetStringAsync($"api/sample?index={index}"))!;
+        Assert.Equal((int)api["digit"]!, int.Parse(digit));
+        Assert.Equal($"Read all {api["steps"]!.AsArray().Count} pen steps.", (await page.Locator("#step").TextContentAsync())!.Trim());
+        Assert.Equal("mnist-strokes", (string)JsonNode.Parse(await client.GetStringAsync("api/model"))!["live"]!["name"]!);
+    }
+}
+
+/// <summary>The browser fixture with the shipped mnist-strokes model.</summary>
+public sealed class StrokesBrowserFixture : BrowserFixture
+{
+    protected override string? Model => "mnist-strokes";
 }
 
 /// <summary>The browser fixture with the shipped mnist-pixels model.</summary>

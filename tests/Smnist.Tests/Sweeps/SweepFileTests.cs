@@ -72,6 +72,18 @@ public sealed class SweepFileTests : IDisposable
         Assert.Equal(["augment", "shuffle", "hidden", "augment_test"], sweep.VariedKeys);
     }
 
+    [Fact]
+    public void TheGateOptionsBecomeTrainOptions()
+    {
+        Sweep sweep = Sweep.Load(Write("""
+            {"out": "o", "grid": {"gate_init": ["chrono", "uniform"], "refine_gate": [true, false]}, "seeds": [1]}
+            """));
+
+        Assert.Equal(4, sweep.Runs.Count);
+        Assert.Contains(["--gate-init", "uniform", "--refine-gate", "--seed", "1"], sweep.Runs.Select(r => r.TrainArguments.ToArray()));
+        Assert.Contains(["--gate-init", "chrono", "--no-refine-gate", "--seed", "1"], sweep.Runs.Select(r => r.TrainArguments.ToArray()));
+    }
+
     [Theory]
     [InlineData("""{"out": "o", "base": {"hiden": 64}}""", "sweep.json: base.hiden: unknown key 'hiden' (the keys are config.json's: recipe, epochs,")]
     [InlineData("""{"out": "o", "grid": {"hidden": [64, 0]}}""", "sweep.json: grid.hidden[1]: --hidden must be an integer between 1 and 4096 (got '0')")]

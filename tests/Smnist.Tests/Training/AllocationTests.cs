@@ -9,15 +9,17 @@ namespace Smnist.Tests.Training;
 public class AllocationTests
 {
     [Theory]
-    [InlineData(1, SequenceView.Rows)]
-    [InlineData(2, SequenceView.Rows)]
-    [InlineData(2, SequenceView.Pixels)]
-    public void ATrainingStepAllocatesNothing(int threads, SequenceView view)
+    [InlineData(1, SequenceView.Rows, false)]
+    [InlineData(2, SequenceView.Rows, false)]
+    [InlineData(2, SequenceView.Pixels, false)]
+    [InlineData(1, SequenceView.Rows, true)]
+    [InlineData(2, SequenceView.Pixels, true)]
+    public void ATrainingStepAllocatesNothing(int threads, SequenceView view, bool refineGate)
     {
         SequenceLayout sequence = SequenceLayout.Create(view);
         using var loader = new BatchLoader(new MnistSource(SyntheticDigits.Create(64, seed: 3), sequence), 32, shuffle: false, seed: 1);
         Batch batch = loader.Epoch(0).First();
-        var model = SequenceClassifier<float>.Initialize(new ModelConfig(sequence.Features, 32), seed: 1);
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(sequence.Features, 32) { RefineGate = refineGate }, seed: 1);
         using var runner = new BatchRunner(model, sequence.Steps, 32, threads);
         var adam = new Adam(model.Layout.Count);
         // Past tiered compilation's call counting and re-JIT, which allocate on their own.

@@ -35,12 +35,15 @@ public class ReadingTraceTests
         }
     }
 
-    [Fact]
-    public void GatesCellsAndOutputsEqualAForwardPassByHand()
+    /// <summary>The LSTM, and the UR-LSTM (refine gate r in the input gate's block, g = r(1 − (1 − f)²) + (1 − r)f² kept, 1 − g written).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GatesCellsAndOutputsEqualAForwardPassByHand(bool refineGate)
     {
         const int n = 3;
         SequenceLayout rows = SequenceLayout.Create(SequenceView.Rows);
-        var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, n, Layers: 2), seed: 9);
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, n, Layers: 2) { RefineGate = refineGate }, seed: 9, gateInit: GateInit.Uniform);
         var trace = new ReadingTrace(model, rows);
         (byte[] images, _) = CliHarness.TestImages(1);
         trace.Read(images);
@@ -73,7 +76,12 @@ public class ReadingTraceTests
                 }
                 for (int unit = 0; unit < n; unit++)
                 {
-                    c[unit] = gates[0, unit] * c[unit] + gates[1, unit] * gates[3, unit];
+                    double f = gates[ParameterLayout.Forget, unit], second = gates[ParameterLayout.Input, unit];
+                    double kept = refineGate ? second * (1 - (1 - f) * (1 - f)) + (1 - second) * f * f : f;
+                    double written = refineGate ? 1 - kept : second;
+                    c[unit] = kept * c[unit] + written * gates[ParameterLayout.Candidate, unit];
+                    Assert.Equal(kept, trace.EffectiveForgetGate(layer, t)[unit], 1e-5);
+                    Assert.Equal(written, trace.EffectiveInputGate(layer, t)[unit], 1e-5);
                     v[unit] = gates[2, unit] * Math.Tanh(c[unit]);
                     nextInput[(t - 1) * n + unit] = v[unit];
                     for (int gate = 0; gate < 4; gate++)
@@ -107,11 +115,13 @@ public class ReadingTraceTests
         }
     }
 
-    [Fact]
-    public void ReadingAgainAllocatesNothingAndForgetsThePreviousImage()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ReadingAgainAllocatesNothingAndForgetsThePreviousImage(bool refineGate)
     {
         SequenceLayout rows = SequenceLayout.Create(SequenceView.Rows);
-        var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, 32), seed: 1);
+        var model = SequenceClassifier<float>.Initialize(new ModelConfig(rows.Features, 32) { RefineGate = refineGate }, seed: 1);
         var packed = new PackedGateWeights(model.Config);
         packed.Pack(model);
         (byte[] images, _) = CliHarness.TestImages(2);

@@ -27,18 +27,24 @@ public class StreamingReaderTests
         }
     }
 
+    private static readonly SequenceClassifier<float> RefineModel = SequenceClassifier<float>.Initialize(
+        new ModelConfig(3, 12, Layers: 2, Classes: 4) { RefineGate = true }, seed: 8, gateInit: GateInit.Uniform);
+
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void AStreamReadStepByStepEqualsTheBatchForwardAtEveryStep(bool packedWeights)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void AStreamReadStepByStepEqualsTheBatchForwardAtEveryStep(bool packedWeights, bool refineGate)
     {
-        PackedGateWeights? packed = packedWeights ? new PackedGateWeights(Model.Config) : null;
-        packed?.Pack(Model);
-        var reader = new StreamingReader(Model, packed);
+        SequenceClassifier<float> model = refineGate ? RefineModel : Model;
+        PackedGateWeights? packed = packedWeights ? new PackedGateWeights(model.Config) : null;
+        packed?.Pack(model);
+        var reader = new StreamingReader(model, packed);
         for (int stream = 0; stream < 2; stream++)
         {
             float[] sequence = Sequence(30 + stream, seed: (ulong)(2 + stream));
-            float[][] expected = Predictor.StepProbabilities(Model, sequence);
+            float[][] expected = Predictor.StepProbabilities(model, sequence);
             reader.Reset();
             for (int t = 0; t < expected.Length; t++)
                 Assert.Equal(expected[t], reader.Step(sequence.AsSpan(t * 3, 3)).ToArray());

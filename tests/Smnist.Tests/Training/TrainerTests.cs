@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Smnist.Data;
 using Smnist.IO;
+using Smnist.Nn;
 using Smnist.Training;
 
 namespace Smnist.Tests.Training;
@@ -173,12 +174,30 @@ public class TrainerTests
     }
 
     [Fact]
+    public void OptionsRecordedBeforeTheGateOptionsReadAsTheConstantInitAndThePlainLstm()
+    {
+        JsonObject recorded = (Small(2) with { GateInit = GateInit.Uniform, RefineGate = true }).ToJson();
+        Assert.Equal("uniform", recorded["gate_init"]!.GetValue<string>());
+        Assert.True(recorded["refine_gate"]!.GetValue<bool>());
+        recorded.Remove("gate_init");
+        recorded.Remove("refine_gate");
+
+        TrainingOptions read = TrainingOptions.FromJson(recorded, "config.json");
+        Assert.Equal(GateInit.Constant, read.GateInit);
+        Assert.False(read.RefineGate);
+    }
+
+    [Fact]
     public void TheCheckpointHoldsTheOptionsInConfigJsonsFormAndThePositionOnlyAsAdamsStep()
     {
         string directory = Directory.CreateTempSubdirectory("smnist-options-").FullName;
         try
         {
-            TrainingOptions options = Small(2) with { MaxSteps = 9, ForgetBias = null, InputBias = -2.5f, LearningRate = 1.7e-3f, View = SequenceView.Permuted, Seed = 12345678901234567890 };
+            TrainingOptions options = Small(2) with
+            {
+                MaxSteps = 9, ForgetBias = null, InputBias = -2.5f, LearningRate = 1.7e-3f, View = SequenceView.Permuted, Seed = 12345678901234567890,
+                GateInit = GateInit.Chrono, RefineGate = true,
+            };
             using (var first = new Trainer(options, Train, Test))
             {
                 first.Fit();

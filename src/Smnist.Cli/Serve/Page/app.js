@@ -10,6 +10,8 @@ const inputContext = inputCanvas.getContext('2d');
 const prediction = $('prediction');
 const STROKE_WIDTH = 20;        // on the 280-pixel pad: about two MNIST pixels once the digit is fitted into 20×20
 const READING_MS = 1400;        // how long the playback of one reading takes, whatever the number of steps
+const UNSURE_BELOW = 0.8;       // a reading whose answer has less than this probability is flagged unsure (docs/teaching.md)
+const DECIDED_LATE = 0.9;       // ... and one decided after this fraction of its steps
 const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 const maps = [
   { canvas: $('map-forget'), key: 'forget', diverging: false },
@@ -172,8 +174,11 @@ function play(reading) {
   prediction.classList.add('pending');
   for (const id of ['confidence', 'decided', 'status']) $(id).textContent = '';
   $('replay').disabled = true;
-  playback = { reading, shown: 0, drawnColumns: 0, images: maps.map(map => prepareMap(map, reading)), cellScale: cellScale(reading), frame: 0 };
+  document.body.classList.add('reading');
+  const scale = cellScale(reading);
+  playback = { reading, shown: 0, drawnColumns: 0, images: maps.map(map => prepareMap(map, reading)), cellScale: scale, rank: rankOf(unitOrder(reading, scale)), frame: 0 };
   const steps = reading.steps.length;
+  drawAxes(steps);
   if (reducedMotion) {
     showStep(steps);
     finish();
@@ -201,6 +206,8 @@ function showStep(step) {
   drawBars(probabilities);
   prediction.textContent = String(probabilities.indexOf(Math.max(...probabilities))); // the answer so far, greyed
   drawMaps(step);
+  placeMarkers(step, steps);
+  drawProbabilityChart($('chart'), reading.steps.slice(0, step).map(s => s.probabilities), { steps, marker: step, stepName: unitName() });
   $('step').textContent = `Reading ${unitName()} ${step} of ${steps}`;
   playback.shown = step;
 }
@@ -213,14 +220,19 @@ function finish() {
   prediction.textContent = String(reading.digit);
   prediction.classList.remove('pending');
   prediction.dataset.digit = String(reading.digit);
-  $('confidence').textContent = `${(confidence * 100).toFixed(1)} % sure`;
+  // The rule the page states under "unsure": a low probability, or an answer that changed in the last tenth.
+  const why = confidence < UNSURE_BELOW ? `under ${UNSURE_BELOW * 100} %` : reading.decided_at > DECIDED_LATE * steps ? 'decided late' : null;
+  $('confidence').textContent = `${(confidence * 100).toFixed(1)} % sure` + (why ? `: unsure (${why})` : '');
+  $('confidence').classList.toggle('unsure', why !== null);
   $('decided').textContent = `decided at ${unitName()} ${reading.decided_at} of ${steps}`;
+  placeMarkers(null, steps);
+  drawProbabilityChart($('chart'), reading.steps.map(s => s.probabilities), { steps, marker: reading.decided_at, markerLabel: 'decided', stepName: unitName() });
   $('step').textContent = `Read all ${steps} ${unitName()}s.`;
   $('replay').disabled = false;
 }
 
 function unitName() {
-  return model && model.sequence !== 'rows' ? 'pixel' : 'row';
+  return !model || model.sequence === 'rows' ? 'row' : model.sequence === 'strokes' ? 'pen step' : 'pixel';
 }
 
 function showPending() {
@@ -237,6 +249,8 @@ function showIdle() {
   prediction.textContent = '–';
   prediction.classList.add('pending');
   for (const id of ['confidence', 'decided', 'status']) $(id).textContent = '';
+  $('confidence').classList.remove('unsure');
+  document.body.classList.remove('reading');
   $('step').innerHTML = '&nbsp;';
   $('replay').disabled = true;
   playback = null;
@@ -244,6 +258,8 @@ function showIdle() {
   inputContext.fillRect(0, 0, inputCanvas.width, inputCanvas.height);
   if (model) drawBars(new Array(model.classes).fill(0));
   for (const map of maps) map.canvas.getContext('2d').clearRect(0, 0, map.canvas.width, map.canvas.height);
+  placeMarkers(null, 1);
+  if (model) drawProbabilityChart($('chart'), [], { steps: model.steps, stepName: unitName() });
 }
 
 function showError(message) {
@@ -288,28 +304,27 @@ function drawInput(values, step) {
   }
 }
 
-const bars = [];
-function buildBars(classes) {
+/** Fills the container with one bar per class. */
+function buildBars(container, classes) {
   for (let digit = 0; digit < classes; digit++) {
     const bar = document.createElement('div');
     bar.className = 'bar';
     bar.innerHTML = '<span class="value"></span><div class="fill"></div><span class="label"></span>';
     bar.querySelector('.label').textContent = String(digit);
-    $('bars').appendChild(bar);
-    bars.push(bar);
+    container.appendChild(bar);
   }
 }
 
-function drawBars(probabilities) {
+function drawBars(probabilities, container = $('bars')) {
   let top = 0;
   for (let digit = 1; digit < probabilities.length; digit++) if (probabilities[digit] > probabilities[top]) top = digit;
   probabilities.forEach((p, digit) => {
-    const bar = bars[digit];
+    const bar = container.children[digit];
     bar.querySelector('.fill').style.height = `${(p * 85).toFixed(1)}%`;
     bar.querySelector('.value').textContent = p >= 0.005 ? `${Math.round(p * 100)}%` : '';
     bar.classList.toggle('top', p > 0 && digit === top);
   });
-  $('bars').setAttribute('aria-label', `Probabilities: ${probabilities.map((p, d) => `${d}: ${Math.round(p * 100)}%`).join(', ')}`);
+  container.setAttribute('aria-label', `Probabilities: ${probabilities.map((p, d) => `${d}: ${Math.round(p * 100)}%`).join(', ')}`);
 }
 
 function prepareMap(map, reading) {
@@ -319,6 +334,54 @@ function prepareMap(map, reading) {
   const context = map.canvas.getContext('2d');
   context.clearRect(0, 0, map.canvas.width, map.canvas.height);
   return context.createImageData(map.canvas.width, map.canvas.height);
+}
+
+/**
+ * The units in the order the heat maps show them: by the step at which each unit's cell state first reaches half
+ * its largest size in this reading, so that units switching together sit together; units that barely move go last.
+ */
+function unitOrder(reading, scale) {
+  const cells = reading.cell, units = cells[0].length;
+  const switchStep = [];
+  for (let unit = 0; unit < units; unit++) {
+    let largest = 0;
+    for (const row of cells) largest = Math.max(largest, Math.abs(row[unit]));
+    const step = largest < 0.1 * scale ? cells.length : cells.findIndex(row => Math.abs(row[unit]) >= largest / 2);
+    switchStep.push({ unit, step, sign: Math.sign(cells[cells.length - 1][unit]) });
+  }
+  switchStep.sort((a, b) => a.step - b.step || a.sign - b.sign || a.unit - b.unit);
+  return switchStep.map(s => s.unit);
+}
+
+/** rank[unit]: the unit's row in the heat maps. */
+function rankOf(order) {
+  const rank = new Array(order.length);
+  order.forEach((unit, row) => { rank[unit] = row; });
+  return rank;
+}
+
+/** Step numbers under each heat map. */
+function drawAxes(steps) {
+  const every = niceStep(steps, 6);
+  const ticks = [1];
+  for (let t = every; t <= steps; t += every) if (t - ticks[ticks.length - 1] >= every / 2) ticks.push(t);
+  for (const axis of document.querySelectorAll('.maps .axis')) {
+    axis.replaceChildren(...ticks.map(t => {
+      const label = document.createElement('span');
+      label.style.left = `${((t - 0.5) / steps * 100).toFixed(2)}%`;
+      label.textContent = String(t);
+      return label;
+    }));
+    axis.setAttribute('aria-label', `${unitName()}s 1 to ${steps}`);
+  }
+}
+
+/** The line over each heat map at the step being read; none when step is null. */
+function placeMarkers(step, steps) {
+  for (const marker of document.querySelectorAll('.map-marker')) {
+    marker.style.display = step ? 'block' : 'none';
+    if (step) marker.style.left = `${((step - 0.5) / steps * 100).toFixed(2)}%`;
+  }
 }
 
 /** The 99th percentile of |c|: a few units' cells grow large, and scaled to them the others would vanish. */
@@ -338,7 +401,7 @@ function drawMaps(step) {
       for (let unit = 0; unit < units; unit++) {
         const value = rows[t][unit];
         const [r, g, b] = map.diverging ? diverging(value / playback.cellScale) : viridis(value);
-        const at = 4 * (unit * steps + t);
+        const at = 4 * (playback.rank[unit] * steps + t);
         image.data[at] = r; image.data[at + 1] = g; image.data[at + 2] = b; image.data[at + 3] = 255;
       }
     }
@@ -380,23 +443,36 @@ async function start() {
   small = document.createElement('canvas');
   small.width = model.image_width;
   small.height = model.image_height;
-  buildBars(model.classes);
+  buildBars($('bars'), model.classes);
   showIdle();
   const pixels = model.image_width * model.image_height;
   readAt = new Array(pixels);
   for (let element = 0; element < pixels; element++) {
     const pixel = model.permutation ? model.permutation[element] : element;
-    readAt[pixel] = Math.floor(element / model.features) + 1;
+    // A pen path is traced from the whole image before its first step: every pixel counts as read from the start.
+    readAt[pixel] = model.sequence === 'strokes' ? 0 : Math.floor(element / model.features) + 1;
   }
   const reads = model.sequence === 'rows' ? `${model.steps} rows of ${model.features} pixels, one row per step`
-    : model.sequence === 'pixels' ? `${model.steps} pixels, one per step` : `${model.steps} pixels, one per step, in a fixed shuffled order`;
-  $('model-line').textContent = `Model ${model.name}: ${model.layers} LSTM layer${model.layers > 1 ? 's' : ''} of ${model.hidden_size} units ` +
+    : model.sequence === 'pixels' ? `${model.steps} pixels, one per step`
+    : model.sequence === 'strokes' ? `the pen path traced from the image, one point per step (at most ${model.steps})`
+    : `${model.steps} pixels, one per step, in a fixed shuffled order`;
+  if (model.refine_gate) {
+    // A UR-LSTM's gate maps: what its cells keep (g) and write (1 - g), as api/read gives them.
+    $('map-forget').closest('figure').querySelector('figcaption').innerHTML =
+      '<b>effective forget gate g</b>: how much memory is kept. Look for dark patches: there units erase what they held.';
+    $('map-input').closest('figure').querySelector('figcaption').innerHTML =
+      '<b>1 − g</b>: how much is written, the share the kept memory gives up.';
+  }
+  $('model-line').textContent = `Model ${model.name}: ${model.layers} ${model.refine_gate ? 'UR-LSTM' : 'LSTM'} layer${model.layers > 1 ? 's' : ''} of ${model.hidden_size} units ` +
     `reading ${reads}; ${model.parameters.toLocaleString('en')} parameters.`;
   $('units').textContent = String(model.hidden_size);
+  for (const span of document.querySelectorAll('.step-name')) span.textContent = unitName();
+  startLive(model.live);
   if (model.test_images === 0) {
     $('sample').disabled = true;
     $('sample').title = 'The server has no test images.';
   }
 }
 
-start();
+// After every deferred script has run: start() hands the model to live.js.
+document.addEventListener('DOMContentLoaded', start);
