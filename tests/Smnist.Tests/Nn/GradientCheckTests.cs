@@ -75,33 +75,12 @@ public class GradientCheckTests(ITestOutputHelper output)
     public void RaggedBatchesMatchFiniteDifferences(int layers, string lengthList, bool labelsPerStep)
     {
         int[] lengths = RaggedPacking.SortedLengths(lengthList.Split(',').Select(int.Parse).ToArray());
-        int batch = lengths.Length, steps = lengths[0];
         var config = new ModelConfig(InputSize: 2, HiddenSize: 3, layers, Classes: 3);
         var model = SequenceClassifier<double>.Initialize(config, seed: 9);
         var random = DeterministicRandom.For(43, RandomStreams.Synthetic, 0);
         for (int k = 0; k < model.Parameters.Length; k++)
             model.Parameters[k] = random.NextDouble() * 3 - 1.5;
-        var workspace = new Workspace<double>(config, steps, batch);
-        int rows = lengths.Sum();
-        for (int k = 0; k < rows * config.InputSize; k++)
-            workspace.Inputs[k] = random.NextDouble() * 2 - 1;
-        // Per step: every third step unlabelled; per sequence: one class each.
-        int[] labels = labelsPerStep
-            ? Enumerable.Range(0, rows).Select(r => r % 3 == 1 ? SequenceLabels.None : (r * 5 + 2) % config.Classes).ToArray()
-            : Enumerable.Range(0, batch).Select(b => (b * 7 + 1) % config.Classes).ToArray();
-        int scored = RaggedPacking.Labelled(labels);
-        ReadoutAt readout = labelsPerStep ? ReadoutAt.EveryStep : ReadoutAt.LastStep;
-
-        double MeanLoss()
-        {
-            model.Forward(workspace, lengths, readout);
-            return model.Loss(workspace, labels) / scored;
-        }
-
-        MeanLoss();
-        var analytic = new double[model.Parameters.Length];
-        model.Backward(workspace, labels, 1.0 / scored, analytic);
-        AssertMatchesFiniteDifferences(model, analytic, MeanLoss);
+        AssertPackedBatchMatchesFiniteDifferences(model, lengths, labelsPerStep, random);
     }
 
     public static TheoryData<bool, GateInit, int, string, bool> GateShapes() => new()
@@ -129,7 +108,6 @@ public class GradientCheckTests(ITestOutputHelper output)
         int[] lengths = RaggedPacking.SortedLengths(lengthList.Split(',')
             .SelectMany(part => part.Split('*') is [string length, string count] ? Enumerable.Repeat(int.Parse(length), int.Parse(count)) : [int.Parse(part)])
             .ToArray());
-        int batch = lengths.Length, steps = lengths[0];
         var config = new ModelConfig(InputSize: 2, HiddenSize: 5, layers, Classes: 3) { RefineGate = refineGate };
         var model = SequenceClassifier<double>.Initialize(config, seed: 10, forgetBias: 1, gateInit: gateInit, sequenceSteps: 40);
         var random = DeterministicRandom.For(44, RandomStreams.Synthetic, 0);
@@ -140,10 +118,23 @@ public class GradientCheckTests(ITestOutputHelper output)
             for (int k = 0; k < tensor.Length && !drawnBias; k++)
                 model.Parameters[tensor.Offset + k] = random.NextDouble() * 3 - 1.5;
         }
-        var workspace = new Workspace<double>(config, steps, batch);
-        int rows = lengths.Sum();
+        double error = AssertPackedBatchMatchesFiniteDifferences(model, lengths, labelsPerStep, random);
+        output.WriteLine($"largest relative error of a tensor's gradient: {error:E2}");
+    }
+
+    /// <summary>
+    /// Draws inputs and labels for a packed batch of <paramref name="lengths"/> (sorted, longest first) and checks
+    /// the gradient of the mean loss, read out at each sequence's last step or at every step; returns the largest
+    /// relative error.
+    /// </summary>
+    private static double AssertPackedBatchMatchesFiniteDifferences(SequenceClassifier<double> model, int[] lengths, bool labelsPerStep, DeterministicRandom random)
+    {
+        ModelConfig config = model.Config;
+        int batch = lengths.Length, rows = lengths.Sum();
+        var workspace = new Workspace<double>(config, lengths[0], batch);
         for (int k = 0; k < rows * config.InputSize; k++)
             workspace.Inputs[k] = random.NextDouble() * 2 - 1;
+        // Per step: every third step unlabelled; per sequence: one class each.
         int[] labels = labelsPerStep
             ? Enumerable.Range(0, rows).Select(r => r % 3 == 1 ? SequenceLabels.None : (r * 5 + 2) % config.Classes).ToArray()
             : Enumerable.Range(0, batch).Select(b => (b * 7 + 1) % config.Classes).ToArray();
@@ -159,8 +150,7 @@ public class GradientCheckTests(ITestOutputHelper output)
         MeanLoss();
         var analytic = new double[model.Parameters.Length];
         model.Backward(workspace, labels, 1.0 / scored, analytic);
-        double error = AssertMatchesFiniteDifferences(model, analytic, MeanLoss);
-        output.WriteLine($"largest relative error of a tensor's gradient: {error:E2}");
+        return AssertMatchesFiniteDifferences(model, analytic, MeanLoss);
     }
 
     /// <summary>Every tensor's gradient within 1e-6 relative error of five-point differences; returns the largest error.</summary>

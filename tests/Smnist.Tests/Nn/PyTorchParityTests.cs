@@ -36,6 +36,14 @@ public class PyTorchParityTests(ITestOutputHelper output)
         CheckAgainstPyTorch(name, packRecurrentWeights: kernels == "packed", kernels == "reference" ? KernelSet.Reference : KernelSet.Fast);
     }
 
+    /// <summary>A fixture's model shape; "refine_gate" marks a UR-LSTM (absent in the plain LSTM fixtures).</summary>
+    private static ModelConfig FixtureConfig(JsonElement configJson) =>
+        new(configJson.GetProperty("input_size").GetInt32(), configJson.GetProperty("hidden_size").GetInt32(),
+            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32())
+        {
+            RefineGate = configJson.TryGetProperty("refine_gate", out JsonElement refine) && refine.GetBoolean(),
+        };
+
     /// <summary>
     /// The fixtures of tools/reference/refine_reference.py (UR-LSTM layers, and biases from the chrono and uniform
     /// initialisations) carry "refine_gate" in their config; lstm_reference.py's are plain LSTMs.
@@ -45,11 +53,7 @@ public class PyTorchParityTests(ITestOutputHelper output)
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
         JsonElement root = document.RootElement;
         JsonElement configJson = root.GetProperty("config");
-        var config = new ModelConfig(configJson.GetProperty("input_size").GetInt32(), configJson.GetProperty("hidden_size").GetInt32(),
-            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32())
-        {
-            RefineGate = configJson.TryGetProperty("refine_gate", out JsonElement refine) && refine.GetBoolean(),
-        };
+        ModelConfig config = FixtureConfig(configJson);
         int steps = configJson.GetProperty("steps").GetInt32(), batch = configJson.GetProperty("batch").GetInt32();
 
         var model = new SequenceClassifier<float>(config) { Kernels = kernels };
@@ -113,11 +117,7 @@ public class PyTorchParityTests(ITestOutputHelper output)
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine("Fixtures", "engine", name + ".json")));
         JsonElement root = document.RootElement;
         JsonElement configJson = root.GetProperty("config");
-        var config = new ModelConfig(configJson.GetProperty("input_size").GetInt32(), configJson.GetProperty("hidden_size").GetInt32(),
-            configJson.GetProperty("layers").GetInt32(), configJson.GetProperty("classes").GetInt32())
-        {
-            RefineGate = configJson.TryGetProperty("refine_gate", out JsonElement refine) && refine.GetBoolean(),
-        };
+        ModelConfig config = FixtureConfig(configJson);
         int steps = configJson.GetProperty("steps").GetInt32(), batch = configJson.GetProperty("batch").GetInt32(), classes = config.Classes;
         int[] lengths = root.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         int[] order = RaggedPacking.Order(lengths);
