@@ -39,22 +39,26 @@ function padPoint(event) {
   return { x: (event.clientX - box.left) * pad.width / box.width, y: (event.clientY - box.top) * pad.height / box.height };
 }
 
-function drawTo(point) {
-  padContext.strokeStyle = '#fff';
-  padContext.fillStyle = '#fff';
-  padContext.lineWidth = STROKE_WIDTH;
-  padContext.lineCap = 'round';
-  padContext.lineJoin = 'round';
-  if (stroke === null) {
-    padContext.beginPath();
-    padContext.arc(point.x, point.y, STROKE_WIDTH / 2, 0, 2 * Math.PI);
-    padContext.fill();
+/** White ink of the given width on a pad: a dot where a stroke starts (from null), else a line from the last point. */
+function inkSegment(context, from, to, width) {
+  context.strokeStyle = '#fff';
+  context.fillStyle = '#fff';
+  context.lineWidth = width;
+  context.lineCap = 'round';
+  context.lineJoin = 'round';
+  context.beginPath();
+  if (from === null) {
+    context.arc(to.x, to.y, width / 2, 0, 2 * Math.PI);
+    context.fill();
   } else {
-    padContext.beginPath();
-    padContext.moveTo(stroke.x, stroke.y);
-    padContext.lineTo(point.x, point.y);
-    padContext.stroke();
+    context.moveTo(from.x, from.y);
+    context.lineTo(to.x, to.y);
+    context.stroke();
   }
+}
+
+function drawTo(point) {
+  inkSegment(padContext, stroke, point, STROKE_WIDTH);
   stroke = point;
 }
 

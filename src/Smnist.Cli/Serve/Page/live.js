@@ -48,20 +48,7 @@ function drawLivePad() {
 }
 
 function inkTo(point) {
-  livePadContext.strokeStyle = '#fff';
-  livePadContext.fillStyle = '#fff';
-  livePadContext.lineWidth = LIVE_INK;
-  livePadContext.lineCap = 'round';
-  livePadContext.lineJoin = 'round';
-  livePadContext.beginPath();
-  if (live.ink === null) {
-    livePadContext.arc(point.x, point.y, LIVE_INK / 2, 0, 2 * Math.PI);
-    livePadContext.fill();
-  } else {
-    livePadContext.moveTo(live.ink.x, live.ink.y);
-    livePadContext.lineTo(point.x, point.y);
-    livePadContext.stroke();
-  }
+  inkSegment(livePadContext, live.ink, point, LIVE_INK);
   live.ink = point;
 }
 
