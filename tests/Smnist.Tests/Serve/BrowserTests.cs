@@ -106,11 +106,7 @@ public sealed class BrowserTests(BrowserFixture fixture, ITestOutputHelper outpu
             // From the keyboard: focus the button and press Enter.
             await page.Locator("#sample").FocusAsync();
             await page.Keyboard.PressAsync("Enter");
-            string digit = await Pages.FinishedDigit(page);
-            string index = (await page.Locator("#prediction").GetAttributeAsync("data-index"))!;
-            using var client = new HttpClient { BaseAddress = fixture.Server.Address };
-            JsonNode api = JsonNode.Parse(await client.GetStringAsync($"api/sample?index={index}"))!;
-            Assert.Equal((int)api["digit"]!, int.Parse(digit));
+            (JsonNode api, string index) = await Pages.SampleReadAsTheApiReadsIt(fixture, page);
             Assert.Contains($"Test image {index}, labelled {(int)api["label"]!}", await page.Locator("#source").TextContentAsync());
         }
         await Pages.Screenshot(fixture, output, page, "sample.png");
@@ -247,11 +243,7 @@ public sealed class PixelsPageTests(PixelsBrowserFixture fixture, ITestOutputHel
     {
         IPage page = await Pages.Open(fixture);
         await page.Locator("#sample").ClickAsync();
-        string digit = await Pages.FinishedDigit(page);
-        string index = (await page.Locator("#prediction").GetAttributeAsync("data-index"))!;
-        using var client = new HttpClient { BaseAddress = fixture.Server.Address };
-        JsonNode api = JsonNode.Parse(await client.GetStringAsync($"api/sample?index={index}"))!;
-        Assert.Equal((int)api["digit"]!, int.Parse(digit));
+        (JsonNode api, _) = await Pages.SampleReadAsTheApiReadsIt(fixture, page);
         Assert.Equal("Read all 784 pixels.", (await page.Locator("#step").TextContentAsync())!.Trim());
         Assert.Equal($"decided at pixel {(int)api["decided_at"]!} of 784", (await page.Locator("#decided").TextContentAsync())!.Trim());
         await Pages.Screenshot(fixture, output, page, "pixels-sample.png");
@@ -268,12 +260,9 @@ public sealed class StrokesPageTests(StrokesBrowserFixture fixture) : IClassFixt
         IPage page = await Pages.Open(fixture);
         Assert.Contains("the pen path traced from the image", await page.Locator("#model-line").TextContentAsync());
         await page.Locator("#sample").ClickAsync();
-        string digit = await Pages.FinishedDigit(page);
-        string index = (await page.Locator("#prediction").GetAttributeAsync("data-index"))!;
-        using var client = new HttpClient { BaseAddress = fixture.Server.Address };
-        JsonNode api = JsonNode.Parse(await client.GetStringAsync($"api/sample?index={index}"))!;
-        Assert.Equal((int)api["digit"]!, int.Parse(digit));
+        (JsonNode api, _) = await Pages.SampleReadAsTheApiReadsIt(fixture, page);
         Assert.Equal($"Read all {api["steps"]!.AsArray().Count} pen steps.", (await page.Locator("#step").TextContentAsync())!.Trim());
+        using var client = new HttpClient { BaseAddress = fixture.Server.Address };
         Assert.Equal("mnist-strokes", (string)JsonNode.Parse(await client.GetStringAsync("api/model"))!["live"]!["name"]!);
     }
 }
@@ -311,6 +300,20 @@ internal static class Pages
         ILocator finished = page.Locator("#prediction[data-digit]");
         await finished.WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
         return (await finished.GetAttributeAsync("data-digit"))!;
+    }
+
+    /// <summary>
+    /// Once the page has finished reading a test image: the API's reading of the same image (and its index), whose
+    /// digit must be the page's.
+    /// </summary>
+    public static async Task<(JsonNode Api, string Index)> SampleReadAsTheApiReadsIt(BrowserFixture fixture, IPage page)
+    {
+        string digit = await FinishedDigit(page);
+        string index = (await page.Locator("#prediction").GetAttributeAsync("data-index"))!;
+        using var client = new HttpClient { BaseAddress = fixture.Server.Address };
+        JsonNode api = JsonNode.Parse(await client.GetStringAsync($"api/sample?index={index}"))!;
+        Assert.Equal((int)api["digit"]!, int.Parse(digit));
+        return (api, index);
     }
 
     public static async Task Screenshot(BrowserFixture fixture, ITestOutputHelper output, IPage page, string name, bool fullPage = false)
