@@ -109,18 +109,20 @@ internal static class LstmCell
             for (int b = 0; b < rows; b++)
             {
                 Span<T> gateRow = stepGates.Slice(b * g, g);
+                Span<T> cell = cells.Slice((next + b) * n, n), tanhCell = tanhCells.Slice((row + b) * n, n), output = outputs.Slice((next + b) * n, n);
+                ReadOnlySpan<T> previousCell = cells.Slice((previous + b) * n, n);
+                if (kernels.TryLstmForwardRow(gateRow, bias, previousCell, cell, tanhCell, output, refineGate))
+                    continue;
+                // The same arithmetic as separate passes: the reference kernels, double, and n that is not whole vectors.
                 TensorPrimitives.Add(gateRow, bias, gateRow);
                 kernels.Sigmoid(gateRow[..(3 * n)], gateRow[..(3 * n)]);
                 kernels.Tanh(gateRow[(3 * n)..], gateRow[(3 * n)..]);
-                Span<T> cell = cells.Slice((next + b) * n, n);
-                ReadOnlySpan<T> previousCell = cells.Slice((previous + b) * n, n);
                 if (refineGate)
                     RefinedCell(cell, gateRow, previousCell, n);
                 else
                     Cell(cell, gateRow, previousCell, n);
-                Span<T> tanhCell = tanhCells.Slice((row + b) * n, n);
                 kernels.Tanh(cell, tanhCell);
-                TensorPrimitives.Multiply(gateRow.Slice(2 * n, n), tanhCell, outputs.Slice((next + b) * n, n));
+                TensorPrimitives.Multiply(gateRow.Slice(2 * n, n), tanhCell, output);
             }
         }
     }
