@@ -64,50 +64,15 @@ internal static unsafe class Gemm
         {
             if (k == 0)
                 ZeroUnlessAccumulating(cp, ldc, m, n, accumulate);
+            else if (Current == SimdTier.Vector512)
+                Run<MicroKernel512>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
+            else if (Current == SimdTier.Vector256)
+                Run<MicroKernel256>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
+            else if (Current == SimdTier.Vector128)
+                Run<MicroKernel128>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
             else
-                Run(cp, ldc, new ASource(ap, lda, transposeA), bp, ldb, transposeB, m, n, k, accumulate);
+                Run<MicroKernelScalar>(cp, ldc, ap, lda, transposeA, bp, ldb, transposeB, m, n, k, accumulate);
         }
-    }
-
-    /// <summary>
-    /// C (m, n) = Aᵀ (m, k) · op(B) (k, n), plus the old C when <paramref name="accumulate"/>, with A stored (k, m) in
-    /// two blocks of columns: columns [0, <paramref name="split"/>) in <paramref name="a"/> (row stride
-    /// <paramref name="lda"/>), columns [split, m) in <paramref name="aRest"/> (row stride <paramref name="ldaRest"/>).
-    /// The same bits as <see cref="Multiply(Span{float}, int, ReadOnlySpan{float}, int, bool, ReadOnlySpan{float}, int, bool, int, int, int, bool)"/>
-    /// on the two blocks copied side by side, without the copy: the packing reads each block in place.
-    /// </summary>
-    public static void MultiplyTransposedSplit(Span<float> c, int ldc, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> aRest, int ldaRest, int split,
-                                               ReadOnlySpan<float> b, int ldb, bool transposeB, int m, int n, int k, bool accumulate)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(split);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(split, m);
-        GemmShape.Validate(c.Length, ldc, aRest.Length, ldaRest, transposeA: true, b.Length, ldb, transposeB, m - split, n, k);
-        GemmShape.RequireMatrix(c.Length, ldc, m, n, "c");
-        GemmShape.RequireMatrix(a.Length, lda, k, split, "a");
-        if (m == 0 || n == 0)
-            return;
-        fixed (float* cp = c)
-        fixed (float* ap = a)
-        fixed (float* restp = aRest)
-        fixed (float* bp = b)
-        {
-            if (k == 0)
-                ZeroUnlessAccumulating(cp, ldc, m, n, accumulate);
-            else
-                Run(cp, ldc, new ASource(ap, lda, transposed: true, restp, ldaRest, split), bp, ldb, transposeB, m, n, k, accumulate);
-        }
-    }
-
-    private static void Run(float* c, nint ldc, ASource a, float* b, nint ldb, bool transposeB, int m, int n, int k, bool accumulate)
-    {
-        if (Current == SimdTier.Vector512)
-            Run<MicroKernel512>(c, ldc, a, b, ldb, transposeB, m, n, k, accumulate);
-        else if (Current == SimdTier.Vector256)
-            Run<MicroKernel256>(c, ldc, a, b, ldb, transposeB, m, n, k, accumulate);
-        else if (Current == SimdTier.Vector128)
-            Run<MicroKernel128>(c, ldc, a, b, ldb, transposeB, m, n, k, accumulate);
-        else
-            Run<MicroKernelScalar>(c, ldc, a, b, ldb, transposeB, m, n, k, accumulate);
     }
 
     /// <summary>
@@ -130,17 +95,16 @@ internal static unsafe class Gemm
         fixed (float* cp = c)
         fixed (float* ap = a)
         {
-            var source = new ASource(ap, lda, transposeA);
             if (k == 0)
                 ZeroUnlessAccumulating(cp, ldc, m, n, accumulate);
             else if (Current == SimdTier.Vector512)
-                RunPacked<MicroKernel512>(cp, ldc, source, b, m, accumulate);
+                RunPacked<MicroKernel512>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
             else if (Current == SimdTier.Vector256)
-                RunPacked<MicroKernel256>(cp, ldc, source, b, m, accumulate);
+                RunPacked<MicroKernel256>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
             else if (Current == SimdTier.Vector128)
-                RunPacked<MicroKernel128>(cp, ldc, source, b, m, accumulate);
+                RunPacked<MicroKernel128>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
             else
-                RunPacked<MicroKernelScalar>(cp, ldc, source, b, m, accumulate);
+                RunPacked<MicroKernelScalar>(cp, ldc, ap, lda, transposeA, b, m, accumulate);
         }
     }
 
@@ -170,7 +134,8 @@ internal static unsafe class Gemm
             new Span<float>(c + i * ldc, n).Clear();
     }
 
-    private static void Run<TKernel>(float* c, nint ldc, ASource a, float* b, nint ldb, bool transposeB, int m, int n, int k, bool accumulate)
+    private static void Run<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA,
+                                     float* b, nint ldb, bool transposeB, int m, int n, int k, bool accumulate)
         where TKernel : struct, IMicroKernel
     {
         PackingBuffers buffers = PackingBuffers.Current;
@@ -181,13 +146,14 @@ internal static unsafe class Gemm
             {
                 int kc = Math.Min(Kc, k - pc);
                 PackB(buffers.PackedB.Pointer, kc * TKernel.Nr, TKernel.Nr, b, ldb, transposeB, pc, jc, kc, nc);
-                RowBlocks<TKernel>(c + jc, ldc, a, buffers, buffers.PackedB.Pointer, kc * TKernel.Nr,
+                RowBlocks<TKernel>(c + jc, ldc, a, lda, transposeA, buffers, buffers.PackedB.Pointer, kc * TKernel.Nr,
                                    m, nc, pc, kc, accumulate || pc > 0);
             }
         }
     }
 
-    private static void RunPacked<TKernel>(float* c, nint ldc, ASource a, PackedMatrix b, int m, bool accumulate)
+    private static void RunPacked<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA,
+                                           PackedMatrix b, int m, bool accumulate)
         where TKernel : struct, IMicroKernel
     {
         PackingBuffers buffers = PackingBuffers.Current;
@@ -195,7 +161,7 @@ internal static unsafe class Gemm
         for (int pc = 0; pc < k; pc += Kc)
         {
             int kc = Math.Min(Kc, k - pc);
-            RowBlocks<TKernel>(c, ldc, a, buffers, b.Buffer.Pointer + pc * TKernel.Nr, k * TKernel.Nr,
+            RowBlocks<TKernel>(c, ldc, a, lda, transposeA, buffers, b.Buffer.Pointer + pc * TKernel.Nr, k * TKernel.Nr,
                                m, b.Columns, pc, kc, accumulate || pc > 0);
         }
     }
@@ -205,7 +171,7 @@ internal static unsafe class Gemm
     /// (a plain copy per depth step). Untransposed A is read in place, its rows at stride lda, which saves the
     /// transposing copy, a ragged last tile of fewer than Mr rows included.
     /// </summary>
-    private static void RowBlocks<TKernel>(float* c, nint ldc, ASource a, PackingBuffers buffers,
+    private static void RowBlocks<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA, PackingBuffers buffers,
                                            float* packedB, int panelStride, int m, int n, int pc, int kc, bool loadC)
         where TKernel : struct, IMicroKernel
     {
@@ -215,14 +181,14 @@ internal static unsafe class Gemm
         for (int ic = 0; ic < m; ic += mc)
         {
             int rows = Math.Min(mc, m - ic);
-            if (a.Transposed)
+            if (transposeA)
             {
-                PackTransposedA<TKernel>(packedA, a, ic, pc, rows, kc);
+                PackTransposedA<TKernel>(packedA, a, lda, ic, pc, rows, kc);
                 Tiles<TKernel>(c + ic * ldc, ldc, null, 0, packedA, packedB, panelStride, rows, n, kc, loadC, buffers.Tile.Pointer);
             }
             else
             {
-                Tiles<TKernel>(c + ic * ldc, ldc, a.Pointer + ic * a.Stride + pc, a.Stride, packedA, packedB, panelStride, rows, n, kc, loadC,
+                Tiles<TKernel>(c + ic * ldc, ldc, a + ic * lda + pc, lda, packedA, packedB, panelStride, rows, n, kc, loadC,
                                buffers.Tile.Pointer);
             }
         }
@@ -309,26 +275,21 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// Packs rows [ic, ic + rows) and depth [pc, pc + kc) of op(A), A stored (k, m), into Mr-row panels, each (kc, Mr),
-    /// zero-padding the last panel's missing rows. Each depth step is a contiguous run of rows, from A's first block
-    /// of columns, then its rest (<see cref="ASource"/>).
+    /// zero-padding the last panel's missing rows. Each depth step is a contiguous run of rows.
     /// </summary>
-    private static void PackTransposedA<TKernel>(float* destination, ASource a, int ic, int pc, int rows, int kc)
+    private static void PackTransposedA<TKernel>(float* destination, float* a, nint lda, int ic, int pc, int rows, int kc)
         where TKernel : struct, IMicroKernel
     {
         int mr = TKernel.Mr;
         for (int i = 0; i < rows; i += mr)
         {
             float* panel = destination + (i / mr) * kc * mr; // (kc, Mr)
-            int height = Math.Min(mr, rows - i), column = ic + i;
-            int fromFirst = Math.Clamp(a.Split - column, 0, height);
-            float* first = a.Pointer + pc * a.Stride + column;
-            float* rest = fromFirst < height ? a.Rest + pc * a.RestStride + (column + fromFirst - a.Split) : null;
+            int height = Math.Min(mr, rows - i);
+            float* source = a + pc * lda + ic + i;
             for (int p = 0; p < kc; p++)
             {
                 float* row = panel + p * mr;
-                Unsafe.CopyBlockUnaligned(row, first + p * a.Stride, (uint)(fromFirst * sizeof(float)));
-                if (fromFirst < height)
-                    Unsafe.CopyBlockUnaligned(row + fromFirst, rest + p * a.RestStride, (uint)((height - fromFirst) * sizeof(float)));
+                Unsafe.CopyBlockUnaligned(row, source + p * lda, (uint)(height * sizeof(float)));
                 for (int ii = height; ii < mr; ii++)
                     row[ii] = 0f;
             }
@@ -384,27 +345,6 @@ internal static unsafe class Gemm
 
         public static PackingBuffers Current => t_packingBuffers ??= new PackingBuffers();
     }
-}
-
-/// <summary>
-/// Where op(A) comes from: A at <see cref="Pointer"/> with row stride <see cref="Stride"/>, stored (m, k), or (k, m)
-/// when <see cref="Transposed"/>. Transposed A may hold its columns from <see cref="Split"/> on in a second block,
-/// <see cref="Rest"/> with row stride <see cref="RestStride"/>; the packing reads both in place.
-/// </summary>
-internal readonly unsafe struct ASource(float* pointer, nint stride, bool transposed, float* rest = null, nint restStride = 0, int split = int.MaxValue)
-{
-    public float* Pointer { get; } = pointer;
-
-    public nint Stride { get; } = stride;
-
-    public bool Transposed { get; } = transposed;
-
-    public float* Rest { get; } = rest;
-
-    public nint RestStride { get; } = restStride;
-
-    /// <summary>The first column read from <see cref="Rest"/>; beyond every column when A is one block.</summary>
-    public int Split { get; } = split;
 }
 
 /// <summary>The micro-kernel tiers, narrowest first.</summary>

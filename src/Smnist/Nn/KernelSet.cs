@@ -48,28 +48,6 @@ internal sealed class KernelSet
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Multiply(weightGrad, ldWeightGrad, outputGrad, ldOutputGrad, true, input, ldInput, false, outFeatures, inFeatures, rows, accumulate);
 
-    /// <summary>
-    /// <see cref="LinearWeightGradient{T}(Span{T}, int, ReadOnlySpan{T}, int, ReadOnlySpan{T}, int, int, int, int, bool)"/>
-    /// with outputGrad in two blocks of features: [0, <paramref name="split"/>) in <paramref name="outputGrad"/> and
-    /// [split, outFeatures) in <paramref name="outputGradRest"/>, each read in place. The same bits as one call on the
-    /// blocks copied side by side.
-    /// </summary>
-    public void LinearWeightGradient<T>(Span<T> weightGrad, int ldWeightGrad, ReadOnlySpan<T> outputGrad, int ldOutputGrad,
-                                        ReadOnlySpan<T> outputGradRest, int ldOutputGradRest, int split, ReadOnlySpan<T> input, int ldInput,
-                                        int rows, int outFeatures, int inFeatures, bool accumulate)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (typeof(T) == typeof(float) && !_reference)
-        {
-            Gemm.MultiplyTransposedSplit(MemoryMarshal.Cast<T, float>(weightGrad), ldWeightGrad, MemoryMarshal.Cast<T, float>(outputGrad), ldOutputGrad,
-                MemoryMarshal.Cast<T, float>(outputGradRest), ldOutputGradRest, split, MemoryMarshal.Cast<T, float>(input), ldInput, false, outFeatures, inFeatures, rows, accumulate);
-            return;
-        }
-        // Every element of the naive product is its own sum, so the two blocks' rows of the gradient may go one call each.
-        LinearWeightGradient(weightGrad, ldWeightGrad, outputGrad, ldOutputGrad, input, ldInput, rows, split, inFeatures, accumulate);
-        LinearWeightGradient(weightGrad[(split * ldWeightGrad)..], ldWeightGrad, outputGradRest, ldOutputGradRest, input, ldInput, rows, outFeatures - split, inFeatures, accumulate);
-    }
-
     /// <summary>C (m, n) = op(A) (m, k) · op(B) (k, n), plus the old C when <paramref name="accumulate"/>; see <see cref="GemmReference.Multiply"/>.</summary>
     private void Multiply<T>(Span<T> c, int ldc, ReadOnlySpan<T> a, int lda, bool transposeA,
                                    ReadOnlySpan<T> b, int ldb, bool transposeB, int m, int n, int k, bool accumulate,

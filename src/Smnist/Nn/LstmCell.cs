@@ -27,7 +27,7 @@ internal readonly ref struct BackwardScratch<T>(Span<T> preActivationGrad, Span<
     /// <summary>(chunk rows, 4n) gradient of the gate pre-activations of one chunk of timesteps.</summary>
     public Span<T> PreActivationGrad { get; } = preActivationGrad;
 
-    /// <summary>(chunk rows, n+d) z_t = [v_{t-1}; x_t] of one step (forward), or (chunk rows, n) the v_{t-1} of a chunk of timesteps gathered when they do not lie in order.</summary>
+    /// <summary>(chunk rows, n+d) z_t = [v_{t-1}; x_t] of one step (forward) or one chunk of timesteps.</summary>
     public Span<T> ChunkInputs { get; } = chunkInputs;
 
     /// <summary>(n+d, 4n) the weight gradient as the products accumulate it.</summary>
@@ -175,18 +175,22 @@ internal static class LstmCell
                     kernels.LinearInputGradient(recurrentGrad, n, stepGrad, g, weight, columns, rows: rows, inFeatures: n, outFeatures: g, recurrent); // (rows, n) = (rows, 4n) · (4n, n)
             }
 
-            // The chunk's weight gradient as one product over its z_t = [v_{t-1}; x_t] in rows, transposed,
-            // (n+d, chunk rows) · (chunk rows, 4n): the kernel then packs the gradient rows as they lie and wastes fewer
-            // columns. The x_t rows lie in order in the inputs, and so do the v_{t-1} rows when every step of the chunk
-            // runs as many rows as the step before it (a batch of equal lengths); otherwise those are gathered.
+            // The chunk's weight gradient as one product over its z_t gathered into rows, transposed,
+            // (n+d, chunk rows) · (chunk rows, 4n): the kernel then packs the gradient rows as they lie and wastes fewer columns.
             int chunkRows = steps.Offset(end) - firstRow;
             ReadOnlySpan<T> chunkGrad = preActivationGrad[..(chunkRows * g)]; // (chunk rows, 4n)
-            ReadOnlySpan<T> chunkStates = StatesInOrder(steps, first, end)
-                ? outputs.Slice(steps.StateOffset(first) * n, chunkRows * n)
-                : GatherStates(chunkInputs, outputs, steps, first, end, n); // (chunk rows, n) v_{t-1}
+            for (int t = first; t < end; t++)
+            {
+                int rows = steps.Rows(t), row = steps.Offset(t), previous = steps.StateOffset(t);
+                for (int b = 0; b < rows; b++)
+                {
+                    Span<T> z = chunkInputs.Slice((row - firstRow + b) * columns, columns);
+                    outputs.Slice((previous + b) * n, n).CopyTo(z);
+                    inputs.Slice((row + b) * d, d).CopyTo(z[n..]);
+                }
+            }
             // Transposed, the roles swap: z_t stands in the output-gradient place and the gate gradient in the input's.
-            kernels.LinearWeightGradient(scratch.WeightGradTransposed, g, chunkStates, n, inputs.Slice(firstRow * d, chunkRows * d), d, split: n,
-                chunkGrad, g, chunkRows, outFeatures: columns, inFeatures: g, accumulate: end < steps.Steps); // (n+d, 4n) += (chunk rows, n+d)ᵀ · (chunk rows, 4n)
+            kernels.LinearWeightGradient(scratch.WeightGradTransposed, g, chunkInputs, columns, chunkGrad, g, chunkRows, outFeatures: columns, inFeatures: g, accumulate: end < steps.Steps); // (n+d, 4n) += (chunk rows, n+d)ᵀ · (chunk rows, 4n)
             for (int r = 0; r < chunkRows; r++)
                 TensorPrimitives.Add(biasGrad[..g], chunkGrad.Slice(r * g, g), biasGrad[..g]);
             if (!gradients.Input.IsEmpty)
@@ -212,29 +216,6 @@ internal static class LstmCell
                     weightRow[c] = transposed[c * gates + r];
             }
         }
-    }
-
-    /// <summary>Whether the v_{t-1} rows of steps [first, end) lie one after another: each step runs the rows of the step before.</summary>
-    private static bool StatesInOrder(PackedSteps steps, int first, int end)
-    {
-        for (int t = first; t < end - 1; t++)
-        {
-            if (steps.StateOffset(t) + steps.Rows(t) != steps.StateOffset(t + 1))
-                return false;
-        }
-        return true;
-    }
-
-    /// <summary>The v_{t-1} rows of steps [first, end), copied one after another into the start of <paramref name="scratch"/>.</summary>
-    private static ReadOnlySpan<T> GatherStates<T>(Span<T> scratch, ReadOnlySpan<T> outputs, PackedSteps steps, int first, int end, int n)
-    {
-        int rows = 0;
-        for (int t = first; t < end; t++)
-        {
-            outputs.Slice(steps.StateOffset(t) * n, steps.Rows(t) * n).CopyTo(scratch[(rows * n)..]);
-            rows += steps.Rows(t);
-        }
-        return scratch[..(rows * n)];
     }
 
     /// <summary>

@@ -97,7 +97,7 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>(chunk, 4n) gradient of the gate pre-activations of one chunk of timesteps of the layer being swept back.</summary>
     internal T[] PreActivationGrad { get; }
 
-    /// <summary>(chunk, n+d) the inputs z_t = [v_{t-1}; x_t] of one step (forward), or the v_{t-1} of one chunk of timesteps of a ragged batch (for its weight gradient).</summary>
+    /// <summary>(chunk, n+d) the inputs z_t = [v_{t-1}; x_t] of one step (forward) or one chunk of timesteps (for its weight gradient).</summary>
     internal T[] ChunkInputs { get; }
 
     /// <summary>(n+d, 4n) a layer's weight gradient as the products accumulate it, before it is transposed into place.</summary>
