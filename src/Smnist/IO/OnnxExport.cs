@@ -127,15 +127,18 @@ public static class OnnxExport
         for (int layer = 0; layer < layers; layer++)
             layerOutput = AddLstm(graph, model, layer, layerOutput, stateful);
         if (stateful)
-        {
-            // Each layer's [1, batch, n] final states, stacked into [layers, batch, n].
-            graph.Node.Add(Node("Concat", Enumerable.Range(0, layers).Select(l => $"lstm.{l}.Y_h").ToArray(), [FinalHiddenName], FinalHiddenName, Int("axis", 0)));
-            graph.Node.Add(Node("Concat", Enumerable.Range(0, layers).Select(l => $"lstm.{l}.Y_c").ToArray(), [FinalCellName], FinalCellName, Int("axis", 0)));
-        }
+            AddFinalStates(graph, layers);
 
         // Y_h [1, batch, n] -> [batch, n], which the readout reads: logits = v_T · readoutᵀ + bias.
         graph.Node.Add(Node("Squeeze", [layerOutput, "axis_0"], ["final_output"], "final_output"));
         return "final_output";
+    }
+
+    /// <summary>The stateful form's outputs Y_h and Y_c: each layer's [1, batch, n] final states lstm.{l}.Y_h and lstm.{l}.Y_c, stacked into [layers, batch, n].</summary>
+    private static void AddFinalStates(GraphProto graph, int layers)
+    {
+        graph.Node.Add(Node("Concat", Enumerable.Range(0, layers).Select(l => $"lstm.{l}.Y_h").ToArray(), [FinalHiddenName], FinalHiddenName, Int("axis", 0)));
+        graph.Node.Add(Node("Concat", Enumerable.Range(0, layers).Select(l => $"lstm.{l}.Y_c").ToArray(), [FinalCellName], FinalCellName, Int("axis", 0)));
     }
 
     /// <summary>
@@ -241,14 +244,13 @@ public static class OnnxExport
             layerOutput = AddRefinedLayer(graph, model, layer, layerOutput, stateful);
         if (stateful)
         {
-            // Each layer's [batch, n] final states, stacked into [layers, batch, n].
+            // Each layer's [batch, n] final states as [1, batch, n], as the LSTM operator gives them.
             foreach (string state in new[] { "h", "c" })
             {
                 for (int layer = 0; layer < layers; layer++)
                     graph.Node.Add(Node("Unsqueeze", [$"lstm.{layer}.{state}", "axis_0"], [$"lstm.{layer}.Y_{state}"], $"lstm.{layer}.Y_{state}"));
             }
-            graph.Node.Add(Node("Concat", Enumerable.Range(0, layers).Select(l => $"lstm.{l}.Y_h").ToArray(), [FinalHiddenName], FinalHiddenName, Int("axis", 0)));
-            graph.Node.Add(Node("Concat", Enumerable.Range(0, layers).Select(l => $"lstm.{l}.Y_c").ToArray(), [FinalCellName], FinalCellName, Int("axis", 0)));
+            AddFinalStates(graph, layers);
         }
         return layerOutput;
     }
