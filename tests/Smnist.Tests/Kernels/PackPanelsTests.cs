@@ -5,12 +5,14 @@ namespace Smnist.Tests.Kernels;
 [Trait("Category", "unit")]
 public class PackPanelsTests
 {
+    private static readonly int PartlyFilledFourPanels = 3 * Gemm.PanelWidth + Gemm.PanelWidth / 2 + 1;
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void PackingDisjointPanelRangesGivesWhatPackGives(bool transposeB)
     {
-        int k = 37, n = 3 * Gemm.PanelWidth + 5; // a last panel with only 5 of its columns
+        int k = 37, n = PartlyFilledFourPanels; // the last panel only partly filled
         var random = new Random(4);
         float[] b = new float[k * n];
         for (int index = 0; index < b.Length; index++)
@@ -35,7 +37,7 @@ public class PackPanelsTests
     [InlineData(0, -1)]
     public void APanelRangeOutsideTheMatrixIsRefused(int firstPanel, int panels)
     {
-        var packed = new PackedMatrix(8, 3 * Gemm.PanelWidth + 5);
+        var packed = new PackedMatrix(8, PartlyFilledFourPanels);
         float[] b = new float[8 * packed.Columns];
         Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.PackPanels(packed, b, packed.Columns, transposeB: false, firstPanel, panels));
     }
