@@ -155,7 +155,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
             if (ShareSize(w, batch) > 0)
                 TensorPrimitives.Add(total, _gradients[w].AsSpan(start, length), total);
         }
-        _finiteSlices[worker] = float.IsFinite(TensorPrimitives.MaxMagnitude<float>(total));
+        _finiteSlices[worker] = TensorPrimitives.IsFiniteAll<float>(total);
     }
 
     /// <summary>Forward (and backward) over the batch rows <paramref name="batchRows"/> on <paramref name="worker"/>'s buffers.</summary>
