@@ -14,15 +14,9 @@ length), the loss and every parameter's gradient.
   apt-get install python3-torch
   /usr/bin/python3 tools/reference/ragged_reference.py
 """
-import json, os
 import torch, torch.nn.functional as F
 from seed_model import SeedNet
-
-OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "Smnist.Tests", "Fixtures", "engine")
-
-
-def flat(t):
-    return [float(x) for x in t.detach().reshape(-1).tolist()]
+from parity_fixture import flat, save
 
 
 def step_outputs(net, x):
@@ -83,10 +77,7 @@ def write(name, d, n, layers, classes, lengths, seed, per_step, net_class=SeedNe
         "loss": float(loss),
         "gradients": {k: flat(v.grad) for k, v in net.named().items()},
     }
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, name + ".json"), "w") as f:
-        json.dump(fixture, f)
-    print(f"{name}: loss {float(loss):.6f}")
+    save(name, fixture)
 
 
 if __name__ == "__main__":

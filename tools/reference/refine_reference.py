@@ -13,17 +13,16 @@ The initialisations set the forget biases b_f and the second block's (input or r
     uniform (Gu et al. 2020): b_f = log(u / (1 - u)), u ~ U(1/n, 1 - 1/n).
 The draws are PyTorch's own: the fixtures check the engine in the regimes these biases put the gates in, not
 smnist's draws (tests/Smnist.Tests/Nn/InitializationTests.cs checks those on their distributions). Each fixture has
-lstm_reference.py's form, with "refine_gate" and "gate_init" in its config.
+lstm_reference.py's form (parity_fixture.fixed_length), with "refine_gate" and "gate_init" in its config.
 
   apt-get install python3-torch
   /usr/bin/python3 tools/reference/refine_reference.py
 """
-import json, math, os
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from seed_model import SeedNet
+from parity_fixture import fixed_length, save
 import ragged_reference as ragged
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "Smnist.Tests", "Fixtures", "engine")
 REFINE_GATES = ("forget", "refine", "output", "candidate")
 
 
@@ -65,45 +64,15 @@ def init_gates(net, gate_init, n, steps):
             cell.gates[second].bias.copy_(-b)
 
 
-def flat(t):
-    return [float(x) for x in t.detach().reshape(-1).tolist()]
-
-
 def write(name, refine, gate_init, d, n, layers, classes, steps, batch, seed, lr):
     torch.manual_seed(seed)
     net = (RefineNet if refine else SeedNet)(d, n, layers, classes)
     init_gates(net, gate_init, n, steps)
     x = torch.rand(batch, steps, d)
     y = torch.randint(0, classes, (batch,))
-    params = {k: flat(v) for k, v in net.named().items()}
-
-    logits = net(x)
-    loss = F.cross_entropy(logits, y)
-    loss.backward()
-    grads = {k: flat(v.grad) for k, v in net.named().items()}
-
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    for _ in range(5):
-        opt.zero_grad()
-        F.cross_entropy(net(x), y).backward()
-        opt.step()
-
-    fixture = {
-        "config": {"input_size": d, "hidden_size": n, "layers": layers, "classes": classes, "steps": steps, "batch": batch,
-                   "refine_gate": refine, "gate_init": gate_init},
-        "optimizer": {"name": "adam", "lr": lr, "weight_decay": 0.0, "clip": None, "steps": 5},
-        "parameters": params,
-        "inputs": flat(x.transpose(0, 1)),  # (T, B, d), smnist's time-major layout
-        "labels": y.tolist(),
-        "logits": flat(logits),
-        "loss": float(loss),
-        "gradients": grads,
-        "parameters_after": {k: flat(v) for k, v in net.named().items()},
-    }
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, name + ".json"), "w") as f:
-        json.dump(fixture, f)
-    print(f"{name}: loss {float(loss):.6f}")
+    config = {"input_size": d, "hidden_size": n, "layers": layers, "classes": classes, "steps": steps, "batch": batch,
+              "refine_gate": refine, "gate_init": gate_init}
+    save(name, fixed_length(net, x, y, config, "adam", lr))
 
 
 if __name__ != "__main__":
