@@ -34,7 +34,7 @@ internal static class Activations
     private static Vector<float> MulAdd(Vector<float> x, Vector<float> y, Vector<float> z) =>
         Fma.IsSupported || AdvSimd.IsSupported ? Vector.FusedMultiplyAdd(x, y, z) : x * y + z;
 
-    private interface IVectorFunction
+    internal interface IVectorFunction
     {
         static abstract Vector512<float> Apply(Vector512<float> x);
 
@@ -98,7 +98,7 @@ internal static class Activations
     /// 1 / (1 + e^-x) with a Cephes-style e^t: t = n·ln2 + r, |r| ≤ ln2/2, a degree-6 polynomial for e^r and
     /// 2^n built in the exponent bits. t is clamped so 2^n stays a normal float; the sigmoid saturates anyway.
     /// </summary>
-    private readonly struct SigmoidFunction : IVectorFunction
+    internal readonly struct SigmoidFunction : IVectorFunction
     {
         private const float MaxT = 88.3762626647949f, MinT = -87.3365447504019f;
         private const float Log2E = 1.44269504088896341f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
@@ -146,7 +146,7 @@ internal static class Activations
     /// tanh(x) as x·P(x²)/Q(x²), a [13/6] rational approximation (as in Eigen's fast tanh), clamped to ±7.9053
     /// where tanh already rounds to within 3e-7 of ±1.
     /// </summary>
-    private readonly struct TanhFunction : IVectorFunction
+    internal readonly struct TanhFunction : IVectorFunction
     {
         private const float Clamp = 7.90531110763549805f;
         private const float A1 = 4.89352455891786e-03f, A3 = 6.37261928875436e-04f, A5 = 1.48572235717979e-05f;

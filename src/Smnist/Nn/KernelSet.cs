@@ -70,6 +70,20 @@ internal sealed class KernelSet
         GemmReference.Multiply(c, ldc, a, lda, transposeA, b, ldb, transposeB, m, n, k, accumulate);
     }
 
+    /// <summary>
+    /// One batch row of an LSTM forward step in one pass (<see cref="LstmPointwise.Forward"/>), when the fast float
+    /// kernels run and n fits its vectors; false, touching nothing, when the caller must take the separate passes.
+    /// </summary>
+    public bool TryLstmForwardRow<T>(Span<T> gates, ReadOnlySpan<T> bias, ReadOnlySpan<T> previousCell, Span<T> cell, Span<T> tanhCell, Span<T> output, bool refineGate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (_reference || typeof(T) != typeof(float) || !LstmPointwise.Fits(cell.Length))
+            return false;
+        LstmPointwise.Forward(MemoryMarshal.Cast<T, float>(gates), MemoryMarshal.Cast<T, float>(bias), MemoryMarshal.Cast<T, float>(previousCell),
+            MemoryMarshal.Cast<T, float>(cell), MemoryMarshal.Cast<T, float>(tanhCell), MemoryMarshal.Cast<T, float>(output), refineGate);
+        return true;
+    }
+
     /// <summary>y = σ(x), element-wise.</summary>
     public void Sigmoid<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {

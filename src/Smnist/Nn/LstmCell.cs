@@ -73,6 +73,9 @@ internal static class LstmCell
     /// <summary>Rows (timesteps × batch rows) of a chunk of timesteps in the backward pass.</summary>
     private const int BackwardChunkRows = 256;
 
+    /// <summary>Weight columns <see cref="TransposeWeightGradient"/> moves at once: 16 scratch rows' lines hold 16 gate rows each.</summary>
+    private const int TransposeBand = 16;
+
     /// <summary>
     /// Runs every step from the initial state in block 0 of the activations' cells and outputs (the caller sets it:
     /// zeros, or a stream's carried state).
@@ -106,18 +109,20 @@ internal static class LstmCell
             for (int b = 0; b < rows; b++)
             {
                 Span<T> gateRow = stepGates.Slice(b * g, g);
+                Span<T> cell = cells.Slice((next + b) * n, n), tanhCell = tanhCells.Slice((row + b) * n, n), output = outputs.Slice((next + b) * n, n);
+                ReadOnlySpan<T> previousCell = cells.Slice((previous + b) * n, n);
+                if (kernels.TryLstmForwardRow(gateRow, bias, previousCell, cell, tanhCell, output, refineGate))
+                    continue;
+                // The same arithmetic as separate passes: the reference kernels, double, and n that is not whole vectors.
                 TensorPrimitives.Add(gateRow, bias, gateRow);
                 kernels.Sigmoid(gateRow[..(3 * n)], gateRow[..(3 * n)]);
                 kernels.Tanh(gateRow[(3 * n)..], gateRow[(3 * n)..]);
-                Span<T> cell = cells.Slice((next + b) * n, n);
-                ReadOnlySpan<T> previousCell = cells.Slice((previous + b) * n, n);
                 if (refineGate)
                     RefinedCell(cell, gateRow, previousCell, n);
                 else
                     Cell(cell, gateRow, previousCell, n);
-                Span<T> tanhCell = tanhCells.Slice((row + b) * n, n);
                 kernels.Tanh(cell, tanhCell);
-                TensorPrimitives.Multiply(gateRow.Slice(2 * n, n), tanhCell, outputs.Slice((next + b) * n, n));
+                TensorPrimitives.Multiply(gateRow.Slice(2 * n, n), tanhCell, output);
             }
         }
     }
@@ -191,10 +196,25 @@ internal static class LstmCell
             if (!gradients.Input.IsEmpty)
                 kernels.LinearInputGradient(gradients.Input.Slice(firstRow * d, chunkRows * d), d, chunkGrad, g, weight[n..], columns, chunkRows, inFeatures: d, outFeatures: g); // (chunk rows, d) = (chunk rows, 4n) · (4n, d)
         }
-        for (int r = 0; r < g; r++)
+        TransposeWeightGradient(gradients.Weight, scratch.WeightGradTransposed, g, columns);
+    }
+
+    /// <summary>
+    /// weight (4n, n+d) = transposed (n+d, 4n)ᵀ, in bands of <see cref="TransposeBand"/> columns of the weight: a band's
+    /// rows of the transposed scratch stay in L1 while every gate row takes its piece, where one weight row at a time
+    /// would read a cache line of each of the n+d scratch rows for four bytes.
+    /// </summary>
+    private static void TransposeWeightGradient<T>(Span<T> weight, ReadOnlySpan<T> transposed, int gates, int columns)
+    {
+        for (int band = 0; band < columns; band += TransposeBand)
         {
-            for (int c = 0; c < columns; c++)
-                gradients.Weight[r * columns + c] = scratch.WeightGradTransposed[c * g + r];
+            int bandEnd = Math.Min(columns, band + TransposeBand);
+            for (int r = 0; r < gates; r++)
+            {
+                Span<T> weightRow = weight.Slice(r * columns, columns);
+                for (int c = band; c < bandEnd; c++)
+                    weightRow[c] = transposed[c * gates + r];
+            }
         }
     }
 

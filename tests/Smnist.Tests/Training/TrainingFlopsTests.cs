@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Smnist.Data;
 using Smnist.Kernels;
 using Smnist.Nn;
@@ -37,8 +38,17 @@ public sealed class TrainingFlopsTests
     [Fact]
     public void TheFmaProbeMeasuresAPositiveFiniteSpeed()
     {
-        double gflops = FmaPeak.MeasureGflopsPerCore(threads: 2, seconds: 0.01, repeats: 1);
+        double gflops = FmaPeak.MeasureGflopsPerCore(threads: 2, seconds: 0.01);
         Assert.True(double.IsFinite(gflops) && gflops > 0, $"probe measured {gflops}");
         Assert.Equal(2.0 * FmaPeak.Chains * FmaPeak.Lanes, FmaPeak.FlopsPerIteration);
+    }
+
+    [Fact]
+    public void TheFmaProbeReadsTheMedianBatchSoBatchesCutOffTheCoreDoNotLowerIt()
+    {
+        // Seven batches of one millisecond and three that the scheduler stretched: the median is a millisecond.
+        long millisecond = Stopwatch.Frequency / 1000;
+        long[] ticks = [millisecond, 40 * millisecond, millisecond, millisecond, 9 * millisecond, millisecond, millisecond, 100 * millisecond, millisecond, millisecond];
+        Assert.Equal(2.0, FmaPeak.MedianBatchGflops(ticks, flopsPerBatch: 2e6), precision: 9);
     }
 }
