@@ -115,15 +115,29 @@ internal static unsafe class Gemm
     public static void Pack(PackedMatrix destination, ReadOnlySpan<float> b, int ldb, bool transposeB)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        PackPanels(destination, b, ldb, transposeB, 0, destination.Panels);
+    }
+
+    /// <summary>
+    /// Packs only the column panels [<paramref name="firstPanel"/>, <paramref name="firstPanel"/> + <paramref name="panels"/>)
+    /// of op(B), as <see cref="Pack"/> does: threads packing disjoint panel ranges of one matrix at once pack all of it.
+    /// </summary>
+    public static void PackPanels(PackedMatrix destination, ReadOnlySpan<float> b, int ldb, bool transposeB, int firstPanel, int panels)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
         if (destination.PanelWidth != PanelWidth)
             throw new ArgumentException("the matrix was allocated for another micro-kernel", nameof(destination));
+        if (firstPanel < 0 || panels < 0 || firstPanel > destination.Panels - panels)
+            throw new ArgumentOutOfRangeException(nameof(panels), $"panels {firstPanel}..{firstPanel + panels} lie outside the matrix's {destination.Panels}");
         int k = destination.Rows;
         int n = destination.Columns;
         GemmShape.RequireMatrix(b.Length, ldb, transposeB ? n : k, transposeB ? k : n, "b");
-        if (k == 0 || n == 0)
+        int firstColumn = firstPanel * PanelWidth;
+        int columns = Math.Min(n, (firstPanel + panels) * PanelWidth) - firstColumn;
+        if (k == 0 || columns <= 0)
             return;
         fixed (float* bp = b)
-            PackB(destination.Buffer.Pointer, k * PanelWidth, PanelWidth, bp, ldb, transposeB, 0, 0, k, n);
+            PackB(destination.Buffer.Pointer + (nint)firstPanel * k * PanelWidth, k * PanelWidth, PanelWidth, bp, ldb, transposeB, 0, firstColumn, k, columns);
     }
 
     private static void ZeroUnlessAccumulating(float* c, nint ldc, int m, int n, bool accumulate)

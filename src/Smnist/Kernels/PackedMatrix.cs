@@ -15,8 +15,7 @@ internal sealed class PackedMatrix
         Rows = rows;
         Columns = columns;
         PanelWidth = Gemm.PanelWidth;
-        int panels = (columns + PanelWidth - 1) / PanelWidth;
-        Buffer = new AlignedBuffer(checked(panels * PanelWidth * rows)); // panels × (k, PanelWidth)
+        Buffer = new AlignedBuffer(checked(Panels * PanelWidth * rows)); // panels × (k, PanelWidth)
     }
 
     /// <summary>k: the inner dimension of the product.</summary>
@@ -27,6 +26,9 @@ internal sealed class PackedMatrix
 
     /// <summary>Columns per panel; each panel is (Rows, PanelWidth) contiguous, zero-padded past <see cref="Columns"/>.</summary>
     internal int PanelWidth { get; }
+
+    /// <summary>Column panels: <see cref="Columns"/> / <see cref="PanelWidth"/>, rounded up.</summary>
+    internal int Panels => (Columns + PanelWidth - 1) / PanelWidth;
 
     internal AlignedBuffer Buffer { get; }
 }

@@ -31,17 +31,32 @@ public sealed class PackedGateWeights
     public ModelConfig Config { get; }
 
     /// <summary>Packs the current gate weights of <paramref name="model"/>.</summary>
-    public void Pack(SequenceClassifier<float> model)
+    public void Pack(SequenceClassifier<float> model) => Pack(model, share: 0, shares: 1);
+
+    /// <summary>
+    /// Packs share <paramref name="share"/> of <paramref name="shares"/> of the current gate weights of
+    /// <paramref name="model"/>: a run of each packed matrix's column panels, so that threads packing every share at
+    /// once pack it all, each about as much.
+    /// </summary>
+    internal void Pack(SequenceClassifier<float> model, int share, int shares)
     {
+        ArgumentNullException.ThrowIfNull(model);
         if (model.Config != Config)
             throw new ArgumentException("the packed weights were sized for another model configuration", nameof(model));
         for (int layer = 0; layer < Config.Layers; layer++)
         {
             ReadOnlySpan<float> weight = model.GateWeight(layer);                 // (4n, n+d)
             int columns = Config.HiddenSize + Config.LayerInputSize(layer);
-            Gemm.Pack(_forward[layer], weight, columns, transposeB: true);
-            Gemm.Pack(_backward[layer], weight, columns, transposeB: false);
+            PackShare(_forward[layer], weight, columns, transposeB: true, share, shares);
+            PackShare(_backward[layer], weight, columns, transposeB: false, share, shares);
         }
+    }
+
+    private static void PackShare(PackedMatrix destination, ReadOnlySpan<float> weight, int columns, bool transposeB, int share, int shares)
+    {
+        int first = destination.Panels * share / shares;
+        int end = destination.Panels * (share + 1) / shares;
+        Gemm.PackPanels(destination, weight, columns, transposeB, first, end - first);
     }
 
     internal PackedMatrix Forward(int layer) => _forward[layer];

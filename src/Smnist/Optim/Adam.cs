@@ -47,14 +47,35 @@ internal sealed class Adam
     {
         if (parameters.Length != FirstMoment.Length || gradient.Length != FirstMoment.Length)
             throw new ArgumentException($"Adam was sized for {FirstMoment.Length} parameters");
+        Apply(NextStep(learningRate), parameters, gradient, start: 0);
+    }
+
+    /// <summary>
+    /// Counts one more update and returns its factors, for <see cref="Apply"/> to take it on the parameters in parts
+    /// (on several threads at once).
+    /// </summary>
+    internal AdamStep NextStep(float learningRate)
+    {
         Step++;
-        (float beta1, float beta2, float epsilon, float weightDecay) = Settings;
         // PyTorch computes the bias corrections as Python floats (double) and applies them as float scalars.
-        float stepSize = (float)(learningRate / (1 - Math.Pow(beta1, Step)));
-        float correction2Sqrt = (float)Math.Sqrt(1 - Math.Pow(beta2, Step));
-        float decay = 1 - learningRate * weightDecay;
+        return new AdamStep(
+            StepSize: (float)(learningRate / (1 - Math.Pow(Settings.Beta1, Step))),
+            Correction2Sqrt: (float)Math.Sqrt(1 - Math.Pow(Settings.Beta2, Step)),
+            Decay: 1 - learningRate * Settings.WeightDecay);
+    }
+
+    /// <summary>
+    /// Takes <paramref name="step"/> on the parameters [<paramref name="start"/>, start + parameters.Length), with
+    /// their <paramref name="gradient"/>. Each element's result depends on that element alone, and in parts whose bounds
+    /// are multiples of 16 (or the end) every element goes through the same vector or scalar code as in one pass over
+    /// all (<see cref="Vector{T}"/> holds at most 16 floats), so updating in such parts gives the same bits.
+    /// </summary>
+    internal void Apply(in AdamStep step, Span<float> parameters, ReadOnlySpan<float> gradient, int start)
+    {
+        (float beta1, float beta2, float epsilon, float weightDecay) = Settings;
+        (float stepSize, float correction2Sqrt, float decay) = step;
         float keep1 = 1 - beta1, keep2 = 1 - beta2;
-        Span<float> m = FirstMoment, v = SecondMoment;
+        Span<float> m = FirstMoment.AsSpan(start, parameters.Length), v = SecondMoment.AsSpan(start, parameters.Length);
 
         int k = 0;
         if (Vector.IsHardwareAccelerated)
@@ -81,3 +102,6 @@ internal sealed class Adam
         }
     }
 }
+
+/// <summary>The factors of one Adam update, the same for every parameter: see <see cref="Adam"/>.</summary>
+internal readonly record struct AdamStep(float StepSize, float Correction2Sqrt, float Decay);

@@ -2,13 +2,16 @@ using System.Numerics.Tensors;
 using Smnist.Data;
 using Smnist.Kernels;
 using Smnist.Nn;
+using Smnist.Optim;
 
 namespace Smnist.Training;
 
 /// <summary>
 /// Runs a model over batches with the batch split between worker threads (data parallel): each worker owns a
 /// workspace and a gradient buffer for its rows, and the gradients are summed in worker order afterwards, so a
-/// given thread count always gives the same bits. A batch of equal lengths is cut into runs of consecutive rows; a
+/// given thread count always gives the same bits. The work around the products is split too: each worker packs a
+/// share of the gate weights before the pass, and sums, clips and updates its own slice of the parameters after it
+/// (<see cref="Slice"/>). A batch of equal lengths is cut into runs of consecutive rows; a
 /// batch of different lengths (sorted longest first) is dealt out row by row (<see cref="ShareRow"/>), so that each
 /// worker gets about the same number of real steps and its rows stay sorted. A worker takes its rows in passes of at
 /// most <see cref="RowsPerPass"/>, so that a large batch's activations stay in cache.
@@ -27,6 +30,8 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     private readonly PackedGateWeights _packed;
     private readonly int[][] _passLengths;       // per worker (rows of one pass) the lengths of its rows
     private readonly int[][] _shares;            // per worker (its rows) the batch rows it takes, in order
+    private readonly bool[] _finiteSlices;       // per worker: whether its slice of the summed gradient is finite
+    private readonly UpdateJob _update;
     private Batch? _batch;
     private bool _withGradient;
     private int _scored;
@@ -43,6 +48,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         _passLengths = new int[workers][];
         _shares = new int[workers][];
         _losses = new double[workers];
+        _finiteSlices = new bool[workers];
         for (int w = 0; w < workers; w++)
         {
             _workspaces[w] = new Workspace<float>(model.Config, steps, Math.Min(rowsPerWorker, RowsPerPass));
@@ -54,6 +60,7 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         }
         _packed = new PackedGateWeights(model.Config);
         _pool = new WorkerPool(workers);
+        _update = new UpdateJob(this);
     }
 
     /// <summary>
@@ -80,6 +87,9 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     /// <summary>The gradient of the last <see cref="TrainStep"/>, laid out as the model's parameters.</summary>
     public float[] Gradient => _gradients[0];
 
+    /// <summary>Whether every element of <see cref="Gradient"/> is finite.</summary>
+    public bool GradientIsFinite => Array.TrueForAll(_finiteSlices, finite => finite);
+
     /// <summary>
     /// Forward and backward over <paramref name="batch"/>: returns the mean loss (over its examples, or over its
     /// labelled steps when it has per-step labels); the gradient of that mean lands in <see cref="Gradient"/>.
@@ -87,13 +97,23 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     public double TrainStep(Batch batch)
     {
         int scored = Run(batch, withGradient: true);
-        float[] total = _gradients[0];
-        for (int w = 1; w < Workers; w++)
-        {
-            if (ShareSize(w, batch) > 0)
-                TensorPrimitives.Add(total, _gradients[w], total);
-        }
         return scored == 0 ? 0 : SumLosses() / scored;
+    }
+
+    /// <summary>
+    /// Scales <see cref="Gradient"/> as clipping its global norm to <paramref name="clipNorm"/> does (when given), then
+    /// takes <paramref name="adam"/>'s step with it on the model's parameters: the same bits as
+    /// <see cref="GradientClipping.ClipGlobalNorm"/> and <see cref="Adam.Update"/>, each worker on its own slice.
+    /// </summary>
+    public void Update(Adam adam, float learningRate, float? clipNorm)
+    {
+        if (adam.FirstMoment.Length != Model.Layout.Count)
+            throw new ArgumentException($"Adam was sized for {adam.FirstMoment.Length} parameters, the model has {Model.Layout.Count}", nameof(adam));
+        _update.Adam = adam;
+        _update.Step = adam.NextStep(learningRate);
+        _update.GradientScale = clipNorm is float maxNorm ? GradientClipping.Scale(Gradient, maxNorm) : 1f;
+        _pool.Run(_update);
+        _update.Adam = null;
     }
 
     /// <summary>
@@ -117,12 +137,25 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
     public void Execute(int worker)
     {
         Batch batch = _batch!;
+        _packed.Pack(Model, worker, Workers);
+        _pool.Synchronize(); // every share packed before any product reads the weights
         Span<int> share = _shares[worker].AsSpan(0, ShareSize(worker, batch));
         for (int k = 0; k < share.Length; k++)
             share[k] = ShareRow(worker, k, batch);
         _losses[worker] = 0;
         for (int done = 0; done < share.Length; done += RowsPerPass)
             RunPass(worker, batch, share.Slice(done, Math.Min(RowsPerPass, share.Length - done)), firstPass: done == 0);
+        if (!_withGradient)
+            return;
+        _pool.Synchronize(); // every worker's gradient done before the sums read it
+        (int start, int length) = Slice(worker);
+        Span<float> total = _gradients[0].AsSpan(start, length);
+        for (int w = 1; w < Workers; w++)
+        {
+            if (ShareSize(w, batch) > 0)
+                TensorPrimitives.Add(total, _gradients[w].AsSpan(start, length), total);
+        }
+        _finiteSlices[worker] = TensorPrimitives.IsFiniteAll<float>(total);
     }
 
     /// <summary>Forward (and backward) over the batch rows <paramref name="batchRows"/> on <paramref name="worker"/>'s buffers.</summary>
@@ -191,7 +224,6 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
             foreach (int label in batch.LabelSpan)
                 _scored += label == SequenceLabels.None ? 0 : 1;
         }
-        _packed.Pack(Model);
         _pool.Run(this);
         _batch = null;
         return _scored;
@@ -230,6 +262,41 @@ internal sealed class BatchRunner : IWorkerJob, IDisposable
         return k * Workers + Seat(worker, k);
     }
 
+    /// <summary>
+    /// The part of the parameters (and of the gradient) that <paramref name="worker"/> sums, clips and updates: the
+    /// workers' slices in order, each a multiple of 16 long but the last, so that <see cref="Adam.Apply"/> gives the
+    /// bits of one pass.
+    /// </summary>
+    private (int Start, int Length) Slice(int worker)
+    {
+        int count = Model.Layout.Count;
+        int size = (count + 16 * Workers - 1) / (16 * Workers) * 16;
+        int start = Math.Min(count, worker * size);
+        return (start, Math.Min(count, start + size) - start);
+    }
+
     /// <summary>Where <paramref name="worker"/> stands in round <paramref name="round"/> of the deal: its index, or from the end in odd rounds.</summary>
     private int Seat(int worker, int round) => round % 2 == 0 ? worker : Workers - 1 - worker;
+
+    /// <summary>
+    /// The update after a step: each worker scales its <see cref="Slice"/> of the gradient and takes Adam's step on
+    /// its slice of the parameters.
+    /// </summary>
+    private sealed class UpdateJob(BatchRunner runner) : IWorkerJob
+    {
+        public Adam? Adam { get; set; }
+
+        public AdamStep Step { get; set; }
+
+        public float GradientScale { get; set; }
+
+        public void Execute(int worker)
+        {
+            (int start, int length) = runner.Slice(worker);
+            Span<float> gradient = runner.Gradient.AsSpan(start, length);
+            if (GradientScale < 1f)
+                TensorPrimitives.Multiply(gradient, GradientScale, gradient);
+            Adam!.Apply(Step, runner.Model.Parameters.AsSpan(start, length), gradient, start);
+        }
+    }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Numerics.Tensors;
 using Smnist.Data;
 using Smnist.IO;
 using Smnist.Nn;
@@ -289,11 +288,9 @@ public sealed class Trainer : IDisposable
         float rate = LearningRateSchedules.At(Options.Schedule, Options.LearningRate, Step, ScheduledSteps);
         double loss = _runner.TrainStep(batch);
         // Checked before the update, so the weights stay those of the last good step.
-        if (!double.IsFinite(loss) || !float.IsFinite(TensorPrimitives.MaxMagnitude<float>(_runner.Gradient)))
+        if (!double.IsFinite(loss) || !_runner.GradientIsFinite)
             throw new TrainingDivergedException(Step + 1, loss);
-        if (Options.ClipNorm is float maxNorm)
-            GradientClipping.ClipGlobalNorm(_runner.Gradient, maxNorm);
-        _adam.Update(Model.Parameters, _runner.Gradient, rate);
+        _runner.Update(_adam, rate, Options.ClipNorm);
         _batchInEpoch++;
         _epochLossSum += loss;
         StepCompleted?.Invoke(new StepReport(Step, _epoch + 1, _batchInEpoch, BatchesPerEpoch, loss, batch.Size, rate));

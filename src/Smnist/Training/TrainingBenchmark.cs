@@ -176,7 +176,7 @@ public static class TrainingBenchmark
         public void Step(int k)
         {
             _runner.TrainStep(_batches[k % _batches.Count]);
-            _adam.Update(_runner.Model.Parameters, _runner.Gradient, 1e-3f);
+            _runner.Update(_adam, 1e-3f, clipNorm: null);
         }
 
         public void Time(int steps)
@@ -221,6 +221,6 @@ public static class TrainingBenchmark
     private static void Step(BatchRunner runner, Adam adam, Batch batch)
     {
         runner.TrainStep(batch);
-        adam.Update(runner.Model.Parameters, runner.Gradient, 1e-3f);
+        runner.Update(adam, 1e-3f, clipNorm: null);
     }
 }

@@ -36,8 +36,7 @@ public class AllocationTests
         void Step()
         {
             runner.TrainStep(batch);
-            GradientClipping.ClipGlobalNorm(runner.Gradient, 1f);
-            adam.Update(model.Parameters, runner.Gradient, 1e-3f);
+            runner.Update(adam, 1e-3f, clipNorm: 1f);
         }
     }
 }
