@@ -323,13 +323,8 @@ internal static unsafe class Gemm
             int width = Math.Min(nr, columns - j);
             if (transposeB)
             {
-                // B stored (n, k): gather each column of op(B) from a contiguous row of B.
-                for (int jj = 0; jj < width; jj++)
-                {
-                    float* source = b + (jc + j + jj) * ldb + pc;
-                    for (int p = 0; p < kc; p++)
-                        panel[p * nr + jj] = source[p];
-                }
+                // B stored (n, k): the panel's columns of op(B) are rows of B, transposed.
+                Transpose.Run(new Span<float>(panel, kc * nr), nr, new ReadOnlySpan<float>(b + (jc + j) * ldb + pc, (width - 1) * (int)ldb + kc), (int)ldb, rows: width, columns: kc);
                 for (int jj = width; jj < nr; jj++)
                 {
                     for (int p = 0; p < kc; p++)

@@ -73,9 +73,6 @@ internal static class LstmCell
     /// <summary>Rows (timesteps × batch rows) of a chunk of timesteps in the backward pass.</summary>
     private const int BackwardChunkRows = 256;
 
-    /// <summary>Weight columns <see cref="TransposeWeightGradient"/> moves at once: 16 scratch rows' lines hold 16 gate rows each.</summary>
-    private const int TransposeBand = 16;
-
     /// <summary>
     /// Runs every step from the initial state in block 0 of the activations' cells and outputs (the caller sets it:
     /// zeros, or a stream's carried state).
@@ -196,26 +193,7 @@ internal static class LstmCell
             if (!gradients.Input.IsEmpty)
                 kernels.LinearInputGradient(gradients.Input.Slice(firstRow * d, chunkRows * d), d, chunkGrad, g, weight[n..], columns, chunkRows, inFeatures: d, outFeatures: g); // (chunk rows, d) = (chunk rows, 4n) · (4n, d)
         }
-        TransposeWeightGradient(gradients.Weight, scratch.WeightGradTransposed, g, columns);
-    }
-
-    /// <summary>
-    /// weight (4n, n+d) = transposed (n+d, 4n)ᵀ, in bands of <see cref="TransposeBand"/> columns of the weight: a band's
-    /// rows of the transposed scratch stay in L1 while every gate row takes its piece, where one weight row at a time
-    /// would read a cache line of each of the n+d scratch rows for four bytes.
-    /// </summary>
-    private static void TransposeWeightGradient<T>(Span<T> weight, ReadOnlySpan<T> transposed, int gates, int columns)
-    {
-        for (int band = 0; band < columns; band += TransposeBand)
-        {
-            int bandEnd = Math.Min(columns, band + TransposeBand);
-            for (int r = 0; r < gates; r++)
-            {
-                Span<T> weightRow = weight.Slice(r * columns, columns);
-                for (int c = band; c < bandEnd; c++)
-                    weightRow[c] = transposed[c * gates + r];
-            }
-        }
+        Transpose.Run(gradients.Weight, columns, scratch.WeightGradTransposed, g, rows: columns, columns: g); // (4n, n+d) = (n+d, 4n)ᵀ
     }
 
     /// <summary>
