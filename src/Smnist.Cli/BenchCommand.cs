@@ -21,7 +21,7 @@ internal static class BenchCommand
         var layers = CliOptions.Number("--layers", "N", "Stacked LSTM layers", 1, 16, "default: 1");
         var json = CliOptions.Flag("--json", "Print one JSON object (samples_per_second, ms_per_step, ...) and nothing else on stdout");
         var refineGate = CliOptions.Flag("--refine-gate", "Time UR-LSTM layers (train --refine-gate) instead of plain LSTM ones");
-        var ragged = CliOptions.Number("--ragged", "T", "Instead, compare sequences of lengths uniform in [T/4, T] with the same sequences padded to T (8 features; --steps timed steps a round, 5 alternating rounds)", 4, 100_000, "off");
+        var ragged = CliOptions.Number("--ragged", "T", "Instead, compare sequences of lengths uniform in [T/4, T] with the same sequences padded to T (8 features; 25 alternating rounds of --steps timed steps, default 4: one on each of 4 batches)", 4, 100_000, "off");
 
         var command = new Command("bench", "Time training steps (forward, backward, Adam) on in-memory MNIST-shaped batches") { batchSize, hidden, steps, threads, sequence, layers, json, ragged, refineGate };
         command.SetAction(parsed =>
@@ -29,7 +29,7 @@ internal static class BenchCommand
             if (parsed.GetValue(ragged) is int maxLength)
             {
                 RaggedBenchmarkResult comparison = TrainingBenchmark.RunRagged(maxLength, parsed.GetValue(batchSize) ?? 32, parsed.GetValue(hidden) ?? 128,
-                    steps: parsed.GetValue(steps) ?? 20, threads: parsed.GetValue(threads) ?? 0);
+                    steps: parsed.GetValue(steps) ?? TrainingBenchmark.RaggedBatches, threads: parsed.GetValue(threads) ?? 0);
                 context.Output.WriteLine(parsed.GetValue(json)
                     ? new JsonObject
                     {

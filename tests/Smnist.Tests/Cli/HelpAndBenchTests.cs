@@ -77,7 +77,7 @@ public sealed class HelpAndBenchTests
         using JsonDocument json = JsonDocument.Parse(outcome.Out);
         JsonElement root = json.RootElement;
         Assert.Equal(16, root.GetProperty("max_length").GetInt32());
-        Assert.Equal(5, root.GetProperty("rounds").GetInt32());
+        Assert.Equal(25, root.GetProperty("rounds").GetInt32());
         Assert.True(root.GetProperty("ragged_samples_per_second").GetDouble() > 0);
         Assert.True(root.GetProperty("padded_samples_per_second").GetDouble() > 0);
         Assert.True(root.GetProperty("speedup").GetDouble() > 0);
