@@ -151,4 +151,4 @@ for i in "${!commands[@]}"; do
     echo "    ok, $((SECONDS - start)) s"
 done
 
-echo "check-readme-commands: ${ran} of ${#commands[@]} README commands ran and exited 0 (${limited} with a limit appended); not run: ${#skipped[@]}"
+echo "check-readme-commands: ${ran} of ${#commands[@]} README commands ran and exited 0 (${limited} with a limit); not run: ${#skipped[@]}"
