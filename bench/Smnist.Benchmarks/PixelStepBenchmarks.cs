@@ -57,6 +57,6 @@ public class PixelStepBenchmarks
     private void Step(BatchRunner runner)
     {
         runner.TrainStep(_batch);
-        _adam.Update(_model.Parameters, runner.Gradient, 1e-3f);
+        runner.Update(_adam, 1e-3f, clipNorm: null);
     }
 }

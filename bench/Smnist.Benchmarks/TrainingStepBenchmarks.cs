@@ -76,7 +76,7 @@ public class TrainingStepBenchmarks
     public void FastKernelsTwoWorkers()
     {
         _twoWorkers.TrainStep(_batch);
-        _adam.Update(_model.Parameters, _twoWorkers.Gradient, 1e-3f);
+        _twoWorkers.Update(_adam, 1e-3f, clipNorm: null);
     }
 
     private void OneThreadStep(PackedGateWeights? packed)
