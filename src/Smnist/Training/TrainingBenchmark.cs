@@ -178,11 +178,7 @@ public static class TrainingBenchmark
 
         public double SamplesPerSecond { get; private set; }
 
-        public void Step(int k)
-        {
-            _runner.TrainStep(_batches[k % _batches.Count]);
-            _runner.Update(_adam, 1e-3f, clipNorm: null);
-        }
+        public void Step(int k) => TrainingBenchmark.Step(_runner, _adam, _batches[k % _batches.Count]);
 
         public void Time(int steps)
         {
