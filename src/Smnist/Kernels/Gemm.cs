@@ -4,22 +4,20 @@ using System.Runtime.Intrinsics;
 namespace Smnist.Kernels;
 
 /// <summary>
-/// Fast single-threaded matrix product: packed panels and a register-blocked micro-kernel (Vector512, Vector256,
-/// Vector128 or scalar, whichever the machine accelerates). Row-major; arguments in llm.c order (outputs, inputs,
+/// Fast single-threaded matrix product: a register-blocked micro-kernel (Vector512, Vector256, Vector128 or scalar,
+/// whichever the machine accelerates) over A read in place and B in packed panels, or in place when it is stored in
+/// whole panels. Row-major; arguments in llm.c order (outputs, inputs,
 /// dimensions). Allocation-free after the first call on a thread. Each element of C is one multiply-add chain over
 /// k in order, so results are bit-identical for identical inputs whatever the shape, alignment or blocking.
 /// C must not overlap A or B.
 /// </summary>
 internal static unsafe class Gemm
 {
-    /// <summary>Depth of a packed block: a (Kc, Nr) B panel and a (Kc, Mr) A panel stay in L1.</summary>
+    /// <summary>Depth of a block: a (Kc, Nr) B panel and a (Kc, Mr) tile of A stay in L1.</summary>
     private const int Kc = 256;
 
     /// <summary>Columns of B packed per block.</summary>
     private const int Nc = 512;
-
-    /// <summary>Row blocks of A packed per block (Mc = McTiles · Mr rows, kept in L2).</summary>
-    private const int McTiles = 16;
 
     private const int MaxMr = 8;
     private const int MaxNr = 32;
@@ -153,15 +151,22 @@ internal static unsafe class Gemm
         where TKernel : struct, IMicroKernel
     {
         PackingBuffers buffers = PackingBuffers.Current;
+        // B stored (k, n) in whole panels is read in place, a depth row at stride ldb: packing it would copy all of B
+        // for what the prefetchers already stream (the weight gradient's (k, 4n) gate gradients are its largest operand).
+        bool inPlace = !transposeB && n % TKernel.Nr == 0;
         for (int jc = 0; jc < n; jc += Nc)
         {
             int nc = Math.Min(Nc, n - jc);
             for (int pc = 0; pc < k; pc += Kc)
             {
                 int kc = Math.Min(Kc, k - pc);
+                if (inPlace)
+                {
+                    Tiles<TKernel>(c + jc, ldc, a, lda, transposeA, pc, b + pc * ldb + jc, TKernel.Nr, ldb, m, nc, kc, accumulate || pc > 0, buffers.Tile.Pointer);
+                    continue;
+                }
                 PackB(buffers.PackedB.Pointer, kc * TKernel.Nr, TKernel.Nr, b, ldb, transposeB, pc, jc, kc, nc);
-                RowBlocks<TKernel>(c + jc, ldc, a, lda, transposeA, buffers, buffers.PackedB.Pointer, kc * TKernel.Nr,
-                                   m, nc, pc, kc, accumulate || pc > 0);
+                Tiles<TKernel>(c + jc, ldc, a, lda, transposeA, pc, buffers.PackedB.Pointer, kc * TKernel.Nr, TKernel.Nr, m, nc, kc, accumulate || pc > 0, buffers.Tile.Pointer);
             }
         }
     }
@@ -175,84 +180,64 @@ internal static unsafe class Gemm
         for (int pc = 0; pc < k; pc += Kc)
         {
             int kc = Math.Min(Kc, k - pc);
-            RowBlocks<TKernel>(c, ldc, a, lda, transposeA, buffers, b.Buffer.Pointer + pc * TKernel.Nr, k * TKernel.Nr,
-                               m, b.Columns, pc, kc, accumulate || pc > 0);
+            Tiles<TKernel>(c, ldc, a, lda, transposeA, pc, b.Buffer.Pointer + pc * TKernel.Nr, k * TKernel.Nr, TKernel.Nr, m, b.Columns, kc, accumulate || pc > 0, buffers.Tile.Pointer);
         }
     }
 
     /// <summary>
-    /// For each block of Mc rows, runs the tiles against every B panel. Transposed A is packed into (kc, Mr) panels
-    /// (a plain copy per depth step). Untransposed A is read in place, its rows at stride lda, which saves the
-    /// transposing copy, a ragged last tile of fewer than Mr rows included.
+    /// All (Mr, Nr) tiles of a (m, n) block of C over depth [pc, pc + kc). A is read in place: element (i, p) of op(A)
+    /// at a[i · lda + p], or at a[p · lda + i] when <paramref name="transposeA"/>, a ragged last tile of fewer than Mr
+    /// rows included. Column panel j of B starts at <paramref name="b"/> + j · <paramref name="panelStride"/>, its depth
+    /// rows <paramref name="bStride"/> apart. The columns go in groups of as many tiles as a last tile of fewer than Mr
+    /// rows takes at once (<see cref="IMicroKernel.PanelsAcross"/>): each group's full row tiles, then its last rows,
+    /// while the group's B panels are still in cache. A transposed A takes its full row tiles one at a time across all
+    /// the columns instead: a tile's depth run is strided there, so it is kept in L1 while the B panels pass.
     /// </summary>
-    private static void RowBlocks<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA, PackingBuffers buffers,
-                                           float* packedB, int panelStride, int m, int n, int pc, int kc, bool loadC)
-        where TKernel : struct, IMicroKernel
-    {
-        int mr = TKernel.Mr;
-        int mc = McTiles * mr;
-        float* packedA = buffers.PackedA.Pointer; // (mc / Mr) × (kc, Mr)
-        for (int ic = 0; ic < m; ic += mc)
-        {
-            int rows = Math.Min(mc, m - ic);
-            if (transposeA)
-            {
-                PackTransposedA<TKernel>(packedA, a, lda, ic, pc, rows, kc);
-                Tiles<TKernel>(c + ic * ldc, ldc, null, 0, packedA, packedB, panelStride, rows, n, kc, loadC, buffers.Tile.Pointer);
-            }
-            else
-            {
-                Tiles<TKernel>(c + ic * ldc, ldc, a + ic * lda + pc, lda, packedA, packedB, panelStride, rows, n, kc, loadC,
-                               buffers.Tile.Pointer);
-            }
-        }
-    }
-
-    /// <summary>
-    /// All (Mr, Nr) tiles of a (m, n) block of C. Row tiles come from <paramref name="direct"/> (rows at stride
-    /// <paramref name="lda"/>) when it is given, otherwise from consecutive packed panels starting at
-    /// <paramref name="packedA"/>. The columns go in groups of as many tiles as a last tile of fewer than Mr rows takes
-    /// at once (<see cref="IMicroKernel.PanelsAcross"/>): each group's full row tiles, then its last rows, while the
-    /// group's B panels are still in cache.
-    /// </summary>
-    private static void Tiles<TKernel>(float* c, nint ldc, float* direct, nint lda, float* packedA, float* packedB,
-                                       int panelStride, int m, int n, int kc, bool loadC, float* tile)
+    private static void Tiles<TKernel>(float* c, nint ldc, float* a, nint lda, bool transposeA, int pc, float* b, nint panelStride, nint bStride,
+                                       int m, int n, int kc, bool loadC, float* tile)
         where TKernel : struct, IMicroKernel
     {
         int mr = TKernel.Mr;
         int nr = TKernel.Nr;
-        nint rowStride = direct != null ? lda : 1;
-        nint depthStride = direct != null ? 1 : mr;
+        nint rowStride = transposeA ? 1 : lda;
+        nint depthStride = transposeA ? lda : 1;
+        a += pc * depthStride;
         int lastRows = m % mr, fullRows = m - lastRows;
         int across = lastRows > 0 ? TKernel.PanelsAcross(lastRows) : 1;
+        if (transposeA)
+        {
+            for (int i = 0; i < fullRows; i += mr)
+            {
+                for (int j = 0; j < n; j += nr)
+                    Tile<TKernel>(c + i * ldc + j, ldc, a + i * rowStride, rowStride, depthStride, b + (j / nr) * panelStride, bStride, mr, Math.Min(nr, n - j), kc, loadC, tile);
+            }
+        }
         for (int group = 0; group < n; group += across * nr)
         {
             int groupEnd = Math.Min(n, group + across * nr);
-            for (int j = group; j < groupEnd; j += nr)
+            if (!transposeA)
             {
-                for (int i = 0; i < fullRows; i += mr)
-                    Tile<TKernel>(c + i * ldc + j, ldc, ATile<TKernel>(direct, lda, packedA, kc, i), rowStride, depthStride, packedB + (j / nr) * panelStride, mr, Math.Min(nr, n - j), kc, loadC, tile);
+                for (int j = group; j < groupEnd; j += nr)
+                {
+                    for (int i = 0; i < fullRows; i += mr)
+                        Tile<TKernel>(c + i * ldc + j, ldc, a + i * rowStride, rowStride, depthStride, b + (j / nr) * panelStride, bStride, mr, Math.Min(nr, n - j), kc, loadC, tile);
+                }
             }
             if (lastRows == 0)
                 continue;
-            float* aTile = ATile<TKernel>(direct, lda, packedA, kc, fullRows);
+            float* aTile = a + fullRows * rowStride;
             if (groupEnd - group == across * nr && across > 1)
             {
-                TKernel.RunRowsAcross(lastRows, kc, aTile, rowStride, depthStride, packedB + (group / nr) * panelStride, panelStride, c + fullRows * ldc + group, ldc, loadC);
+                TKernel.RunRowsAcross(lastRows, kc, aTile, rowStride, depthStride, b + (group / nr) * panelStride, bStride, panelStride, c + fullRows * ldc + group, ldc, loadC);
                 continue;
             }
             for (int j = group; j < groupEnd; j += nr)
-                Tile<TKernel>(c + fullRows * ldc + j, ldc, aTile, rowStride, depthStride, packedB + (j / nr) * panelStride, lastRows, Math.Min(nr, n - j), kc, loadC, tile);
+                Tile<TKernel>(c + fullRows * ldc + j, ldc, aTile, rowStride, depthStride, b + (j / nr) * panelStride, bStride, lastRows, Math.Min(nr, n - j), kc, loadC, tile);
         }
     }
 
-    /// <summary>Where row tile <paramref name="i"/> of A starts: in place at stride lda, or its packed (kc, Mr) panel.</summary>
-    private static float* ATile<TKernel>(float* direct, nint lda, float* packedA, int kc, int i)
-        where TKernel : struct, IMicroKernel =>
-        direct != null ? direct + i * lda : packedA + (i / TKernel.Mr) * kc * TKernel.Mr;
-
     /// <summary>One (height, width) tile of C, height ≤ Mr and width ≤ Nr.</summary>
-    private static void Tile<TKernel>(float* cTile, nint ldc, float* aTile, nint rowStride, nint depthStride, float* bPanel,
+    private static void Tile<TKernel>(float* cTile, nint ldc, float* aTile, nint rowStride, nint depthStride, float* bPanel, nint bStride,
                                       int height, int width, int kc, bool loadC, float* tile)
         where TKernel : struct, IMicroKernel
     {
@@ -260,23 +245,23 @@ internal static unsafe class Gemm
         int nr = TKernel.Nr;
         if (height == mr && width == nr)
         {
-            TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, cTile, ldc, loadC);
+            TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, bStride, cTile, ldc, loadC);
         }
         else if (width == nr)
         {
             // A tile of fewer rows computes and writes only those, so a few rows do not pay for a whole tile.
-            TKernel.RunRows(height, kc, aTile, rowStride, depthStride, bPanel, cTile, ldc, loadC);
+            TKernel.RunRows(height, kc, aTile, rowStride, depthStride, bPanel, bStride, cTile, ldc, loadC);
         }
         else
         {
-            // Edge tile of fewer columns: run the same multiply-add chains on a (Mr, Nr) scratch tile, so the
-            // arithmetic is unchanged, and copy only the addressed part of C in and out.
+            // Edge tile of fewer columns (B packed, zero-padded): run the same multiply-add chains on a (Mr, Nr)
+            // scratch tile, so the arithmetic is unchanged, and copy only the addressed part of C in and out.
             if (loadC)
                 CopyTile(tile, nr, cTile, ldc, height, width);
             if (height < mr)
-                TKernel.RunRows(height, kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
+                TKernel.RunRows(height, kc, aTile, rowStride, depthStride, bPanel, bStride, tile, nr, loadC);
             else
-                TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, tile, nr, loadC);
+                TKernel.Run(kc, aTile, rowStride, depthStride, bPanel, bStride, tile, nr, loadC);
             CopyTile(cTile, ldc, tile, nr, height, width);
         }
     }
@@ -285,29 +270,6 @@ internal static unsafe class Gemm
     {
         for (int i = 0; i < rows; i++)
             Unsafe.CopyBlockUnaligned(destination + i * destinationStride, source + i * sourceStride, (uint)(columns * sizeof(float)));
-    }
-
-    /// <summary>
-    /// Packs rows [ic, ic + rows) and depth [pc, pc + kc) of op(A), A stored (k, m), into Mr-row panels, each (kc, Mr),
-    /// zero-padding the last panel's missing rows. Each depth step is a contiguous run of rows.
-    /// </summary>
-    private static void PackTransposedA<TKernel>(float* destination, float* a, nint lda, int ic, int pc, int rows, int kc)
-        where TKernel : struct, IMicroKernel
-    {
-        int mr = TKernel.Mr;
-        for (int i = 0; i < rows; i += mr)
-        {
-            float* panel = destination + (i / mr) * kc * mr; // (kc, Mr)
-            int height = Math.Min(mr, rows - i);
-            float* source = a + pc * lda + ic + i;
-            for (int p = 0; p < kc; p++)
-            {
-                float* row = panel + p * mr;
-                Unsafe.CopyBlockUnaligned(row, source + p * lda, (uint)(height * sizeof(float)));
-                for (int ii = height; ii < mr; ii++)
-                    row[ii] = 0f;
-            }
-        }
     }
 
     /// <summary>
@@ -348,7 +310,6 @@ internal static unsafe class Gemm
     /// <summary>Per-thread packing buffers, allocated once at their largest size.</summary>
     private sealed class PackingBuffers
     {
-        public AlignedBuffer PackedA { get; } = new(McTiles * MaxMr * Kc); // (Mc, Kc) as Mr-row panels
         public AlignedBuffer PackedB { get; } = new(Kc * Nc);             // (Kc, Nc) as Nr-column panels
         public AlignedBuffer Tile { get; } = new(MaxMr * MaxNr);          // (Mr, Nr) edge-tile scratch
 

@@ -19,11 +19,12 @@ internal unsafe interface IMicroKernel
 
     /// <summary>
     /// c (Mr, Nr), row stride <paramref name="ldc"/> ← (<paramref name="loadC"/> ? c : 0) + Σ_p a[:, p] b[p, :].
-    /// Element (i, p) of the (Mr, kc) block of A is at a[i · rowStride + p · depthStride]: a packed (kc, Mr) panel
-    /// (1, Mr) or rows of the caller's matrix (lda, 1). b is a packed (kc, Nr) panel. Every element is one
+    /// Element (i, p) of the (Mr, kc) block of A is at a[i · rowStride + p · depthStride]: rows of the caller's matrix
+    /// (lda, 1), or its columns when it is stored transposed (1, lda). Row p of the (kc, Nr) block of B is at
+    /// b + p · bStride: a packed panel (Nr), or the caller's matrix read in place (its row stride). Every element is one
     /// multiply-add chain in p order, so the result does not depend on where the tile lies in the matrix.
     /// </summary>
-    static abstract void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC);
+    static abstract void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC);
 
     /// <summary>
     /// As <see cref="Run"/> for the first <paramref name="rows"/> (1..Mr − 1) rows only, with the same multiply-add
@@ -31,7 +32,7 @@ internal unsafe interface IMicroKernel
     /// the few sequences still running at a step) is read in place and written straight into C, and costs about its
     /// rows rather than a whole tile.
     /// </summary>
-    static abstract void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC);
+    static abstract void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC);
 
     /// <summary>Column tiles <see cref="RunRowsAcross"/> takes at once for a tile of <paramref name="rows"/> (1..Mr − 1) rows.</summary>
     static abstract int PanelsAcross(int rows);
@@ -42,7 +43,7 @@ internal unsafe interface IMicroKernel
     /// columns apart from <paramref name="c"/>. A few rows have too few independent multiply-add chains per tile to
     /// keep the multiply-add units busy; several tiles together have enough. Same chains, so the same results.
     /// </summary>
-    static abstract void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC);
+    static abstract void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, nint panelStride, float* c, nint ldc, bool loadC);
 }
 
 /// <summary>8 × 32 tile in 16 Vector512 accumulators (AVX-512).</summary>
@@ -52,7 +53,7 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     public static int Nr => 32;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
     {
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (loadC)
@@ -92,7 +93,7 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
             ai = Vector512.Create(a[7 * rowStride]);
             c70 = Vector512.FusedMultiplyAdd(ai, b0, c70); c71 = Vector512.FusedMultiplyAdd(ai, b1, c71);
             a += depthStride;
-            b += 32;
+            b += bStride;
         }
         c00.Store(c); c01.Store(c + 16);
         c10.Store(c + ldc); c11.Store(c + ldc + 16);
@@ -104,23 +105,23 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
         c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
     }
 
-    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
     {
         switch (rows)
         {
-            case 1: RunRows<Rows1>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 2: RunRows<Rows2>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 3: RunRows<Rows3>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 4: RunRows<Rows4>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 5: RunRows<Rows5>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 6: RunRows<Rows6>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            default: RunRows<Rows7>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 1: RunRows<Rows1>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 2: RunRows<Rows2>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 3: RunRows<Rows3>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 4: RunRows<Rows4>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 5: RunRows<Rows5>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 6: RunRows<Rows6>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            default: RunRows<Rows7>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
         }
     }
 
     /// <summary>The first <typeparamref name="TRows"/> rows of <see cref="Run"/>: compiled once per count, the unused rows folded away.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunRows<TRows>(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    private static void RunRows<TRows>(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
         where TRows : struct, IRowCount
     {
         int r = TRows.Value;
@@ -149,7 +150,7 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
             if (r > 5) { ai = Vector512.Create(a[5 * rowStride]); c50 = Vector512.FusedMultiplyAdd(ai, b0, c50); c51 = Vector512.FusedMultiplyAdd(ai, b1, c51); }
             if (r > 6) { ai = Vector512.Create(a[6 * rowStride]); c60 = Vector512.FusedMultiplyAdd(ai, b0, c60); c61 = Vector512.FusedMultiplyAdd(ai, b1, c61); }
             a += depthStride;
-            b += 32;
+            b += bStride;
         }
         c00.Store(c); c01.Store(c + 16);
         if (r > 1) { c10.Store(c + ldc); c11.Store(c + ldc + 16); }
@@ -166,14 +167,14 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     /// </summary>
     public static int PanelsAcross(int rows) => rows == 1 ? 4 : rows <= 3 ? 2 : 1;
 
-    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC)
+    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, nint panelStride, float* c, nint ldc, bool loadC)
     {
         switch (rows)
         {
-            case 1: RunRowsAcross<Rows1, Rows4>(kc, a, rowStride, depthStride, b, panelStride, c, ldc, loadC); break;
-            case 2: RunRowsAcross<Rows2, Rows2>(kc, a, rowStride, depthStride, b, panelStride, c, ldc, loadC); break;
-            case 3: RunRowsAcross<Rows3, Rows2>(kc, a, rowStride, depthStride, b, panelStride, c, ldc, loadC); break;
-            default: RunRows(rows, kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 1: RunRowsAcross<Rows1, Rows4>(kc, a, rowStride, depthStride, b, bStride, panelStride, c, ldc, loadC); break;
+            case 2: RunRowsAcross<Rows2, Rows2>(kc, a, rowStride, depthStride, b, bStride, panelStride, c, ldc, loadC); break;
+            case 3: RunRowsAcross<Rows3, Rows2>(kc, a, rowStride, depthStride, b, bStride, panelStride, c, ldc, loadC); break;
+            default: RunRows(rows, kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
         }
     }
 
@@ -182,7 +183,7 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     /// <see cref="Run"/>: compiled once per pair, the unused accumulators folded away.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunRowsAcross<TRows, TPanels>(int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC)
+    private static void RunRowsAcross<TRows, TPanels>(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, nint panelStride, float* c, nint ldc, bool loadC)
         where TRows : struct, IRowCount
         where TPanels : struct, IRowCount
     {
@@ -238,7 +239,7 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
                 if (r > 2) { c230 = Vector512.FusedMultiplyAdd(a2, x0, c230); c231 = Vector512.FusedMultiplyAdd(a2, x1, c231); }
             }
             a += depthStride;
-            b += 32; b1 += 32; b2 += 32; b3 += 32;
+            b += bStride; b1 += bStride; b2 += bStride; b3 += bStride;
         }
         c000.Store(c); c001.Store(c + 16);
         if (q > 1) { c010.Store(c + 32); c011.Store(c + 48); }
@@ -266,7 +267,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
         Fma.IsSupported ? Vector256.FusedMultiplyAdd(x, y, acc) : x * y + acc;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
     {
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (loadC)
@@ -300,7 +301,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
             ai = Vector256.Create(a[5 * rowStride]);
             c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51);
             a += depthStride;
-            b += 16;
+            b += bStride;
         }
         c00.Store(c); c01.Store(c + 8);
         c10.Store(c + ldc); c11.Store(c + ldc + 8);
@@ -313,24 +314,24 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     /// <summary>This tier takes one column tile at a time.</summary>
     public static int PanelsAcross(int rows) => 1;
 
-    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC) =>
-        RunRows(rows, kc, a, rowStride, depthStride, b, c, ldc, loadC);
+    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, nint panelStride, float* c, nint ldc, bool loadC) =>
+        RunRows(rows, kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC);
 
-    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
     {
         switch (rows)
         {
-            case 1: RunRows<Rows1>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 2: RunRows<Rows2>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 3: RunRows<Rows3>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 4: RunRows<Rows4>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            default: RunRows<Rows5>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 1: RunRows<Rows1>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 2: RunRows<Rows2>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 3: RunRows<Rows3>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 4: RunRows<Rows4>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            default: RunRows<Rows5>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
         }
     }
 
     /// <summary>The first <typeparamref name="TRows"/> rows of <see cref="Run"/>: compiled once per count, the unused rows folded away.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunRows<TRows>(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    private static void RunRows<TRows>(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
         where TRows : struct, IRowCount
     {
         int r = TRows.Value;
@@ -355,7 +356,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
             if (r > 3) { ai = Vector256.Create(a[3 * rowStride]); c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31); }
             if (r > 4) { ai = Vector256.Create(a[4 * rowStride]); c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41); }
             a += depthStride;
-            b += 16;
+            b += bStride;
         }
         c00.Store(c); c01.Store(c + 8);
         if (r > 1) { c10.Store(c + ldc); c11.Store(c + ldc + 8); }
@@ -376,7 +377,7 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
         Fma.IsSupported || AdvSimd.IsSupported ? Vector128.FusedMultiplyAdd(x, y, acc) : x * y + acc;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
     {
         Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (loadC)
@@ -410,7 +411,7 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
             ai = Vector128.Create(a[5 * rowStride]);
             c50 = MulAdd(ai, b0, c50); c51 = MulAdd(ai, b1, c51);
             a += depthStride;
-            b += 8;
+            b += bStride;
         }
         c00.Store(c); c01.Store(c + 4);
         c10.Store(c + ldc); c11.Store(c + ldc + 4);
@@ -423,24 +424,24 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
     /// <summary>This tier takes one column tile at a time.</summary>
     public static int PanelsAcross(int rows) => 1;
 
-    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC) =>
-        RunRows(rows, kc, a, rowStride, depthStride, b, c, ldc, loadC);
+    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, nint panelStride, float* c, nint ldc, bool loadC) =>
+        RunRows(rows, kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC);
 
-    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
     {
         switch (rows)
         {
-            case 1: RunRows<Rows1>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 2: RunRows<Rows2>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 3: RunRows<Rows3>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            case 4: RunRows<Rows4>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
-            default: RunRows<Rows5>(kc, a, rowStride, depthStride, b, c, ldc, loadC); break;
+            case 1: RunRows<Rows1>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 2: RunRows<Rows2>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 3: RunRows<Rows3>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            case 4: RunRows<Rows4>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
+            default: RunRows<Rows5>(kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC); break;
         }
     }
 
     /// <summary>The first <typeparamref name="TRows"/> rows of <see cref="Run"/>: compiled once per count, the unused rows folded away.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunRows<TRows>(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    private static void RunRows<TRows>(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
         where TRows : struct, IRowCount
     {
         int r = TRows.Value;
@@ -465,7 +466,7 @@ internal readonly unsafe struct MicroKernel128 : IMicroKernel
             if (r > 3) { ai = Vector128.Create(a[3 * rowStride]); c30 = MulAdd(ai, b0, c30); c31 = MulAdd(ai, b1, c31); }
             if (r > 4) { ai = Vector128.Create(a[4 * rowStride]); c40 = MulAdd(ai, b0, c40); c41 = MulAdd(ai, b1, c41); }
             a += depthStride;
-            b += 8;
+            b += bStride;
         }
         c00.Store(c); c01.Store(c + 4);
         if (r > 1) { c10.Store(c + ldc); c11.Store(c + ldc + 4); }
@@ -481,16 +482,16 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
     public static int Mr => 4;
     public static int Nr => 4;
 
-    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC) =>
-        RunRows(4, kc, a, rowStride, depthStride, b, c, ldc, loadC);
+    public static void Run(int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC) =>
+        RunRows(4, kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC);
 
     /// <summary>This tier takes one column tile at a time.</summary>
     public static int PanelsAcross(int rows) => 1;
 
-    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint panelStride, float* c, nint ldc, bool loadC) =>
-        RunRows(rows, kc, a, rowStride, depthStride, b, c, ldc, loadC);
+    public static void RunRowsAcross(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, nint panelStride, float* c, nint ldc, bool loadC) =>
+        RunRows(rows, kc, a, rowStride, depthStride, b, bStride, c, ldc, loadC);
 
-    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, float* c, nint ldc, bool loadC)
+    public static void RunRows(int rows, int kc, float* a, nint rowStride, nint depthStride, float* b, nint bStride, float* c, nint ldc, bool loadC)
     {
         float* tile = stackalloc float[16]; // (rows, 4)
         for (int i = 0; i < rows; i++)
@@ -509,7 +510,7 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
                 tile[i * 4 + 3] += ai * b[3];
             }
             a += depthStride;
-            b += 4;
+            b += bStride;
         }
         for (int i = 0; i < rows; i++)
         {
