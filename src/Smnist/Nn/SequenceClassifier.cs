@@ -137,12 +137,12 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         for (int layer = 0; layer < Config.Layers; layer++)
         {
             // (2, n) cells and outputs: c_{t-1}, v_{t-1} in row 0, the step writes c_t, v_t into row 1.
-            foreach (T[] state in (ReadOnlySpan<T[]>)[workspace.Cells[layer], workspace.Outputs[layer]])
+            foreach (ArraySegment<T> state in (ReadOnlySpan<ArraySegment<T>>)[workspace.Cells[layer], workspace.Outputs[layer]])
             {
                 if (first)
                     state.AsSpan(0, n).Clear();
                 else
-                    state.AsSpan(n, n).CopyTo(state);
+                    state.AsSpan(n, n).CopyTo(state.AsSpan());
             }
         }
         RunLayers(workspace, ReadoutAt.LastStep, packed);

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Smnist.Nn;
 
@@ -33,10 +35,10 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
         Steps = allocate ? new PackedSteps(steps, maxBatch) : null!;
         _values += PackedSteps.Values(steps, maxBatch);
         Inputs = Allocate(rows * config.InputSize);
-        Gates = new T[config.Layers][];
-        Cells = new T[config.Layers][];
-        TanhCells = new T[config.Layers][];
-        Outputs = new T[config.Layers][];
+        Gates = new ArraySegment<T>[config.Layers];
+        Cells = new ArraySegment<T>[config.Layers];
+        TanhCells = new ArraySegment<T>[config.Layers];
+        Outputs = new ArraySegment<T>[config.Layers];
         for (int layer = 0; layer < config.Layers; layer++)
         {
             Gates[layer] = Allocate(rows * n * 4);
@@ -51,7 +53,7 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
         WeightGradTransposed = Allocate((long)widestInput * n * 4);
         StateGrad = Allocate(2L * maxBatch * n);
         OutputGrad = Allocate(rows * n);
-        LowerOutputGrad = config.Layers > 1 ? Allocate(rows * n) : [];
+        LowerOutputGrad = config.Layers > 1 ? Allocate(rows * n) : ArraySegment<T>.Empty;
         FinalOutputs = Allocate((long)maxBatch * n);
         FinalOutputGrad = Allocate((long)maxBatch * n);
         Logits = Allocate(rows * config.Classes);
@@ -80,48 +82,48 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// (rows, d) the batch's input steps, packed as <see cref="Steps"/> lays them out; for a batch of equal lengths,
     /// (T, B, d). The caller fills it before <see cref="SequenceClassifier{T}.Forward(Workspace{T}, int, PackedGateWeights?)"/>.
     /// </summary>
-    public T[] Inputs { get; }
+    public ArraySegment<T> Inputs { get; }
 
     /// <summary>Per layer (rows, 4n) activated gates.</summary>
-    internal T[][] Gates { get; }
+    internal ArraySegment<T>[] Gates { get; }
 
     /// <summary>Per layer (B + rows, n) cell states: c_0 of every example, then c_t of every real step.</summary>
-    internal T[][] Cells { get; }
+    internal ArraySegment<T>[] Cells { get; }
 
     /// <summary>Per layer (rows, n) tanh(c_t).</summary>
-    internal T[][] TanhCells { get; }
+    internal ArraySegment<T>[] TanhCells { get; }
 
     /// <summary>Per layer (B + rows, n) outputs: v_0 of every example, then v_t of every real step.</summary>
-    internal T[][] Outputs { get; }
+    internal ArraySegment<T>[] Outputs { get; }
 
     /// <summary>(chunk, 4n) gradient of the gate pre-activations of one chunk of timesteps of the layer being swept back.</summary>
-    internal T[] PreActivationGrad { get; }
+    internal ArraySegment<T> PreActivationGrad { get; }
 
     /// <summary>(chunk, n+d) the inputs z_t = [v_{t-1}; x_t] of one step (forward) or one chunk of timesteps (for its weight gradient).</summary>
-    internal T[] ChunkInputs { get; }
+    internal ArraySegment<T> ChunkInputs { get; }
 
     /// <summary>(n+d, 4n) a layer's weight gradient as the products accumulate it, before it is transposed into place.</summary>
-    internal T[] WeightGradTransposed { get; }
+    internal ArraySegment<T> WeightGradTransposed { get; }
 
     /// <summary>(2, B, n) gradients carried back through time.</summary>
-    internal T[] StateGrad { get; }
+    internal ArraySegment<T> StateGrad { get; }
 
     /// <summary>(rows, n) gradient arriving at a layer's outputs, and the one it passes to the layer below.</summary>
-    internal T[] OutputGrad { get; }
+    internal ArraySegment<T> OutputGrad { get; }
 
-    internal T[] LowerOutputGrad { get; }
+    internal ArraySegment<T> LowerOutputGrad { get; }
 
     /// <summary>(B, n) each example's last-layer output at its own last step: what the readout reads.</summary>
-    internal T[] FinalOutputs { get; }
+    internal ArraySegment<T> FinalOutputs { get; }
 
     /// <summary>(B, n) the gradient of the loss with respect to <see cref="FinalOutputs"/>.</summary>
-    internal T[] FinalOutputGrad { get; }
+    internal ArraySegment<T> FinalOutputGrad { get; }
 
     /// <summary>(B, K) logits of the last forward pass, or (rows, K) when it read out every step.</summary>
-    public T[] Logits { get; }
+    public ArraySegment<T> Logits { get; }
 
     /// <summary>Gradient of the loss with respect to <see cref="Logits"/>, in the same layout.</summary>
-    internal T[] LogitsGrad { get; }
+    internal ArraySegment<T> LogitsGrad { get; }
 
     /// <summary>(rows) per-step labels packed as the steps are, for a caller that gathers them here.</summary>
     internal int[] StepLabels { get; }
@@ -169,11 +171,23 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
         return Steps.Offset(t) + example;
     }
 
-    private T[] Allocate(long length)
+    /// <summary>
+    /// A buffer of <paramref name="length"/> values that starts on a cache line: the products and element-wise passes
+    /// move whole 64-byte vectors, and one that straddles two lines costs two. Pinned, so that it stays aligned.
+    /// </summary>
+    private unsafe ArraySegment<T> Allocate(long length)
     {
-        if (length > Array.MaxLength)
+        int pad = CacheLineBytes / sizeof(T);
+        if (length > Array.MaxLength - pad)
             throw new SmnistException($"a workspace buffer of {length} values is too large; use a smaller batch or hidden size");
-        _values += length;
-        return _allocate ? new T[length] : [];
+        _values += length + pad;
+        if (!_allocate)
+            return [];
+        T[] array = GC.AllocateArray<T>((int)length + pad, pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        int offset = (int)(-address & (CacheLineBytes - 1)) / sizeof(T);
+        return new ArraySegment<T>(array, offset, (int)length);
     }
+
+    private const int CacheLineBytes = 64;
 }

@@ -306,7 +306,7 @@ public sealed class OnnxExportTests
     private static Alone RunAlone(SequenceClassifier<float> model, float[] example, int steps)
     {
         var workspace = new Workspace<float>(model.Config, steps, maxBatch: 1);
-        example.CopyTo(workspace.Inputs, 0); // (T, 1, d)
+        example.CopyTo(workspace.Inputs.AsSpan()); // (T, 1, d)
         model.Forward(workspace, batch: 1);
         int n = model.Config.HiddenSize, layers = model.Config.Layers;
         return new Alone(workspace.Logits.AsSpan(0, model.Config.Classes).ToArray(),
@@ -361,7 +361,7 @@ public sealed class OnnxExportTests
             for (int b = 0; b < batch; b++)
             {
                 for (int f = 0; f < d; f++)
-                    workspace.Inputs[(t * batch + b) * d + f] = images[b * ImageSet.Pixels + sequence.PixelAt(t * d + f)] / 255f;
+                    workspace.Inputs.AsSpan()[(t * batch + b) * d + f] = images[b * ImageSet.Pixels + sequence.PixelAt(t * d + f)] / 255f;
             }
         }
         model.Forward(workspace, batch);

@@ -42,7 +42,7 @@ public class GradientCheckTests(ITestOutputHelper output)
             model.Parameters[k] = random.NextDouble() * 3 - 1.5;
         var workspace = new Workspace<double>(config, steps, batch);
         for (int k = 0; k < steps * batch * inputSize; k++)
-            workspace.Inputs[k] = random.NextDouble() * 2 - 1;
+            workspace.Inputs.AsSpan()[k] = random.NextDouble() * 2 - 1;
         int[] labels = Enumerable.Range(0, batch).Select(b => (b * 7 + 1) % config.Classes).ToArray();
 
         double MeanLoss()
@@ -133,7 +133,7 @@ public class GradientCheckTests(ITestOutputHelper output)
         int batch = lengths.Length, rows = lengths.Sum();
         var workspace = new Workspace<double>(config, lengths[0], batch);
         for (int k = 0; k < rows * config.InputSize; k++)
-            workspace.Inputs[k] = random.NextDouble() * 2 - 1;
+            workspace.Inputs.AsSpan()[k] = random.NextDouble() * 2 - 1;
         // Per step: every third step unlabelled; per sequence: one class each.
         int[] labels = labelsPerStep
             ? Enumerable.Range(0, rows).Select(r => r % 3 == 1 ? SequenceLabels.None : (r * 5 + 2) % config.Classes).ToArray()

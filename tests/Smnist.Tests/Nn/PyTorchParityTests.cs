@@ -61,7 +61,7 @@ public class PyTorchParityTests(ITestOutputHelper output)
         PackedGateWeights? packed = packRecurrentWeights ? new PackedGateWeights(config) : null;
         packed?.Pack(model);
         var workspace = new Workspace<float>(config, steps, batch);
-        Floats(root.GetProperty("inputs")).CopyTo(workspace.Inputs, 0);
+        Floats(root.GetProperty("inputs")).CopyTo(workspace.Inputs.AsSpan());
         int[] labels = root.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
         model.Forward(workspace, batch, packed);
@@ -179,7 +179,7 @@ public class PyTorchParityTests(ITestOutputHelper output)
         JsonElement root = document.RootElement;
         int batch = root.GetProperty("config").GetProperty("batch").GetInt32();
         var workspace = new Workspace<float>(loaded.Model.Config, loaded.Sequence.Steps, batch);
-        Floats(root.GetProperty("inputs")).CopyTo(workspace.Inputs, 0);
+        Floats(root.GetProperty("inputs")).CopyTo(workspace.Inputs.AsSpan());
         loaded.Model.Forward(workspace, batch);
         AssertClose(Floats(root.GetProperty("logits")), workspace.Logits.AsSpan(0, batch * 10), 2e-5f, "logits");
     }

@@ -20,8 +20,8 @@ public class WorkspaceTests
         {
             allocated += value switch
             {
-                float[] floats => floats.Length,
-                float[][] perLayer => perLayer.Sum(buffer => (long)buffer.Length),
+                ArraySegment<float> buffer => buffer.Array?.Length ?? 0,
+                ArraySegment<float>[] perLayer => perLayer.Sum(buffer => (long)(buffer.Array?.Length ?? 0)),
                 int[] integers => integers.Length,
                 _ => 0,
             };

@@ -25,7 +25,7 @@ public class PredictorTests
         {
             ReadOnlySpan<byte> image = Images.Image(index);
             for (int element = 0; element < ImageSet.Pixels; element++)
-                workspace.Inputs[element] = image[sequence.PixelAt(element)] / 255.0;
+                workspace.Inputs.AsSpan()[element] = image[sequence.PixelAt(element)] / 255.0;
             reference.Forward(workspace, batch: 1);
             double[] expected = Softmax(workspace.Logits.AsSpan(0, config.Classes));
 

@@ -58,7 +58,7 @@ public class RaggedSequenceTests
         {
             float[] sequence = source.Sequence(example);
             var alone = new Workspace<float>(model.Config, sequence.Length / 3, maxBatch: 1);
-            sequence.CopyTo(alone.Inputs, 0);
+            sequence.CopyTo(alone.Inputs.AsSpan());
             model.Forward(alone, batch: 1);
             int[] label = [source.Label(example)];
             expectedLoss += model.Loss(alone, label) / batchSize;
