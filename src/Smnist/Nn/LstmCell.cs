@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Smnist.Kernels;
 
 namespace Smnist.Nn;
@@ -247,9 +248,14 @@ internal static class LstmCell
     private static Vector<T> EffectiveGate<T>(Vector<T> f, Vector<T> r) where T : unmanaged, IFloatingPointIeee754<T> =>
         f * (f + (r + r) * (Vector<T>.One - f));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> EffectiveGate<T>(Vector512<T> f, Vector512<T> r) where T : unmanaged, IFloatingPointIeee754<T> =>
+        f * (f + (r + r) * (Vector512<T>.One - f));
+
     /// <summary>
     /// One batch row of one timestep backwards: from dL/dv_t (from above plus through time) and dL/dc_t through
-    /// time, the gradients of the four pre-activations; cellGrad becomes dL/dc_{t-1} through time.
+    /// time, the gradients of the four pre-activations; cellGrad becomes dL/dc_{t-1} through time. On Vector512 where it
+    /// is accelerated, since <see cref="Vector{T}"/> stays 256 bits wide there; each lane's arithmetic is the same.
     /// </summary>
     private static void BackwardState<T>(
         Span<T> preActivationGrad, Span<T> cellGrad,
@@ -260,7 +266,24 @@ internal static class LstmCell
         ReadOnlySpan<T> f = gates[..n], i = gates.Slice(n, n), o = gates.Slice(2 * n, n), c = gates.Slice(3 * n, n);
         Span<T> df = preActivationGrad[..n], di = preActivationGrad.Slice(n, n), dO = preActivationGrad.Slice(2 * n, n), dc = preActivationGrad.Slice(3 * n, n);
         int k = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            var one = Vector512<T>.One;
+            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
+            {
+                var dv = Vector512.Create<T>(outputGrad[k..]) + Vector512.Create<T>(recurrentGrad[k..]);
+                var vf = Vector512.Create<T>(f[k..]); var vi = Vector512.Create<T>(i[k..]);
+                var vo = Vector512.Create<T>(o[k..]); var vc = Vector512.Create<T>(c[k..]);
+                var th = Vector512.Create<T>(tanhCell[k..]);
+                var dCell = Vector512.Create<T>(cellGrad[k..]) + dv * vo * (one - th * th);
+                (dCell * Vector512.Create<T>(previousCell[k..]) * vf * (one - vf)).CopyTo(df[k..]);
+                (dCell * vc * vi * (one - vi)).CopyTo(di[k..]);
+                (dv * th * vo * (one - vo)).CopyTo(dO[k..]);
+                (dCell * vi * (one - vc * vc)).CopyTo(dc[k..]);
+                (dCell * vf).CopyTo(cellGrad[k..]);
+            }
+        }
+        else if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
             var one = Vector<T>.One;
             for (; k <= n - Vector<T>.Count; k += Vector<T>.Count)
@@ -304,7 +327,27 @@ internal static class LstmCell
         ReadOnlySpan<T> f = gates[..n], r = gates.Slice(n, n), o = gates.Slice(2 * n, n), c = gates.Slice(3 * n, n);
         Span<T> df = preActivationGrad[..n], dr = preActivationGrad.Slice(n, n), dO = preActivationGrad.Slice(2 * n, n), dc = preActivationGrad.Slice(3 * n, n);
         int k = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            var one = Vector512<T>.One;
+            for (; k <= n - Vector512<T>.Count; k += Vector512<T>.Count)
+            {
+                var dv = Vector512.Create<T>(outputGrad[k..]) + Vector512.Create<T>(recurrentGrad[k..]);
+                var vf = Vector512.Create<T>(f[k..]); var vr = Vector512.Create<T>(r[k..]);
+                var vo = Vector512.Create<T>(o[k..]); var vc = Vector512.Create<T>(c[k..]);
+                var th = Vector512.Create<T>(tanhCell[k..]);
+                var dCell = Vector512.Create<T>(cellGrad[k..]) + dv * vo * (one - th * th);
+                var gate = EffectiveGate(vf, vr);
+                var dGate = dCell * (Vector512.Create<T>(previousCell[k..]) - vc);
+                var forgetSlope = vf * (one - vf);
+                (dGate * (vr + vf - (vr + vr) * vf) * (forgetSlope + forgetSlope)).CopyTo(df[k..]);
+                (dGate * (forgetSlope + forgetSlope) * vr * (one - vr)).CopyTo(dr[k..]);
+                (dv * th * vo * (one - vo)).CopyTo(dO[k..]);
+                (dCell * (one - gate) * (one - vc * vc)).CopyTo(dc[k..]);
+                (dCell * gate).CopyTo(cellGrad[k..]);
+            }
+        }
+        else if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
             var one = Vector<T>.One;
             for (; k <= n - Vector<T>.Count; k += Vector<T>.Count)
