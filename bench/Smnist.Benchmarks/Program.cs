@@ -1,3 +1,7 @@
 using BenchmarkDotNet.Running;
+using Smnist.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Smnist.Benchmarks.DataBenchmarks).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "steps")
+    StepTimes.Run(args[1..]);
+else
+    BenchmarkSwitcher.FromAssembly(typeof(DataBenchmarks).Assembly).Run(args);

@@ -6,9 +6,9 @@ namespace Smnist.Kernels;
 /// <summary>
 /// Fast single-threaded matrix product: a register-blocked micro-kernel (Vector512, Vector256, Vector128 or scalar,
 /// whichever the machine accelerates) over A read in place and B in packed panels, or in place when it is stored in
-/// whole panels. Row-major; arguments in llm.c order (outputs, inputs,
-/// dimensions). Allocation-free after the first call on a thread. Each element of C is one multiply-add chain over
-/// k in order, so results are bit-identical for identical inputs whatever the shape, alignment or blocking.
+/// whole panels. Row-major; arguments in llm.c order (outputs, inputs, dimensions). Allocation-free after the first
+/// call on a thread. Each element of C is one multiply-add chain over k in order, so results are bit-identical for
+/// identical inputs whatever the shape, alignment or blocking.
 /// C must not overlap A or B.
 /// </summary>
 internal static unsafe class Gemm
