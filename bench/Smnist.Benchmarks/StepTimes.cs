@@ -21,23 +21,8 @@ internal static class StepTimes
         var view = Enum.Parse<SequenceView>(args[0], ignoreCase: true);
         int threads = int.Parse(args[1], CultureInfo.InvariantCulture), batchSize = int.Parse(args[2], CultureInfo.InvariantCulture);
         double seconds = double.Parse(args[3], CultureInfo.InvariantCulture);
-        SequenceLayout sequence = SequenceLayout.Create(view);
-        var images = new byte[batchSize * 4 * ImageSet.Pixels];
-        var labels = new byte[batchSize * 4];
-        var random = new Random(7);
-        random.NextBytes(images);
-        for (int k = 0; k < labels.Length; k++)
-            labels[k] = (byte)random.Next(ImageSet.Classes);
-        using var loader = new BatchLoader(new MnistSource(new ImageSet(images, labels), sequence), batchSize, shuffle: false, seed: 1);
-        var batches = new List<Batch>();
-        foreach (Batch batch in loader.Epoch(0))
-        {
-            var copy = new Batch(sequence.Steps, sequence.Features, batch.Capacity) { Size = batch.Size };
-            batch.Inputs.CopyTo(copy.Inputs, 0);
-            batch.Labels.CopyTo(copy.Labels, 0);
-            batch.Lengths.CopyTo(copy.Lengths, 0);
-            batches.Add(copy);
-        }
+        SequenceLayout sequence = SequenceLayout.Create(view, permutationSeed: 1);
+        List<Batch> batches = TrainingBenchmark.ImageBatches(sequence, batchSize);
         var config = new ModelConfig(sequence.Features, 128);
         var model = SequenceClassifier<float>.Initialize(config, seed: 1);
         using var runner = new BatchRunner(model, sequence.Steps, batchSize, threads);
@@ -45,24 +30,18 @@ internal static class StepTimes
         int step = 0;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed.TotalSeconds < 1.5)
-            Step(runner, adam, batches[step++ % batches.Count]);
+            TrainingBenchmark.Step(runner, adam, batches[step++ % batches.Count]);
         var times = new List<double>();
         clock.Restart();
         while (clock.Elapsed.TotalSeconds < seconds)
         {
             long start = Stopwatch.GetTimestamp();
-            Step(runner, adam, batches[step++ % batches.Count]);
+            TrainingBenchmark.Step(runner, adam, batches[step++ % batches.Count]);
             times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         times.Sort();
         double fast = times[times.Count / 5], median = times[times.Count / 2];
         double gflops = TrainingFlops.PerSample(config, sequence.Steps) * batchSize / (fast / 1000) / 1e9;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{median:F4} {fast:F4} {gflops:F1} {times.Count}"));
-    }
-
-    private static void Step(BatchRunner runner, Adam adam, Batch batch)
-    {
-        runner.TrainStep(batch);
-        runner.Update(adam, 1e-3f, clipNorm: null);
     }
 }

@@ -160,13 +160,20 @@ internal static unsafe class Gemm
             for (int pc = 0; pc < k; pc += Kc)
             {
                 int kc = Math.Min(Kc, k - pc);
+                float* panels;
+                nint panelStride, bStride;
                 if (inPlace)
                 {
-                    Tiles<TKernel>(c + jc, ldc, a, lda, transposeA, pc, b + pc * ldb + jc, TKernel.Nr, ldb, m, nc, kc, accumulate || pc > 0, buffers.Tile.Pointer);
-                    continue;
+                    panels = b + pc * ldb + jc; // panel j Nr columns on, its depth rows ldb apart
+                    (panelStride, bStride) = (TKernel.Nr, ldb);
                 }
-                PackB(buffers.PackedB.Pointer, kc * TKernel.Nr, TKernel.Nr, b, ldb, transposeB, pc, jc, kc, nc);
-                Tiles<TKernel>(c + jc, ldc, a, lda, transposeA, pc, buffers.PackedB.Pointer, kc * TKernel.Nr, TKernel.Nr, m, nc, kc, accumulate || pc > 0, buffers.Tile.Pointer);
+                else
+                {
+                    panels = buffers.PackedB.Pointer;
+                    PackB(panels, kc * TKernel.Nr, TKernel.Nr, b, ldb, transposeB, pc, jc, kc, nc);
+                    (panelStride, bStride) = (kc * TKernel.Nr, TKernel.Nr);
+                }
+                Tiles<TKernel>(c + jc, ldc, a, lda, transposeA, pc, panels, panelStride, bStride, m, nc, kc, accumulate || pc > 0, buffers.Tile.Pointer);
             }
         }
     }

@@ -55,19 +55,7 @@ public static class TrainingBenchmark
         if (batchSize < 1 || hidden < 1 || steps < 1 || threads < 0 || warmupSteps < 0 || warmupSeconds < 0 || layers < 1)
             throw new SmnistException("bench needs a positive batch size, hidden size, layer count and step count, and threads ≥ 0");
         SequenceLayout sequence = SequenceLayout.Create(view, permutationSeed: 1);
-        var images = new byte[batchSize * 4 * ImageSet.Pixels];
-        var labels = new byte[batchSize * 4];
-        var random = DeterministicRandom.For(7, RandomStreams.Synthetic, 0);
-        for (int k = 0; k < images.Length; k++)
-            images[k] = (byte)random.NextUInt64();
-        for (int k = 0; k < labels.Length; k++)
-            labels[k] = (byte)(random.NextUInt64() % ImageSet.Classes);
-        // Four batches prepared up front and cycled, so the timing is the training step alone.
-        using var loader = new BatchLoader(new MnistSource(new ImageSet(images, labels), sequence), batchSize, shuffle: false, seed: 1);
-        var batches = new List<Batch>();
-        foreach (Batch batch in loader.Epoch(0))
-            batches.Add(Copy(batch, sequence));
-
+        List<Batch> batches = ImageBatches(sequence, batchSize);
         var config = new ModelConfig(sequence.Features, hidden, layers) { RefineGate = refineGate };
         var model = SequenceClassifier<float>.Initialize(config, seed: 1);
         int workers = threads > 0 ? threads : Environment.ProcessorCount;
@@ -91,6 +79,26 @@ public static class TrainingBenchmark
         double peakGflopsPerCore = (peakBefore + FmaPeak.MeasureGflopsPerCore(runner.Workers)) / 2;
         return new BenchmarkResult(view, layers, batchSize, hidden, steps, runner.Workers, steps * batchSize / seconds, seconds * 1000 / steps,
             TrainingFlops.PerSample(config, sequence.Steps), peakGflopsPerCore);
+    }
+
+    /// <summary>
+    /// Four batches of random MNIST-shaped images in the <paramref name="sequence"/> view, prepared up front to be cycled,
+    /// so that a timing is the training step alone.
+    /// </summary>
+    internal static List<Batch> ImageBatches(SequenceLayout sequence, int batchSize)
+    {
+        var images = new byte[batchSize * 4 * ImageSet.Pixels];
+        var labels = new byte[batchSize * 4];
+        var random = DeterministicRandom.For(7, RandomStreams.Synthetic, 0);
+        for (int k = 0; k < images.Length; k++)
+            images[k] = (byte)random.NextUInt64();
+        for (int k = 0; k < labels.Length; k++)
+            labels[k] = (byte)(random.NextUInt64() % ImageSet.Classes);
+        using var loader = new BatchLoader(new MnistSource(new ImageSet(images, labels), sequence), batchSize, shuffle: false, seed: 1);
+        var batches = new List<Batch>();
+        foreach (Batch batch in loader.Epoch(0))
+            batches.Add(Copy(batch, sequence));
+        return batches;
     }
 
     /// <summary>Batches the ragged comparison trains on, in turn.</summary>
@@ -219,7 +227,8 @@ public static class TrainingBenchmark
         return copy;
     }
 
-    private static void Step(BatchRunner runner, Adam adam, Batch batch)
+    /// <summary>One training step as training takes it: forward and backward over <paramref name="batch"/>, then Adam.</summary>
+    internal static void Step(BatchRunner runner, Adam adam, Batch batch)
     {
         runner.TrainStep(batch);
         runner.Update(adam, 1e-3f, clipNorm: null);
