@@ -1,5 +1,7 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Smnist.Data;
+using Smnist.Kernels;
 
 namespace Smnist.Nn;
 
@@ -169,6 +171,8 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     internal void Backward(Workspace<T> workspace, ReadOnlySpan<int> labels, T lossScale, Span<T> gradient, PackedGateWeights? packed = null)
     {
         CheckWorkspace(workspace);
+        if (!workspace.HasGradients)
+            throw new ArgumentException("the workspace was made for forward passes alone", nameof(workspace));
         if (gradient.Length != Layout.Count)
             throw new ArgumentException($"the gradient needs {Layout.Count} entries, not {gradient.Length}", nameof(gradient));
         ModelConfig config = Config;
@@ -228,7 +232,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         for (int layer = 0; layer < config.Layers; layer++)
         {
             LstmCell.Forward<T>(Kernels, workspace.Activations(layer), workspace.ChunkInputs, LayerInputs(workspace, layer),
-                GateWeight(layer), GateBias(layer), steps, config.LayerInputSize(layer), n, config.RefineGate, packed?.Forward(layer));
+                GateWeight(layer), GateBias(layer), steps, config.LayerInputSize(layer), n, config.RefineGate, packed?.Forward(layer) ?? PackForward(workspace, layer));
         }
         workspace.Readout = readout;
         if (readout == ReadoutAt.EveryStep)
@@ -264,6 +268,19 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     /// <summary>The rows the last pass read out: B, or every real step's.</summary>
     private static (int Rows, bool EveryStep) ReadoutRows(Workspace<T> workspace) =>
         workspace.Readout == ReadoutAt.EveryStep ? (workspace.Steps.TotalRows, true) : (workspace.Steps.Batch, false);
+
+    /// <summary>
+    /// Without packed weights from the caller, a pass of several steps packs <paramref name="layer"/>'s gate weight
+    /// once into the workspace, where each step's product would pack it again (float only; null otherwise).
+    /// </summary>
+    private PackedMatrix? PackForward(Workspace<T> workspace, int layer)
+    {
+        if (typeof(T) != typeof(float) || workspace.Steps.Steps < 2)
+            return null;
+        PackedMatrix forward = workspace.ForwardWeight(layer);
+        Gemm.Pack(forward, MemoryMarshal.Cast<T, float>(GateWeight(layer)), Config.HiddenSize + Config.LayerInputSize(layer), transposeB: true);
+        return forward;
+    }
 
     private void CheckWorkspace(Workspace<T> workspace)
     {

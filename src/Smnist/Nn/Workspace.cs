@@ -2,31 +2,40 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
+using Smnist.Kernels;
+
 namespace Smnist.Nn;
 
 /// <summary>
 /// Every activation and scratch buffer one forward/backward pass needs, sized once for a longest sequence and a
 /// largest batch so that training allocates nothing per step. Per-step buffers are packed as <see cref="Steps"/>
 /// lays them out (time-major, no padding); a smaller or shorter batch uses a prefix of each. One workspace per
-/// worker thread.
+/// worker thread. A workspace for forward passes alone (<see cref="HasGradients"/> false) leaves out the backward
+/// pass's buffers.
 /// </summary>
 internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly bool _allocate;
+    private readonly PackedMatrix?[] _forwardWeights;
     private long _values;
 
-    public Workspace(ModelConfig config, int steps, int maxBatch)
-        : this(config, steps, maxBatch, allocate: true)
+    /// <param name="config">The model's sizes.</param>
+    /// <param name="steps">The longest sequence.</param>
+    /// <param name="maxBatch">The largest batch.</param>
+    /// <param name="gradients">Whether backward passes run on it too, or only forward ones.</param>
+    public Workspace(ModelConfig config, int steps, int maxBatch, bool gradients = true)
+        : this(config, steps, maxBatch, gradients, allocate: true)
     {
     }
 
     /// <summary>Lays the buffers out; without <paramref name="allocate"/> it only counts them, for <see cref="Values"/>.</summary>
-    private Workspace(ModelConfig config, int steps, int maxBatch, bool allocate)
+    private Workspace(ModelConfig config, int steps, int maxBatch, bool gradients, bool allocate)
     {
         config.Validate();
         if (steps < 1) throw new SmnistException($"a sequence needs at least one step, not {steps}");
         if (maxBatch < 1) throw new SmnistException($"a batch needs at least one example, not {maxBatch}");
         _allocate = allocate;
+        HasGradients = gradients;
         Config = config;
         MaxSteps = steps;
         MaxBatch = maxBatch;
@@ -46,27 +55,32 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
             TanhCells[layer] = Allocate(rows * n);
             Outputs[layer] = Allocate(states * n);
         }
-        int chunkRows = LstmCell.MaxChunkRows(steps, maxBatch);
-        PreActivationGrad = Allocate((long)chunkRows * n * 4);
+        // The forward pass gathers one step's z_t here, the backward pass a chunk's.
+        int chunkRows = gradients ? LstmCell.MaxChunkRows(steps, maxBatch) : maxBatch;
         int widestInput = n + Math.Max(config.InputSize, config.Layers > 1 ? n : 0);
         ChunkInputs = Allocate((long)chunkRows * widestInput);
-        WeightGradTransposed = Allocate((long)widestInput * n * 4);
-        StateGrad = Allocate(2L * maxBatch * n);
-        OutputGrad = Allocate(rows * n);
-        LowerOutputGrad = config.Layers > 1 ? Allocate(rows * n) : ArraySegment<T>.Empty;
         FinalOutputs = Allocate((long)maxBatch * n);
-        FinalOutputGrad = Allocate((long)maxBatch * n);
         Logits = Allocate(rows * config.Classes);
-        LogitsGrad = Allocate(rows * config.Classes);
+        if (gradients)
+        {
+            PreActivationGrad = Allocate((long)chunkRows * n * 4);
+            WeightGradTransposed = Allocate((long)widestInput * n * 4);
+            StateGrad = Allocate(2L * maxBatch * n);
+            OutputGrad = Allocate(rows * n);
+            LowerOutputGrad = config.Layers > 1 ? Allocate(rows * n) : ArraySegment<T>.Empty;
+            FinalOutputGrad = Allocate((long)maxBatch * n);
+            LogitsGrad = Allocate(rows * config.Classes);
+        }
         StepLabels = allocate ? new int[rows] : [];
         _values += rows;
+        _forwardWeights = new PackedMatrix?[config.Layers];
     }
 
     /// <summary>
     /// Values (floats, doubles or label integers) a workspace for <paramref name="steps"/> steps and
     /// <paramref name="maxBatch"/> rows holds: counted by the constructor's own layout, without allocating.
     /// </summary>
-    public static long Values(ModelConfig config, int steps, int maxBatch) => new Workspace<T>(config, steps, maxBatch, allocate: false)._values;
+    public static long Values(ModelConfig config, int steps, int maxBatch) => new Workspace<T>(config, steps, maxBatch, gradients: true, allocate: false)._values;
 
     public ModelConfig Config { get; }
 
@@ -84,6 +98,9 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public ArraySegment<T> Inputs { get; }
 
+    /// <summary>Whether the backward pass's buffers are here; without them only forward passes run.</summary>
+    public bool HasGradients { get; }
+
     /// <summary>Per layer (rows, 4n) activated gates.</summary>
     internal ArraySegment<T>[] Gates { get; }
 
@@ -97,33 +114,33 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal ArraySegment<T>[] Outputs { get; }
 
     /// <summary>(chunk, 4n) gradient of the gate pre-activations of one chunk of timesteps of the layer being swept back.</summary>
-    internal ArraySegment<T> PreActivationGrad { get; }
+    internal ArraySegment<T> PreActivationGrad { get; } = ArraySegment<T>.Empty;
 
     /// <summary>(chunk, n+d) the inputs z_t = [v_{t-1}; x_t] of one step (forward) or one chunk of timesteps (for its weight gradient).</summary>
     internal ArraySegment<T> ChunkInputs { get; }
 
     /// <summary>(n+d, 4n) a layer's weight gradient as the products accumulate it, before it is transposed into place.</summary>
-    internal ArraySegment<T> WeightGradTransposed { get; }
+    internal ArraySegment<T> WeightGradTransposed { get; } = ArraySegment<T>.Empty;
 
     /// <summary>(2, B, n) gradients carried back through time.</summary>
-    internal ArraySegment<T> StateGrad { get; }
+    internal ArraySegment<T> StateGrad { get; } = ArraySegment<T>.Empty;
 
     /// <summary>(rows, n) gradient arriving at a layer's outputs, and the one it passes to the layer below.</summary>
-    internal ArraySegment<T> OutputGrad { get; }
+    internal ArraySegment<T> OutputGrad { get; } = ArraySegment<T>.Empty;
 
-    internal ArraySegment<T> LowerOutputGrad { get; }
+    internal ArraySegment<T> LowerOutputGrad { get; } = ArraySegment<T>.Empty;
 
     /// <summary>(B, n) each example's last-layer output at its own last step: what the readout reads.</summary>
     internal ArraySegment<T> FinalOutputs { get; }
 
     /// <summary>(B, n) the gradient of the loss with respect to <see cref="FinalOutputs"/>.</summary>
-    internal ArraySegment<T> FinalOutputGrad { get; }
+    internal ArraySegment<T> FinalOutputGrad { get; } = ArraySegment<T>.Empty;
 
     /// <summary>(B, K) logits of the last forward pass, or (rows, K) when it read out every step.</summary>
     public ArraySegment<T> Logits { get; }
 
     /// <summary>Gradient of the loss with respect to <see cref="Logits"/>, in the same layout.</summary>
-    internal ArraySegment<T> LogitsGrad { get; }
+    internal ArraySegment<T> LogitsGrad { get; } = ArraySegment<T>.Empty;
 
     /// <summary>(rows) per-step labels packed as the steps are, for a caller that gathers them here.</summary>
     internal int[] StepLabels { get; }
@@ -157,6 +174,13 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new InvalidOperationException("the last pass read out only each sequence's last step");
         return Logits.AsSpan(RowOf(t, example) * Config.Classes, Config.Classes);
     }
+
+    /// <summary>
+    /// (n+d, 4n) <paramref name="layer"/>'s gate weight packed for the forward products, for a pass given no packed
+    /// weights: packed once per pass rather than inside each timestep's product. Allocated at its first use.
+    /// </summary>
+    internal PackedMatrix ForwardWeight(int layer) =>
+        _forwardWeights[layer] ??= new PackedMatrix(Config.HiddenSize + Config.LayerInputSize(layer), 4 * Config.HiddenSize);
 
     /// <summary>Per layer the activations, as one layer's pass reads and writes them.</summary>
     internal LayerActivations<T> Activations(int layer) => new(Gates[layer], Cells[layer], TanhCells[layer], Outputs[layer]);

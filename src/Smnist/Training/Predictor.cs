@@ -5,9 +5,16 @@ using Smnist.Nn;
 
 namespace Smnist.Training;
 
-/// <summary>Class probabilities for single examples; for many at once, <see cref="Evaluator"/> batches and threads.</summary>
+/// <summary>
+/// Class probabilities for single examples; for many at once, <see cref="Evaluator"/> batches and threads. Each calling
+/// thread keeps the buffers of its last call and reuses them for the next that fits, so a thread predicting example
+/// after example allocates once per model and longest sequence.
+/// </summary>
 public static class Predictor
 {
+    [ThreadStatic]
+    private static Workspace<float>? t_workspace;
+
     /// <summary>Class probabilities (softmax of the logits) for one 28×28 image in MNIST's convention (white digit on black).</summary>
     /// <param name="model">A model trained on images.</param>
     /// <param name="sequence">The view it was trained on.</param>
@@ -18,9 +25,9 @@ public static class Predictor
         sequence.RequireImages();
         if (sequence.View == SequenceView.Strokes)
             return Probabilities(model, StrokeEncoding.Encode(StrokeTracer.Trace(image)));
-        var workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1);
+        Workspace<float> workspace = WorkspaceFor(model.Config, sequence.Steps);
         sequence.Pack(image, size: 1, workspace.Inputs); // (T, 1, d)
-        return Run(model, workspace);
+        return Run(model, workspace, sequence.Steps);
     }
 
     /// <summary>Class probabilities (softmax of the logits) for one sequence of any length.</summary>
@@ -28,8 +35,8 @@ public static class Predictor
     /// <param name="sequence">(T, d) values, step after step: T = sequence.Length / d, with d the model's input size.</param>
     public static float[] Probabilities(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
     {
-        Workspace<float> workspace = Load(model, sequence);
-        return Run(model, workspace);
+        (Workspace<float> workspace, int steps) = Load(model, sequence);
+        return Run(model, workspace, steps);
     }
 
     /// <summary>
@@ -42,8 +49,7 @@ public static class Predictor
     /// <returns>T arrays of K probabilities.</returns>
     public static float[][] StepProbabilities(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
     {
-        Workspace<float> workspace = Load(model, sequence);
-        int steps = workspace.MaxSteps;
+        (Workspace<float> workspace, int steps) = Load(model, sequence);
         model.Forward(workspace, [steps], ReadoutAt.EveryStep);
         var probabilities = new float[steps][];
         for (int t = 0; t < steps; t++)
@@ -55,21 +61,30 @@ public static class Predictor
     public static int Predict(SequenceClassifier<float> model, ReadOnlySpan<float> sequence) =>
         TensorPrimitives.IndexOfMax<float>(Probabilities(model, sequence));
 
-    /// <summary>A workspace of one example holding <paramref name="sequence"/>, (T, d).</summary>
-    private static Workspace<float> Load(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
+    /// <summary>A workspace of one example holding <paramref name="sequence"/>, (T, d), and T.</summary>
+    private static (Workspace<float> Workspace, int Steps) Load(SequenceClassifier<float> model, ReadOnlySpan<float> sequence)
     {
         ArgumentNullException.ThrowIfNull(model);
         int features = model.Config.InputSize;
         if (sequence.Length == 0 || sequence.Length % features != 0)
             throw new ArgumentException($"a sequence is whole steps of {features} values, not {sequence.Length} values", nameof(sequence));
-        var workspace = new Workspace<float>(model.Config, sequence.Length / features, maxBatch: 1);
+        Workspace<float> workspace = WorkspaceFor(model.Config, sequence.Length / features);
         sequence.CopyTo(workspace.Inputs); // (T, 1, d)
+        return (workspace, sequence.Length / features);
+    }
+
+    /// <summary>The calling thread's forward-only workspace of one example, when it is for <paramref name="config"/> and holds <paramref name="steps"/> steps; else a new one, kept for the next call.</summary>
+    private static Workspace<float> WorkspaceFor(ModelConfig config, int steps)
+    {
+        Workspace<float>? workspace = t_workspace;
+        if (workspace is null || workspace.Config != config || workspace.MaxSteps < steps)
+            t_workspace = workspace = new Workspace<float>(config, steps, maxBatch: 1, gradients: false);
         return workspace;
     }
 
-    private static float[] Run(SequenceClassifier<float> model, Workspace<float> workspace)
+    private static float[] Run(SequenceClassifier<float> model, Workspace<float> workspace, int steps)
     {
-        model.Forward(workspace, batch: 1);
+        model.Forward(workspace, [steps], ReadoutAt.LastStep);
         return ToProbabilities(workspace.Logits.AsSpan(0, model.Config.Classes));
     }
 

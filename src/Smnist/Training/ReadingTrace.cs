@@ -38,7 +38,7 @@ public sealed class ReadingTrace
         _packed = packed;
         Sequence = sequence;
         Steps = sequence.Steps;
-        _workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1);
+        _workspace = new Workspace<float>(model.Config, sequence.Steps, maxBatch: 1, gradients: false);
         _input = new float[ImageSet.Pixels];
         _stepProbabilities = new float[sequence.Steps * model.Config.Classes];
         _length = [sequence.Steps];

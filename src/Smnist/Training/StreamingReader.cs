@@ -26,7 +26,7 @@ public sealed class StreamingReader
             throw new ArgumentException("the packed weights were sized for another model configuration", nameof(packed));
         _model = model;
         _packed = packed;
-        _workspace = new Workspace<float>(model.Config, steps: 1, maxBatch: 1);
+        _workspace = new Workspace<float>(model.Config, steps: 1, maxBatch: 1, gradients: false);
         _probabilities = new float[model.Config.Classes];
     }
 

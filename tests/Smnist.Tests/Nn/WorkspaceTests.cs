@@ -29,6 +29,29 @@ public class WorkspaceTests
         Assert.Equal(allocated, Workspace<float>.Values(config, steps, batch));
     }
 
+    [Fact]
+    public void AForwardOnlyWorkspaceLeavesOutTheBackwardBuffersAndRefusesABackwardPass()
+    {
+        var config = new ModelConfig(28, 16);
+        var model = SequenceClassifier<float>.Initialize(config, seed: 1);
+        var full = new Workspace<float>(config, 28, 4);
+        var forwardOnly = new Workspace<float>(config, 28, 4, gradients: false);
+        Assert.True(full.HasGradients);
+        Assert.False(forwardOnly.HasGradients);
+        Assert.Equal(0, forwardOnly.WeightGradTransposed.Count + forwardOnly.PreActivationGrad.Count + forwardOnly.OutputGrad.Count + forwardOnly.LogitsGrad.Count);
+        Assert.Equal(4 * (16 + 28), forwardOnly.ChunkInputs.Count); // one step's z_t, not a chunk's
+
+        var random = new Random(3);
+        float[] inputs = Enumerable.Range(0, 28 * 4 * 28).Select(_ => random.NextSingle()).ToArray(); // (T, B, d)
+        foreach (Workspace<float> workspace in new[] { full, forwardOnly })
+        {
+            inputs.CopyTo(workspace.Inputs.AsSpan());
+            model.Forward(workspace, batch: 4);
+        }
+        Assert.Equal(full.Logits.AsSpan(0, 40).ToArray(), forwardOnly.Logits.AsSpan(0, 40).ToArray());
+        Assert.Throws<ArgumentException>(() => model.Backward(forwardOnly, [0, 1, 2, 3], 0.25f, new float[model.Layout.Count]));
+    }
+
     private static IEnumerable<object?> Fields(object owner) =>
         owner.GetType().GetFields(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public).Select(field => field.GetValue(owner));
 }

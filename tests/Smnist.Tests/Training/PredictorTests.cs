@@ -56,6 +56,42 @@ public class PredictorTests
     }
 
     [Fact]
+    public void ReusingTheThreadsBuffersGivesEachCallTheBitsOfAFreshPass()
+    {
+        var config = new ModelConfig(InputSize: 3, HiddenSize: 16);
+        var first = SequenceClassifier<float>.Initialize(config, seed: 1);
+        var second = SequenceClassifier<float>.Initialize(config, seed: 2);
+        var random = new Random(4);
+        foreach ((SequenceClassifier<float> model, int steps) in new[] { (first, 30), (first, 5), (second, 17), (first, 30) })
+        {
+            float[] sequence = Enumerable.Range(0, steps * 3).Select(_ => random.NextSingle()).ToArray();
+            Assert.Equal(FreshPass(model, sequence), Predictor.Probabilities(model, sequence));
+        }
+
+        // The buffers hold no packed copy of the weights from one call to the next: changed weights take effect.
+        float[] last = Enumerable.Range(0, 30 * 3).Select(_ => random.NextSingle()).ToArray();
+        float[] before = Predictor.Probabilities(first, last);
+        first.Parameters.AsSpan(first.Layout.GateWeightOffset(0), 64 * 19).Clear();
+        float[] after = Predictor.Probabilities(first, last);
+        Assert.NotEqual(before, after);
+        Assert.Equal(FreshPass(first, last), after);
+    }
+
+    /// <summary>Softmax of the logits of a forward pass on a workspace of its own, with the weights packed once, as training runs it.</summary>
+    private static float[] FreshPass(SequenceClassifier<float> model, float[] sequence)
+    {
+        int steps = sequence.Length / model.Config.InputSize;
+        var workspace = new Workspace<float>(model.Config, steps, maxBatch: 1);
+        sequence.CopyTo(workspace.Inputs.AsSpan());
+        var packed = new PackedGateWeights(model.Config);
+        packed.Pack(model);
+        model.Forward(workspace, [steps], ReadoutAt.LastStep, packed);
+        var probabilities = new float[model.Config.Classes];
+        Smnist.Nn.Softmax.Apply(workspace.Logits.AsSpan(0, model.Config.Classes), probabilities);
+        return probabilities;
+    }
+
+    [Fact]
     public void RefusesAnImageOfTheWrongSize()
     {
         SequenceLayout sequence = SequenceLayout.Create(SequenceView.Rows);
