@@ -73,7 +73,10 @@ public static class Predictor
         return (workspace, sequence.Length / features);
     }
 
-    /// <summary>The calling thread's forward-only workspace of one example, when it is for <paramref name="config"/> and holds <paramref name="steps"/> steps; else a new one, kept for the next call.</summary>
+    /// <summary>
+    /// The calling thread's forward-only workspace of one example when it is for <paramref name="config"/> and holds at
+    /// least <paramref name="steps"/> steps; else a new one, kept for the next call.
+    /// </summary>
     private static Workspace<float> WorkspaceFor(ModelConfig config, int steps)
     {
         Workspace<float>? workspace = t_workspace;
