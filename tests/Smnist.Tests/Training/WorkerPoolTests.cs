@@ -19,14 +19,17 @@ public class WorkerPoolTests
         Assert.Equal(0, job.Mismatches);
     }
 
-    [Fact]
-    public void AWorkerThatFailsBeforeSynchronizeFailsTheJobWithoutHangingAndThePoolGoesOn()
+    [Theory]
+    [InlineData(3, 1)]
+    [InlineData(2, 0)] // the calling thread
+    [InlineData(1, 0)]
+    public void AWorkerThatFailsBeforeSynchronizeFailsTheJobWithoutHangingAndThePoolGoesOn(int workers, int failingWorker)
     {
-        using var pool = new WorkerPool(3);
-        var failing = new FailingJob(pool, failingWorker: 1);
+        using var pool = new WorkerPool(workers);
+        var failing = new FailingJob(pool, failingWorker);
         var error = Assert.Throws<InvalidOperationException>(() => pool.Run(failing));
-        Assert.Equal("worker 1 failed", error.Message);
-        Assert.Equal(2, failing.PassedBoth); // the other two met at both points without it
+        Assert.Equal($"worker {failingWorker} failed", error.Message);
+        Assert.Equal(workers - 1, failing.PassedBoth); // the others met at both points without it
 
         var job = new RoundsJob(pool, rounds: 100);
         pool.Run(job);
