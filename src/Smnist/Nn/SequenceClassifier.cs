@@ -127,6 +127,8 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     /// <summary>
     /// One step of the single stream a workspace of one step and one example holds: its Inputs hold x_t (d), and the
     /// state is the one the previous step left, or zeros when <paramref name="first"/>. The (K) logits land in Logits.
+    /// Without <paramref name="packed"/> weights, the stream's first step packs them into the workspace and its later
+    /// steps reuse them.
     /// </summary>
     internal void ForwardStreamStep(Workspace<T> workspace, bool first, PackedGateWeights? packed = null)
     {
@@ -147,7 +149,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
                     state.AsSpan(n, n).CopyTo(state.AsSpan());
             }
         }
-        RunLayers(workspace, ReadoutAt.LastStep, packed);
+        RunLayers(workspace, ReadoutAt.LastStep, packed, packWeights: first);
     }
 
     /// <summary>
@@ -218,11 +220,15 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
             workspace.Cells[layer].AsSpan(0, batch * n).Clear();
             workspace.Outputs[layer].AsSpan(0, batch * n).Clear();
         }
-        RunLayers(workspace, readout, packed);
+        RunLayers(workspace, readout, packed, packWeights: true);
     }
 
-    /// <summary>Every layer from the initial states in the workspace, then the readout.</summary>
-    private void RunLayers(Workspace<T> workspace, ReadoutAt readout, PackedGateWeights? packed)
+    /// <summary>
+    /// Every layer from the initial states in the workspace, then the readout. Without <paramref name="packed"/> weights
+    /// (float only), the products read the workspace's packed copy of each layer's gate weight, packed first when
+    /// <paramref name="packWeights"/>: once per pass rather than inside each timestep's product.
+    /// </summary>
+    private void RunLayers(Workspace<T> workspace, ReadoutAt readout, PackedGateWeights? packed, bool packWeights)
     {
         if (packed is not null && packed.Config != Config)
             throw new ArgumentException("the packed weights were sized for another model configuration", nameof(packed));
@@ -232,7 +238,7 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
         for (int layer = 0; layer < config.Layers; layer++)
         {
             LstmCell.Forward<T>(Kernels, workspace.Activations(layer), workspace.ChunkInputs, LayerInputs(workspace, layer),
-                GateWeight(layer), GateBias(layer), steps, config.LayerInputSize(layer), n, config.RefineGate, packed?.Forward(layer) ?? PackForward(workspace, layer));
+                GateWeight(layer), GateBias(layer), steps, config.LayerInputSize(layer), n, config.RefineGate, packed?.Forward(layer) ?? WorkspaceForwardWeight(workspace, layer, packWeights));
         }
         workspace.Readout = readout;
         if (readout == ReadoutAt.EveryStep)
@@ -269,16 +275,14 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     private static (int Rows, bool EveryStep) ReadoutRows(Workspace<T> workspace) =>
         workspace.Readout == ReadoutAt.EveryStep ? (workspace.Steps.TotalRows, true) : (workspace.Steps.Batch, false);
 
-    /// <summary>
-    /// Without packed weights from the caller, a pass of several steps packs <paramref name="layer"/>'s gate weight
-    /// once into the workspace, where each step's product would pack it again (float only; null otherwise).
-    /// </summary>
-    private PackedMatrix? PackForward(Workspace<T> workspace, int layer)
+    /// <summary>The workspace's packed copy of <paramref name="layer"/>'s gate weight, packed now when <paramref name="pack"/> (float only; null otherwise).</summary>
+    private PackedMatrix? WorkspaceForwardWeight(Workspace<T> workspace, int layer, bool pack)
     {
-        if (typeof(T) != typeof(float) || workspace.Steps.Steps < 2)
+        if (typeof(T) != typeof(float))
             return null;
         PackedMatrix forward = workspace.ForwardWeight(layer);
-        Gemm.Pack(forward, MemoryMarshal.Cast<T, float>(GateWeight(layer)), Config.HiddenSize + Config.LayerInputSize(layer), transposeB: true);
+        if (pack)
+            Gemm.Pack(forward, MemoryMarshal.Cast<T, float>(GateWeight(layer)), Config.HiddenSize + Config.LayerInputSize(layer), transposeB: true);
         return forward;
     }
 

@@ -175,8 +175,9 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
-    /// (n+d, 4n) <paramref name="layer"/>'s gate weight packed for the forward products, for a pass given no packed
-    /// weights: packed once per pass rather than inside each timestep's product. Allocated at its first use.
+    /// (n+d, 4n) <paramref name="layer"/>'s gate weight packed for the forward products, for passes given no packed
+    /// weights: packed once per pass, or per stream, rather than inside each timestep's product. Allocated at its
+    /// first use.
     /// </summary>
     internal PackedMatrix ForwardWeight(int layer) =>
         _forwardWeights[layer] ??= new PackedMatrix(Config.HiddenSize + Config.LayerInputSize(layer), 4 * Config.HiddenSize);

@@ -6,7 +6,7 @@ namespace Smnist.Training;
 /// Reads one stream a step at a time and keeps its state between steps: <see cref="Reset"/>, then
 /// <see cref="Step"/> with each x_t as it arrives, which answers the class probabilities the model gives after that
 /// step — what <see cref="Predictor.StepProbabilities"/> gives for the whole sequence at once. Allocates nothing per
-/// step. The model is shared read-only, so many readers (one per connection, say) can read one model on many threads
+/// step, but for the packed weights of a reader given none, at its first step. The model is shared read-only, so many readers (one per connection, say) can read one model on many threads
 /// at once; one reader is for one thread at a time.
 /// </summary>
 public sealed class StreamingReader
@@ -18,7 +18,11 @@ public sealed class StreamingReader
 
     /// <summary>A reader of <paramref name="model"/>, at the start of a stream.</summary>
     /// <param name="model">The model; only read, and shared by every reader of it.</param>
-    /// <param name="packed">The model's gate weights already packed (shared by all readers of one model), or null.</param>
+    /// <param name="packed">
+    /// The model's gate weights already packed (shared by all readers of one model), or null: the reader then packs
+    /// its own at the first step of each stream, so a change to the model's weights takes effect at the next
+    /// <see cref="Reset"/>.
+    /// </param>
     public StreamingReader(SequenceClassifier<float> model, PackedGateWeights? packed = null)
     {
         ArgumentNullException.ThrowIfNull(model);

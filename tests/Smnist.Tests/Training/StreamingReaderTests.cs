@@ -72,6 +72,27 @@ public class StreamingReaderTests
     }
 
     [Fact]
+    public void AReaderGivenNoPackedWeightsTakesTheModelsWeightsAtTheStartOfEachStream()
+    {
+        var model = new SequenceClassifier<float>(Model.Config, (float[])Model.Parameters.Clone());
+        float[] sequence = Sequence(6, seed: 2);
+        var reader = new StreamingReader(model);
+        var unchanged = new StreamingReader(Model);
+        for (int t = 0; t < 3; t++)
+            Assert.Equal(unchanged.Step(sequence.AsSpan(t * 3, 3)).ToArray(), reader.Step(sequence.AsSpan(t * 3, 3)).ToArray());
+
+        model.Parameters.AsSpan(model.Layout.GateWeightOffset(0), 48 * 15).Clear(); // the first layer's gates read only their biases
+        for (int t = 3; t < 6; t++)
+            Assert.Equal(unchanged.Step(sequence.AsSpan(t * 3, 3)).ToArray(), reader.Step(sequence.AsSpan(t * 3, 3)).ToArray()); // the stream goes on as it began
+
+        reader.Reset();
+        unchanged.Reset();
+        float[] changed = reader.Step(sequence.AsSpan(0, 3)).ToArray();
+        Assert.Equal(Predictor.Probabilities(model, sequence.AsSpan(0, 3)), changed);
+        Assert.NotEqual(unchanged.Step(sequence.AsSpan(0, 3)).ToArray(), changed);
+    }
+
+    [Fact]
     public void AStepAllocatesNothing()
     {
         var reader = new StreamingReader(Model);
