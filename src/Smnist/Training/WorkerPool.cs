@@ -19,7 +19,11 @@ internal sealed class WorkerPool : IDisposable
     private readonly SemaphoreSlim[] _start;
     private readonly SemaphoreSlim _finished = new(0);
     private readonly long[] _allocatedBytes;
-    private readonly Barrier _barrier; // the workers of the running job meet here: a failed one leaves it
+    private readonly object _barrier = new();                             // guards the three counts below
+    private readonly SemaphoreSlim[] _phaseEnds = [new(0), new(0)];       // released at the end of even and odd phases
+    private int _participants;      // workers of the running job that meet at Synchronize: a failed one leaves
+    private int _arrived;           // workers waiting in the current phase
+    private int _phase;
     private IWorkerJob? _job;
     private Exception? _failure;
     private volatile bool _stopping;
@@ -31,7 +35,7 @@ internal sealed class WorkerPool : IDisposable
         _threads = new Thread[workers - 1];
         _start = new SemaphoreSlim[workers - 1];
         _allocatedBytes = new long[workers - 1];
-        _barrier = new Barrier(workers);
+        _participants = workers;
         for (int k = 0; k < _threads.Length; k++)
         {
             _start[k] = new SemaphoreSlim(0);
@@ -59,7 +63,20 @@ internal sealed class WorkerPool : IDisposable
     /// Called by every worker of the running job, waits until all have called it: what each wrote before is then
     /// there for all to read.
     /// </summary>
-    public void Synchronize() => _barrier.SignalAndWait();
+    public void Synchronize()
+    {
+        SemaphoreSlim phaseEnd;
+        lock (_barrier)
+        {
+            if (++_arrived == _participants)
+            {
+                EndPhase(waiting: _arrived - 1);
+                return;
+            }
+            phaseEnd = _phaseEnds[_phase % 2];
+        }
+        phaseEnd.Wait();
+    }
 
     /// <summary>Runs every worker's share of <paramref name="job"/> and returns when all are done.</summary>
     public void Run(IWorkerJob job)
@@ -75,13 +92,12 @@ internal sealed class WorkerPool : IDisposable
         catch (Exception e)
         {
             Interlocked.CompareExchange(ref _failure, e, null);
-            _barrier.RemoveParticipant();
+            LeaveBarrier();
         }
         for (int k = 0; k < _threads.Length; k++)
             _finished.Wait();
         _job = null;
-        if (_barrier.ParticipantCount < Workers)
-            _barrier.AddParticipants(Workers - _barrier.ParticipantCount);
+        _participants = Workers;
         if (_failure is Exception failure)
             ExceptionDispatchInfo.Throw(failure);
     }
@@ -93,7 +109,27 @@ internal sealed class WorkerPool : IDisposable
             start.Release();
         foreach (Thread thread in _threads)
             thread.Join();
-        _barrier.Dispose();
+    }
+
+    /// <summary>Takes a failed worker out of the job's <see cref="Synchronize"/> calls, so the others never wait for it.</summary>
+    private void LeaveBarrier()
+    {
+        lock (_barrier)
+        {
+            _participants--;
+            if (_arrived > 0 && _arrived == _participants)
+                EndPhase(waiting: _arrived);
+        }
+    }
+
+    /// <summary>Lets the <paramref name="waiting"/> workers of the current phase go on; called holding the lock.</summary>
+    private void EndPhase(int waiting)
+    {
+        SemaphoreSlim phaseEnd = _phaseEnds[_phase % 2];
+        _arrived = 0;
+        _phase++;
+        if (waiting > 0)
+            phaseEnd.Release(waiting);
     }
 
     private void Loop(int worker)
@@ -109,9 +145,8 @@ internal sealed class WorkerPool : IDisposable
             }
             catch (Exception e)
             {
-                // Out of the job's Synchronize calls, so the others never wait for it.
                 Interlocked.CompareExchange(ref _failure, e, null);
-                _barrier.RemoveParticipant();
+                LeaveBarrier();
             }
             _allocatedBytes[worker - 1] = GC.GetAllocatedBytesForCurrentThread();
             _finished.Release();
