@@ -11,7 +11,8 @@ internal interface IWorkerJob
 /// <summary>
 /// Persistent worker threads for the per-step parallel work: the calling thread is worker 0, the others wait on
 /// semaphores between jobs, so a job costs two signals per worker and allocates nothing. Within a job, the workers
-/// can wait for each other at <see cref="Synchronize"/>.
+/// can wait for each other at <see cref="Synchronize"/>, a barrier of its own: System.Threading.Barrier's events
+/// create their lock objects at their first blocking wait, which can come in the middle of training.
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
