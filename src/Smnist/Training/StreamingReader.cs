@@ -6,8 +6,9 @@ namespace Smnist.Training;
 /// Reads one stream a step at a time and keeps its state between steps: <see cref="Reset"/>, then
 /// <see cref="Step"/> with each x_t as it arrives, which answers the class probabilities the model gives after that
 /// step — what <see cref="Predictor.StepProbabilities"/> gives for the whole sequence at once. Allocates nothing per
-/// step, but for the packed weights of a reader given none, at its first step. The model is shared read-only, so many readers (one per connection, say) can read one model on many threads
-/// at once; one reader is for one thread at a time.
+/// step, but for the packed weights of a reader given none, at its first step. The model is shared read-only, so
+/// many readers (one per connection, say) can read one model on many threads at once; one reader is for one thread
+/// at a time.
 /// </summary>
 public sealed class StreamingReader
 {
