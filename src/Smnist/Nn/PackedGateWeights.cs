@@ -15,15 +15,22 @@ public sealed class PackedGateWeights
 
     /// <summary>Buffers for the packed gate weights of a model of <paramref name="config"/>.</summary>
     public PackedGateWeights(ModelConfig config)
+        : this(config, backward: true)
+    {
+    }
+
+    /// <summary>Without <paramref name="backward"/>, only the forward pass's: for passes that predict.</summary>
+    internal PackedGateWeights(ModelConfig config, bool backward)
     {
         Config = config;
         int n = config.HiddenSize;
         _forward = new PackedMatrix[config.Layers];
-        _backward = new PackedMatrix[config.Layers];
+        _backward = new PackedMatrix[backward ? config.Layers : 0];
         for (int layer = 0; layer < config.Layers; layer++)
         {
             _forward[layer] = new PackedMatrix(n + config.LayerInputSize(layer), 4 * n);
-            _backward[layer] = new PackedMatrix(4 * n, n);
+            if (backward)
+                _backward[layer] = new PackedMatrix(4 * n, n);
         }
     }
 
@@ -48,7 +55,8 @@ public sealed class PackedGateWeights
             ReadOnlySpan<float> weight = model.GateWeight(layer);                 // (4n, n+d)
             int columns = Config.HiddenSize + Config.LayerInputSize(layer);
             PackShare(_forward[layer], weight, columns, transposeB: true, share, shares);
-            PackShare(_backward[layer], weight, columns, transposeB: false, share, shares);
+            if (_backward.Length > 0)
+                PackShare(_backward[layer], weight, columns, transposeB: false, share, shares);
         }
     }
 

@@ -1,7 +1,5 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Smnist.Data;
-using Smnist.Kernels;
 
 namespace Smnist.Nn;
 
@@ -232,13 +230,14 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     {
         if (packed is not null && packed.Config != Config)
             throw new ArgumentException("the packed weights were sized for another model configuration", nameof(packed));
+        packed ??= WorkspaceWeights(workspace, packWeights);
         ModelConfig config = Config;
         PackedSteps steps = workspace.Steps;
         int n = config.HiddenSize;
         for (int layer = 0; layer < config.Layers; layer++)
         {
             LstmCell.Forward<T>(Kernels, workspace.Activations(layer), workspace.ChunkInputs, LayerInputs(workspace, layer),
-                GateWeight(layer), GateBias(layer), steps, config.LayerInputSize(layer), n, config.RefineGate, packed?.Forward(layer) ?? WorkspaceForwardWeight(workspace, layer, packWeights));
+                GateWeight(layer), GateBias(layer), steps, config.LayerInputSize(layer), n, config.RefineGate, packed?.Forward(layer));
         }
         workspace.Readout = readout;
         if (readout == ReadoutAt.EveryStep)
@@ -275,15 +274,15 @@ public sealed class SequenceClassifier<T> where T : unmanaged, IFloatingPointIee
     private static (int Rows, bool EveryStep) ReadoutRows(Workspace<T> workspace) =>
         workspace.Readout == ReadoutAt.EveryStep ? (workspace.Steps.TotalRows, true) : (workspace.Steps.Batch, false);
 
-    /// <summary>The workspace's packed copy of <paramref name="layer"/>'s gate weight, packed now when <paramref name="pack"/> (float only; null otherwise).</summary>
-    private PackedMatrix? WorkspaceForwardWeight(Workspace<T> workspace, int layer, bool pack)
+    /// <summary>The workspace's packed copy of the gate weights, packed now when <paramref name="pack"/> (float only; null otherwise).</summary>
+    private PackedGateWeights? WorkspaceWeights(Workspace<T> workspace, bool pack)
     {
-        if (typeof(T) != typeof(float))
+        if (this is not SequenceClassifier<float> model)
             return null;
-        PackedMatrix forward = workspace.ForwardWeight(layer);
+        PackedGateWeights weights = workspace.ForwardWeights;
         if (pack)
-            Gemm.Pack(forward, MemoryMarshal.Cast<T, float>(GateWeight(layer)), Config.HiddenSize + Config.LayerInputSize(layer), transposeB: true);
-        return forward;
+            weights.Pack(model);
+        return weights;
     }
 
     private void CheckWorkspace(Workspace<T> workspace)

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Smnist.Kernels;
 
 namespace Smnist.Nn;
 
@@ -15,7 +14,7 @@ namespace Smnist.Nn;
 internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly bool _allocate;
-    private readonly PackedMatrix?[] _forwardWeights;
+    private PackedGateWeights? _forwardWeights;
     private long _values;
 
     /// <param name="config">The model's sizes.</param>
@@ -72,7 +71,6 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         StepLabels = allocate ? new int[rows] : [];
         _values += rows;
-        _forwardWeights = new PackedMatrix?[config.Layers];
     }
 
     /// <summary>
@@ -175,12 +173,10 @@ internal sealed class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
-    /// (n+d, 4n) <paramref name="layer"/>'s gate weight packed for the forward products, for passes given no packed
-    /// weights: packed once per pass, or per stream, rather than inside each timestep's product. Allocated at its
-    /// first use.
+    /// The gate weights packed for the forward products, for passes given no packed weights: packed once per pass, or
+    /// per stream, rather than inside each timestep's product. Allocated at its first use.
     /// </summary>
-    internal PackedMatrix ForwardWeight(int layer) =>
-        _forwardWeights[layer] ??= new PackedMatrix(Config.HiddenSize + Config.LayerInputSize(layer), 4 * Config.HiddenSize);
+    internal PackedGateWeights ForwardWeights => _forwardWeights ??= new PackedGateWeights(Config, backward: false);
 
     /// <summary>Per layer the activations, as one layer's pass reads and writes them.</summary>
     internal LayerActivations<T> Activations(int layer) => new(Gates[layer], Cells[layer], TanhCells[layer], Outputs[layer]);
