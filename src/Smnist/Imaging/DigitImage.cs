@@ -1,3 +1,8 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Smnist.Imaging;
 
 /// <summary>
@@ -19,18 +24,6 @@ public static class DigitImage
     /// <summary>Returns the 784 MNIST-convention bytes (row-major, 0 = black background, 255 = full ink).</summary>
     public static byte[] ToMnist(ReadOnlySpan<byte> pixels, int width, int height, int channels)
     {
-        float[] grey = ToGrey(pixels, width, height, channels);
-        float[] ink = ToInk(grey, width, height);
-        (int left, int top, int right, int bottom) = InkBounds(ink, width, height)
-            ?? throw new SmnistException("no digit found: the image is a single flat colour");
-
-        float[] box = FitIntoBox(ink, width, left, top, right - left, bottom - top, out int boxWidth, out int boxHeight);
-        return CentreByMass(box, boxWidth, boxHeight);
-    }
-
-    /// <summary>Luminance in [0, 1]. Transparent areas become the background that contrasts with the opaque strokes.</summary>
-    internal static float[] ToGrey(ReadOnlySpan<byte> pixels, int width, int height, int channels)
-    {
         if (width < 1 || height < 1)
             throw new SmnistException($"image is {width}×{height} pixels; it must have at least one pixel");
         if (channels is < 1 or > 4)
@@ -38,8 +31,35 @@ public static class DigitImage
         if (pixels.Length != (long)width * height * channels)
             throw new ArgumentException($"expected {(long)width * height * channels} bytes for {width}×{height}×{channels}, got {pixels.Length}", nameof(pixels));
 
-        int count = width * height;
-        var colour = new float[count];
+        // One plane of a 280×280 drawing is 313 KB: rented, so that reading image after image (smnist serve) does not
+        // fill the large-object heap, whose collections cost more than the reading itself.
+        float[] plane = ArrayPool<float>.Shared.Rent(width * height);
+        try
+        {
+            Span<float> ink = plane.AsSpan(0, width * height);
+            ToGrey(pixels, channels, ink);
+            ToInk(ink, width, height);
+            (int left, int top, int right, int bottom) = InkBounds(ink, width, height)
+                ?? throw new SmnistException("no digit found: the image is a single flat colour");
+
+            float[] box = FitIntoBox(ink, width, left, top, right - left, bottom - top, out int boxWidth, out int boxHeight);
+            return CentreByMass(box, boxWidth, boxHeight);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(plane);
+        }
+    }
+
+    /// <summary>
+    /// Luminance in [0, 1] of each of the <paramref name="colour"/>.Length pixels. Transparent areas become the
+    /// background that contrasts with the opaque strokes.
+    /// </summary>
+    internal static void ToGrey(ReadOnlySpan<byte> pixels, int channels, Span<float> colour)
+    {
+        if (channels == 4 && OpaqueRgbaToGrey(pixels, colour))
+            return;
+        int count = colour.Length;
         bool hasAlpha = channels is 2 or 4;
         double opaqueSum = 0, opaqueWeight = 0;
         bool opaque = true;
@@ -56,7 +76,7 @@ public static class DigitImage
             opaqueWeight += alpha;
         }
         if (opaque)
-            return colour;
+            return;
 
         // A digit drawn on a transparent canvas: dark strokes are meant to be seen on light, and light strokes on dark.
         float background = opaqueWeight > 0 && opaqueSum / opaqueWeight < 0.5 ? 1f : 0f;
@@ -65,53 +85,89 @@ public static class DigitImage
             float alpha = pixels[at] / 255f;
             colour[i] = alpha * colour[i] + (1 - alpha) * background;
         }
-        return colour;
     }
 
     /// <summary>
-    /// Ink intensity in [0, 1]: inverted when the border (the image's background) is light, then with the border
-    /// level subtracted and the contrast stretched so the strongest stroke is full ink, as in MNIST.
+    /// <see cref="ToGrey"/> for RGBA pixels that are all opaque, what every decoded PNG or JPEG without transparency
+    /// is: eight pixels at a time, with the same operations in the same order, so the same values. Returns false,
+    /// leaving <paramref name="colour"/> unfinished, at the first pixel that is not opaque.
     /// </summary>
-    internal static float[] ToInk(float[] grey, int width, int height)
+    private static bool OpaqueRgbaToGrey(ReadOnlySpan<byte> pixels, Span<float> colour)
+    {
+        ReadOnlySpan<uint> rgba = MemoryMarshal.Cast<byte, uint>(pixels);  // R | G << 8 | B << 16 | A << 24
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<uint> low = Vector256.Create(0xFFu), opaque = Vector256.Create(0xFFu << 24);
+            for (; i <= colour.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<uint> packed = Vector256.Create(rgba.Slice(i, Vector256<float>.Count));
+                if ((packed & opaque) != opaque)
+                    return false;
+                Vector256<float> r = Vector256.ConvertToSingle((packed & low).AsInt32());
+                Vector256<float> g = Vector256.ConvertToSingle(((packed >>> 8) & low).AsInt32());
+                Vector256<float> b = Vector256.ConvertToSingle(((packed >>> 16) & low).AsInt32());
+                ((0.299f * r + 0.587f * g + 0.114f * b) / 255f).CopyTo(colour.Slice(i));
+            }
+        }
+        for (int at = 4 * i; i < colour.Length; i++, at += 4)
+        {
+            if (pixels[at + 3] != 255)
+                return false;
+            colour[i] = (0.299f * pixels[at] + 0.587f * pixels[at + 1] + 0.114f * pixels[at + 2]) / 255f;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Turns <paramref name="grey"/> into ink intensity in [0, 1], in place: inverted when the border (the image's
+    /// background) is light, then with the border level subtracted and the contrast stretched so the strongest stroke
+    /// is full ink, as in MNIST.
+    /// </summary>
+    internal static void ToInk(Span<float> grey, int width, int height)
     {
         float background = BorderMedian(grey, width, height);
-        bool invert = background > 0.5f;
-        var ink = new float[grey.Length];
-        float strongest = 0;
-        for (int i = 0; i < grey.Length; i++)
-        {
-            float value = invert ? background - grey[i] : grey[i] - background;
-            ink[i] = Math.Max(0, value);
-            strongest = Math.Max(strongest, ink[i]);
-        }
+        if (background > 0.5f)
+            TensorPrimitives.Subtract(background, grey, grey);
+        else
+            TensorPrimitives.Subtract(grey, background, grey);
+        TensorPrimitives.Max(grey, 0f, grey);
+        float strongest = TensorPrimitives.Max<float>(grey);
         if (strongest <= 1f / 255)
-            return new float[grey.Length];
-        for (int i = 0; i < ink.Length; i++)
-            ink[i] /= strongest;
-        return ink;
+            grey.Clear();
+        else
+            TensorPrimitives.Divide(grey, strongest, grey);
     }
 
     /// <summary>Median of the outermost ring of pixels (a band a few percent wide): the paper or screen behind the digit.</summary>
-    internal static float BorderMedian(float[] grey, int width, int height)
+    internal static float BorderMedian(ReadOnlySpan<float> grey, int width, int height)
     {
         int band = Math.Max(1, Math.Min(width, height) / 20);
         int inner = Math.Max(0, width - 2 * band) * Math.Max(0, height - 2 * band);
-        var border = new float[width * height - inner];
-        int count = 0;
-        for (int y = 0; y < height; y++)
+        float[] rented = ArrayPool<float>.Shared.Rent(width * height - inner);
+        try
         {
-            bool wholeRow = y < band || y >= height - band;
-            for (int x = 0; x < width; x++)
+            Span<float> border = rented.AsSpan(0, width * height - inner);
+            int count = 0;
+            for (int y = 0; y < height; y++)
             {
-                if (wholeRow || x < band || x >= width - band)
-                    border[count++] = grey[y * width + x];
+                bool wholeRow = y < band || y >= height - band;
+                for (int x = 0; x < width; x++)
+                {
+                    if (wholeRow || x < band || x >= width - band)
+                        border[count++] = grey[y * width + x];
+                }
             }
+            return Select(border, count / 2);
         }
-        return Select(border, count / 2);
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
     }
 
     /// <summary>The value that would stand at <paramref name="k"/> if <paramref name="values"/> were sorted (Hoare's selection, in place).</summary>
-    private static float Select(float[] values, int k)
+    private static float Select(Span<float> values, int k)
     {
         int left = 0, right = values.Length - 1;
         while (left < right)
@@ -142,7 +198,7 @@ public static class DigitImage
     }
 
     /// <summary>The smallest rectangle [left, right) × [top, bottom) holding every ink pixel, or null if there is none.</summary>
-    internal static (int Left, int Top, int Right, int Bottom)? InkBounds(float[] ink, int width, int height)
+    internal static (int Left, int Top, int Right, int Bottom)? InkBounds(ReadOnlySpan<float> ink, int width, int height)
     {
         int left = width, top = height, right = -1, bottom = -1;
         for (int y = 0; y < height; y++)
@@ -164,7 +220,7 @@ public static class DigitImage
     /// Resamples the crop so its longer side is <see cref="BoxSize"/> pixels, by area averaging: each output
     /// pixel is the mean of the source area it covers, counting partly covered source pixels by their overlap.
     /// </summary>
-    internal static float[] FitIntoBox(float[] ink, int stride, int left, int top, int cropWidth, int cropHeight, out int boxWidth, out int boxHeight)
+    internal static float[] FitIntoBox(ReadOnlySpan<float> ink, int stride, int left, int top, int cropWidth, int cropHeight, out int boxWidth, out int boxHeight)
     {
         double scale = (double)BoxSize / Math.Max(cropWidth, cropHeight);
         boxWidth = Math.Clamp((int)Math.Round(cropWidth * scale), 1, BoxSize);

@@ -103,6 +103,53 @@ public sealed class DigitImageTests
         Assert.Equal(border[border.Count / 2], DigitImage.BorderMedian(grey, width, height));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(61)]
+    [InlineData(280 * 280)]
+    public void OpaqueRgbaGivesTheLuminanceOfThePixelByPixelFormula(int count)
+    {
+        var random = new Random(count);
+        var pixels = new byte[count * 4];
+        random.NextBytes(pixels);
+        for (int i = 3; i < pixels.Length; i += 4)
+            pixels[i] = 255;
+        var colour = new float[count];
+
+        DigitImage.ToGrey(pixels, 4, colour);
+
+        for (int i = 0; i < count; i++)
+        {
+            float expected = (0.299f * pixels[4 * i] + 0.587f * pixels[4 * i + 1] + 0.114f * pixels[4 * i + 2]) / 255f;
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(colour[i]));
+        }
+    }
+
+    [Theory]
+    [InlineData(9, 7, 0.2f)]
+    [InlineData(9, 7, 0.9f)]
+    [InlineData(280, 4, 0.2f)]
+    [InlineData(280, 4, 0.9f)]
+    public void InkIsTheGreyLessTheBorderStretchedToFullInk(int width, int height, float paper)
+    {
+        var random = new Random(width + height);
+        float[] grey = Enumerable.Range(0, width * height).Select(_ => random.NextSingle()).ToArray();
+        for (int x = 0; x < width; x++)
+            grey[x] = paper;  // the top row: with it, most of the border's ring is paper
+        float background = DigitImage.BorderMedian(grey, width, height);
+        Assert.Equal(paper > 0.5f, background > 0.5f);
+        float[] expected = grey.Select(g => Math.Max(0, background > 0.5f ? background - g : g - background)).ToArray();
+        float strongest = expected.Max();
+        for (int i = 0; i < expected.Length; i++)
+            expected[i] /= strongest;
+
+        DigitImage.ToInk(grey, width, height);
+
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), grey.Select(BitConverter.SingleToInt32Bits));
+    }
+
     [Fact]
     public void FlatImageIsAUserError()
     {
