@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Text.Json;
 using Smnist.Nn;
 using Smnist.Training;
@@ -71,11 +72,50 @@ internal static class TraceJson
         writer.WriteEndArray();
     }
 
-    private static void WriteRounded(Utf8JsonWriter writer, ReadOnlySpan<float> values)
+    /// <summary>
+    /// Writes each value rounded to <see cref="GateDecimals"/> decimals, as WriteNumberValue would write the rounded
+    /// float, in a tenth of its time. Below <see cref="FixedPointLimit"/>, the rounded float is the one nearest to
+    /// k / 10⁴ for an integer k, and no other number of at most four decimals lies within half its spacing, so its
+    /// shortest round-trip text is k / 10⁴ in decimals: that is written straight from k.
+    /// </summary>
+    internal static void WriteRounded(Utf8JsonWriter writer, ReadOnlySpan<float> values)
     {
+        Span<byte> text = stackalloc byte[16];
         writer.WriteStartArray();
         foreach (float value in values)
-            writer.WriteNumberValue(MathF.Round(value, GateDecimals) + 0f); // + 0 turns -0 into 0
+        {
+            float rounded = MathF.Round(value, GateDecimals) + 0f; // + 0 turns -0 into 0
+            if (MathF.Abs(rounded) < FixedPointLimit)
+                writer.WriteRawValue(text[..WriteDecimals((int)MathF.Round(rounded * 1e4f), text)], skipInputValidation: true);
+            else
+                writer.WriteNumberValue(rounded);
+        }
         writer.WriteEndArray();
+    }
+
+    /// <summary>Where a float's spacing is still under a fifth of 10⁻⁴, so the text of k / 10⁴ is its shortest.</summary>
+    private const float FixedPointLimit = 256f;
+
+    /// <summary>Writes k / 10⁴ as JSON ("-0.0123", "0.5", "2") into <paramref name="text"/>; returns its length.</summary>
+    private static int WriteDecimals(int k, Span<byte> text)
+    {
+        int length = 0;
+        if (k < 0)
+        {
+            text[length++] = (byte)'-';
+            k = -k;
+        }
+        (int whole, int fraction) = Math.DivRem(k, 10_000);
+        Utf8Formatter.TryFormat(whole, text[length..], out int written);
+        length += written;
+        if (fraction == 0)
+            return length;
+        text[length++] = (byte)'.';
+        for (int unit = 1_000; fraction != 0; unit /= 10)
+        {
+            (int digit, fraction) = Math.DivRem(fraction, unit);
+            text[length++] = (byte)('0' + digit);
+        }
+        return length;
     }
 }
