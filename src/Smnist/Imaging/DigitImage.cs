@@ -21,6 +21,12 @@ public static class DigitImage
     /// <summary>Pixels darker than this share of the ink range (after removing the background) are not ink.</summary>
     private const float InkThreshold = 0.1f;
 
+    /// <summary>
+    /// Working planes of images up to a megapixel (4 MB), kept for the next image: a few per size. A larger image's
+    /// plane is allocated and then dropped, so a server that once read a large photo does not go on holding it.
+    /// </summary>
+    private static readonly ArrayPool<float> Planes = ArrayPool<float>.Create(maxArrayLength: 1 << 20, maxArraysPerBucket: 4);
+
     /// <summary>Returns the 784 MNIST-convention bytes (row-major, 0 = black background, 255 = full ink).</summary>
     public static byte[] ToMnist(ReadOnlySpan<byte> pixels, int width, int height, int channels)
     {
@@ -33,7 +39,7 @@ public static class DigitImage
 
         // One plane of a 280×280 drawing is 313 KB: rented, so that reading image after image (smnist serve) does not
         // fill the large-object heap, whose collections cost more than the reading itself.
-        float[] plane = ArrayPool<float>.Shared.Rent(width * height);
+        float[] plane = Planes.Rent(width * height);
         try
         {
             Span<float> ink = plane.AsSpan(0, width * height);
@@ -47,7 +53,7 @@ public static class DigitImage
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(plane);
+            Planes.Return(plane);
         }
     }
 
@@ -144,7 +150,7 @@ public static class DigitImage
     {
         int band = Math.Max(1, Math.Min(width, height) / 20);
         int inner = Math.Max(0, width - 2 * band) * Math.Max(0, height - 2 * band);
-        float[] rented = ArrayPool<float>.Shared.Rent(width * height - inner);
+        float[] rented = Planes.Rent(width * height - inner);
         try
         {
             Span<float> border = rented.AsSpan(0, width * height - inner);
@@ -162,7 +168,7 @@ public static class DigitImage
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(rented);
+            Planes.Return(rented);
         }
     }
 
