@@ -137,7 +137,7 @@ public sealed class DigitImageTests
         var random = new Random(width + height);
         float[] grey = Enumerable.Range(0, width * height).Select(_ => random.NextSingle()).ToArray();
         for (int x = 0; x < width; x++)
-            grey[x] = paper;  // the top row: with it, most of the border's ring is paper
+            grey[x] = paper;  // the top row: enough of the border's ring to put its median on the paper's side of 0.5
         float background = DigitImage.BorderMedian(grey, width, height);
         Assert.Equal(paper > 0.5f, background > 0.5f);
         float[] expected = grey.Select(g => Math.Max(0, background > 0.5f ? background - g : g - background)).ToArray();
