@@ -72,7 +72,7 @@ public static class DigitImage
         for (int i = 0, at = 0; i < count; i++, at += channels)
         {
             colour[i] = channels >= 3
-                ? (0.299f * pixels[at] + 0.587f * pixels[at + 1] + 0.114f * pixels[at + 2]) / 255f
+                ? Luminance(pixels[at], pixels[at + 1], pixels[at + 2])
                 : pixels[at] / 255f;
             if (!hasAlpha)
                 continue;
@@ -92,6 +92,12 @@ public static class DigitImage
             colour[i] = alpha * colour[i] + (1 - alpha) * background;
         }
     }
+
+    /// <summary>The luma weights of ITU-R BT.601.</summary>
+    private const float RedWeight = 0.299f, GreenWeight = 0.587f, BlueWeight = 0.114f;
+
+    /// <summary>Luminance in [0, 1] of one RGB pixel; <see cref="OpaqueRgbaToGrey"/>'s vectors do the same operations in the same order.</summary>
+    private static float Luminance(byte r, byte g, byte b) => (RedWeight * r + GreenWeight * g + BlueWeight * b) / 255f;
 
     /// <summary>
     /// <see cref="ToGrey"/> for RGBA pixels that are all opaque, what every decoded PNG or JPEG without transparency
@@ -113,14 +119,14 @@ public static class DigitImage
                 Vector256<float> r = Vector256.ConvertToSingle((packed & low).AsInt32());
                 Vector256<float> g = Vector256.ConvertToSingle(((packed >>> 8) & low).AsInt32());
                 Vector256<float> b = Vector256.ConvertToSingle(((packed >>> 16) & low).AsInt32());
-                ((0.299f * r + 0.587f * g + 0.114f * b) / 255f).CopyTo(colour.Slice(i));
+                ((RedWeight * r + GreenWeight * g + BlueWeight * b) / 255f).CopyTo(colour.Slice(i));
             }
         }
         for (int at = 4 * i; i < colour.Length; i++, at += 4)
         {
             if (pixels[at + 3] != 255)
                 return false;
-            colour[i] = (0.299f * pixels[at] + 0.587f * pixels[at + 1] + 0.114f * pixels[at + 2]) / 255f;
+            colour[i] = Luminance(pixels[at], pixels[at + 1], pixels[at + 2]);
         }
         return true;
     }
