@@ -68,9 +68,10 @@ public static class Predictor
         int features = model.Config.InputSize;
         if (sequence.Length == 0 || sequence.Length % features != 0)
             throw new ArgumentException($"a sequence is whole steps of {features} values, not {sequence.Length} values", nameof(sequence));
-        Workspace<float> workspace = WorkspaceFor(model.Config, sequence.Length / features);
+        int steps = sequence.Length / features;
+        Workspace<float> workspace = WorkspaceFor(model.Config, steps);
         sequence.CopyTo(workspace.Inputs); // (T, 1, d)
-        return (workspace, sequence.Length / features);
+        return (workspace, steps);
     }
 
     /// <summary>
